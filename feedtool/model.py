@@ -1,0 +1,206 @@
+"""The podcast as plain data: what load.py reads and every later step works from.
+
+Frozen, typed dataclasses with no third-party imports. Times are seconds (``_s``), local files are
+``Path`` objects (the URL they get when served is decided by build, not here), dates are aware
+datetimes in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """podcast:person; role and group come from the Podcasting 2.0 taxonomy (lower case)."""
+
+    name: str
+    role: str = "host"
+    group: str = "cast"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chapter:
+    """One chapter: where it starts, what it is called, optionally a link and a picture.
+
+    ``image`` is either an absolute URL or a local file next to the episode; ``toc=False`` is a
+    "silent" chapter (an artwork change) that apps leave out of the chapter list.
+    ``end_s`` is only set where the source gave one; tagging fills ends from the next start.
+    """
+
+    start_s: float
+    title: str
+    url: str | None = None
+    image: str | None = None
+    toc: bool = True
+    end_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Category:
+    """An Apple category with at most one subcategory, spelled exactly as Apple lists it."""
+
+    name: str
+    sub: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Owner:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Funding:
+    url: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Location:
+    name: str
+    geo: str | None = None
+    osm: str | None = None
+    country: str | None = None
+    rel: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class License:
+    identifier: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Txt:
+    value: str
+    purpose: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateFrequency:
+    text: str
+    rrule: str | None = None
+    dtstart: str | None = None
+    complete: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trailer:
+    """podcast:trailer: a show-level preview that lives at an absolute URL."""
+
+    title: str
+    url: str
+    pubdate: datetime
+    length: int | None = None
+    type: str | None = None
+    season: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Soundbite:
+    start_s: float
+    duration_s: float
+    title: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transcript:
+    """A transcript file next to the episode; served next to the audio."""
+
+    path: Path
+    mime: str  # text/vtt, application/x-subrip, text/html, text/plain, application/json
+    language: str | None = None
+    rel: str | None = None  # "captions" for timed captions
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishTarget:
+    """Where ``feedtool publish`` puts public/: a local folder or an S3 URL (never credentials)."""
+
+    to: str
+    endpoint_url: str | None = None
+    region: str | None = None
+    addressing_style: str | None = None  # "path" | "virtual" | "auto"
+    acl: str | None = None  # e.g. "public-read" for services that need it
+    max_deletes: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class Show:
+    """The channel: what podcast.yaml says."""
+
+    source: Path  # the podcast.yaml it came from
+    title: str
+    description: str  # Markdown
+    author: str
+    language: str
+    link: str
+    base_url: str  # where public/ is served, ends with "/"
+    artwork: Path
+    categories: tuple[Category, ...]
+    explicit: bool
+    type: str = "episodic"  # or "serial"
+    owner: Owner | None = None
+    copyright: str | None = None
+    block: bool = False
+    complete: bool = False
+    new_feed_url: str | None = None
+    itunes_title: str | None = None
+    podcast_guid: str  # UUIDv5 of the feed URL unless podcast.yaml pins one
+    locked: bool = False
+    locked_owner: str | None = None
+    funding: tuple[Funding, ...] = ()
+    people: tuple[Person, ...] = ()
+    license: License | None = None
+    location: Location | None = None
+    medium: str = "podcast"
+    txt: tuple[Txt, ...] = ()
+    update_frequency: UpdateFrequency | None = None
+    trailers: tuple[Trailer, ...] = ()
+    feed_name: str = "feed.xml"
+    publish: PublishTarget | None = None
+
+    @property
+    def feed_url(self) -> str:
+        return self.base_url + self.feed_name
+
+
+@dataclass(frozen=True, kw_only=True)
+class Episode:
+    """One episode folder: its episode.md and the files next to it."""
+
+    slug: str  # the folder name; also the folder in public/
+    source: Path  # .../<slug>/episode.md
+    title: str
+    date: datetime
+    audio: Path  # the master; never modified
+    alternate_audio: tuple[Path, ...] = ()
+    notes: str = ""  # Markdown show notes (the body of episode.md)
+    summary: str | None = None  # an explicit plain description, else derived from notes
+    guid: str | None = None  # from front matter; build fills in the recorded/derived one
+    number: int | None = None  # itunes:episode
+    number_display: str | None = None  # podcast:episode display=
+    season: int | None = None
+    season_name: str | None = None
+    episode_type: str = "full"  # full | trailer | bonus
+    explicit: bool | None = None  # None: the show's value
+    block: bool = False
+    link: str | None = None
+    artwork: Path | None = None
+    itunes_title: str | None = None
+    people: tuple[Person, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
+    chapters_source: str = ""  # where the chapters came from, for messages and `feedtool chapters`
+    transcripts: tuple[Transcript, ...] = ()
+    funding: tuple[Funding, ...] = ()
+    soundbites: tuple[Soundbite, ...] = ()
+    license: License | None = None
+    location: Location | None = None
+    txt: tuple[Txt, ...] = ()
+    draft: bool = False
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
