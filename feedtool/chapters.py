@@ -262,6 +262,8 @@ _FORMATS_HINT = (
     "use JSON chapters ({\"version\": \"1.2.0\", \"chapters\": [{\"startTime\": 0, \"title\": \"Intro\"}]}), "
     "one \"HH:MM:SS Title\" line per chapter, or an Audacity label export (start<TAB>end<TAB>label)"
 )
+#: "{" or a JSON array opening; "[00:00] Intro" is a text line, not JSON.
+_LOOKS_LIKE_JSON = re.compile(r"\s*(?:\{|\[\s*(?:[{\]\[]|$))")
 _AUDACITY_LINE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\t(\d+(?:[.,]\d+)?)(?:\t(.*))?$")
 
 
@@ -288,7 +290,7 @@ def read_chapters_file(path: Path) -> list[Chapter]:
             f"chapters file is not UTF-8 (byte 0x{data[err.start]:02x} cannot be decoded)",
             path=path, line=line, hint="save the file as UTF-8 in your editor and build again",
         ) from None
-    if path.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+    if path.suffix.lower() == ".json" or _LOOKS_LIKE_JSON.match(text):
         return _read_json(text, path)
     lines = _data_lines(text)
     if not lines:

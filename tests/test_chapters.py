@@ -138,6 +138,11 @@ def test_markdown_link_in_title_gives_title_and_url() -> None:
     assert (chapter.title, chapter.url) == ("Satalia and culture", "https://satalia.com")
 
 
+def test_time_in_a_link_title_does_not_split_the_line() -> None:
+    (chapter,) = parse_chapter_line('00:00 Intro [talk](https://example.com/t "from 12:30 on")')
+    assert (chapter.title, chapter.url) == ("Intro talk", "https://example.com/t")
+
+
 def test_time_range_gives_an_end() -> None:
     assert parse_chapter_line("00:00 - 05:00 Intro") == [Chapter(start_s=0, title="Intro", end_s=300)]
 
@@ -283,6 +288,13 @@ def test_text_chapters_file_keeps_later_times_in_the_title(tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.parametrize("name", ["chapters.txt", "chapters", "chapters.md"])
+def test_text_chapters_file_may_start_with_a_bracketed_time(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text("[00:00] Intro\n[01:00] Topic\n", encoding="utf-8")
+    assert starts_and_titles(read_chapters_file(path)) == [("00:00:00", "Intro"), ("00:01:00", "Topic")]
+
+
 def test_read_audacity_labels() -> None:
     assert read_chapters_file(CHAPTERS_DATA / "audacity-labels.txt") == [
         Chapter(start_s=0, title="Intro"),
@@ -313,6 +325,7 @@ def test_json_chapters_are_recognised_by_content(tmp_path: Path) -> None:
         ('{"version": "1.2.0",\n "chapters": [\n  {"startTime": 0, "title": "A"},\n]}', 4, "not valid JSON"),
         ('{"version": "1.2.0", "chapters": [{"startTime": NaN}]}', None, "NaN"),
         ('[{"startTime": 0, "title": "A"}]', None, "must be an object"),
+        ('[\n]', None, "must be an object"),
         ('{"version": "1.2.0"}', 1, 'no "chapters" list'),
         ('{"version": "1.2.0", "chapters": {}}', 1, 'no "chapters" list'),
         ('{"version": "1.2.0", "chapters": []}', 1, "empty"),
