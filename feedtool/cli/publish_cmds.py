@@ -1,0 +1,110 @@
+"""`feedtool publish` and `feedtool serve`: thin commands over feedtool.publish and feedtool.serve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--to", "to", metavar="TARGET",
+              help="A folder or s3://bucket/prefix. Default: publish.to in episodes/podcast.yaml, else site/.")
+@click.option("--episodes", "episodes_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("episodes"), show_default=True, help="The episodes folder (for build and settings).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("public"), show_default=True, help="The built folder to publish.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--delete", is_flag=True, help="Also remove objects that are no longer in public/ (after the feed).")
+@click.option("--yes", is_flag=True, help="Allow more deletions than publish.max_deletes.")
+@click.option("--no-build", is_flag=True, help="Publish public/ as it is, even if it is stale.")
+@click.option("--no-validate", is_flag=True, help="Do not run the feed validator first.")
+@click.option("--allow-removals", is_flag=True,
+              help="Replace the live feed even if episodes disappear or guids change.")
+@click.option("--force", is_flag=True,
+              help="Publish despite validation errors, removals or a target without byte ranges.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: a machine-readable summary on stdout.")
+@click.option("--progress/--quiet", "progress", default=None,
+              help="Progress bar on stderr (default: only on a terminal).")
+def publish(
+    to: str | None, episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
+    no_validate: bool, allow_removals: bool, force: bool, fmt: str, progress: bool | None,
+) -> None:
+    """Upload public/ to a folder or S3-compatible storage, feed last.
+
+    Builds first when public/ is missing or stale and refuses a feed that fails validation.
+    Compares content hashes with what the target holds, uploads only what changed (media,
+    artwork, chapters, transcripts), checks it, keeps the previous feed under .feedtool/feeds/,
+    and replaces the feed last. Refuses when episodes would vanish or guids change.
+    Credentials come only from the AWS environment/profile/role, never from podcast.yaml.
+
+    \b
+    Examples:
+        feedtool publish                      # to publish.to in podcast.yaml, or ./site
+        feedtool publish --dry-run
+        feedtool publish --to s3://my-bucket/show --format json
+        feedtool publish --delete --yes
+    """
+    from feedtool.publish import PublishOptions, render_plan
+    from feedtool.publish import publish as run_publish
+
+    options = PublishOptions(
+        episodes_dir=episodes_dir, out_dir=out_dir, to=to, dry_run=dry_run, delete=delete, yes=yes,
+        build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals,
+        progress=False if fmt == "json" and progress is None else progress,
+        cache_dir=Path(".feedtool-cache"),
+    )
+    report = run_publish(options)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_json(), indent=2))
+        return
+    if report.built:
+        click.echo(f"Built {out_dir} (it was missing or older than {episodes_dir}).")
+    for line in render_plan(report):
+        click.echo(line)
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets a phone on the same network subscribe.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--as-published", is_flag=True,
+              help="Serve the feed byte for byte (its URLs then point at the real host, not here).")
+@click.option("--quiet", is_flag=True, help="Do not log requests.")
+def serve(directory: Path | None, host: str, port: int, as_published: bool, quiet: bool) -> None:
+    """Preview public/ (or a published folder) over HTTP, as a CDN would serve it.
+
+    Answers HEAD and byte-range requests (206), with the same Content-Type and Cache-Control
+    as publish sets. The feed's URLs are rewritten to this server so episodes play from it.
+
+    \b
+    Examples:
+        feedtool serve                        # http://127.0.0.1:8000/feed.xml
+        feedtool serve site --host 0.0.0.0    # subscribe from a phone on the same Wi-Fi
+    """
+    from feedtool.errors import InputError
+    from feedtool.serve import PublicServer, feed_names, lan_address
+
+    root = directory or Path("public")
+    if not root.is_dir():
+        raise InputError(f"{root} does not exist", hint="run `feedtool build` first, or name a folder")
+    try:
+        server = PublicServer(root, host, port, as_published=as_published, quiet=quiet)
+    except OSError as error:
+        raise InputError(f"cannot listen on {host}:{port}: {error.strerror or error}",
+                         hint="pick another --port (0 picks a free one)") from error
+    shown_host = host
+    if host in ("0.0.0.0", "::"):
+        shown_host = lan_address() or "127.0.0.1"
+    click.echo(f"Serving {root} on http://{shown_host}:{server.port}/ (Ctrl-C to stop)")
+    for name in feed_names(root):
+        click.echo(f"  feed: http://{shown_host}:{server.port}/{name}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()

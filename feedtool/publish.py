@@ -1,0 +1,741 @@
+"""Publish public/ to a target: plan what changed (by content hash), then apply in a safe order.
+
+Why hashes: a fresh CI checkout gives every file a new mtime (``aws s3 sync`` then re-uploads
+everything) and an S3 ETag is not an MD5 after a multipart upload. So every object carries the
+sha256 of its bytes (object metadata + the target's manifest), and a re-publish compares those.
+
+Why the order: podcast apps fetch the feed and then whatever it points at. Media, artwork,
+chapters and transcripts go up first; the feed only after all of them arrived and were checked;
+deletions (only when asked) come after the feed, so the live feed never points at a missing file.
+Before the feed is replaced the live one is read: a publish that would make episodes disappear or
+guids change is refused unless allowed, and the previous feed is kept under
+``.feedtool/feeds/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from feedtool.errors import FeedtoolError, InputError, RefusedError, StorageError
+from feedtool.storage import (
+    FEED_HISTORY_DIR,
+    FEED_HISTORY_KEEP,
+    ObjectHeaders,
+    RemoteObject,
+    check_relative_key,
+    headers_for,
+    sha256_file,
+)
+
+#: Files at least this big have their hash cached by (size, mtime, inode).
+HASH_CACHE_MIN_SIZE = 256 * 1024
+#: Deletions allowed without --yes when podcast.yaml does not say.
+DEFAULT_MAX_DELETES = 10
+
+
+# --------------------------------------------------------------------------------------------
+# Local files
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """One file of public/ as it will be published."""
+
+    key: str  # relative to public/ and to the target prefix, '/'-separated
+    path: Path
+    size: int
+    sha256: str
+    headers: ObjectHeaders
+    mtime_ns: int
+
+    @property
+    def kind(self) -> str:
+        return self.headers.kind
+
+
+class HashCache:
+    """sha256 of big files keyed by path and (size, mtime, inode), kept in a JSON file.
+
+    Only a speed-up: a fresh clone misses it and hashes everything once (small files are never
+    cached; hashing 3,000 of them is quicker than reading a big cache).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, list[Any]] = {}
+        self.changed = False
+        self._lock = threading.Lock()
+        if path is not None and path.is_file():
+            try:
+                loaded = json.loads(path.read_text())
+                if isinstance(loaded, dict) and loaded.get("version") == 1:
+                    self.entries = dict(loaded.get("files", {}))
+            except (ValueError, OSError):
+                self.entries = {}
+
+    def digest(self, path: Path, stat: os.stat_result) -> str:
+        if stat.st_size < HASH_CACHE_MIN_SIZE or self.path is None:
+            return sha256_file(path)
+        name = str(path.resolve())
+        stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        with self._lock:
+            cached = self.entries.get(name)
+        if cached and cached[:3] == stamp:
+            return str(cached[3])
+        digest = sha256_file(path)
+        with self._lock:
+            self.entries[name] = [*stamp, digest]
+            self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps({"version": 1, "files": self.entries}, sort_keys=True))
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
+
+
+def scan_public(out_dir: Path, cache: HashCache | None = None) -> dict[str, LocalFile]:
+    """Every publishable file under public/ with its sha256 and headers, sorted by key.
+
+    Hidden files (``.DS_Store``, editor droppings) are left out. A symlink that leads outside
+    public/ is refused: it would publish a file nobody meant to publish.
+    """
+    if not out_dir.is_dir():
+        raise InputError(f"{out_dir} does not exist", hint="run `feedtool build` first")
+    cache = cache or HashCache(None)
+    root = out_dir.resolve()
+    found: list[tuple[str, Path, os.stat_result]] = []
+    for dirpath, dirnames, filenames in os.walk(out_dir, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for filename in sorted(filenames):
+            if filename.startswith("."):
+                continue
+            path = Path(dirpath, filename)
+            key = path.relative_to(out_dir).as_posix()
+            check_relative_key(key)
+            if path.is_symlink():
+                real = path.resolve()
+                if not real.is_relative_to(root):
+                    raise InputError(
+                        f"{path} is a link to {real}, outside {out_dir}",
+                        path=path,
+                        hint="copy the file into public/ or remove the link",
+                    )
+            found.append((key, path, path.stat()))
+
+    def describe(item: tuple[str, Path, os.stat_result]) -> LocalFile:
+        key, path, stat = item
+        return LocalFile(
+            key=key,
+            path=path,
+            size=stat.st_size,
+            sha256=cache.digest(path, stat),
+            headers=headers_for(key),
+            mtime_ns=stat.st_mtime_ns,
+        )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        files = list(pool.map(describe, found))
+    cache.save()
+    return {f.key: f for f in sorted(files, key=lambda f: f.key)}
+
+
+# --------------------------------------------------------------------------------------------
+# Live feed comparison
+
+
+@dataclass(frozen=True)
+class LiveFinding:
+    """One way the new feed would hurt subscribers of the live one."""
+
+    rule: str  # live.episode.removed | live.guid.changed
+    message: str
+
+
+def check_against_live(old: bytes, new: bytes) -> list[Any]:
+    """Findings about episodes that would disappear or change guid if ``new`` replaced ``old``.
+
+    Uses the validation package's ``compare_feeds`` when it is there; otherwise compares the
+    two feeds' items here (guid, enclosure URL, title).
+    """
+    try:
+        from feedtool.validation.live import compare_feeds  # type: ignore[import-not-found]
+    except ImportError:
+        return _compare_items(old, new)
+    return [f for f in compare_feeds(old, new) if getattr(f, "rule", "") in ("live.episode.removed", "live.guid.changed")]
+
+
+def _items(feed: bytes) -> list[tuple[str, str, str]]:
+    """(guid, enclosure url, title) per item, parsed without entities or network."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False)
+    try:
+        root = etree.fromstring(feed, parser)
+    except etree.XMLSyntaxError as error:
+        raise RefusedError(
+            f"the live feed on the target is not valid XML ({error}); cannot check it against the new one",
+            hint="pass --allow-removals to replace it anyway",
+        ) from error
+    items = []
+    for item in root.iter("item"):
+        guid = (item.findtext("guid") or "").strip()
+        enclosure = item.find("enclosure")
+        url = (enclosure.get("url") or "").strip() if enclosure is not None else ""
+        title = (item.findtext("title") or "").strip()
+        items.append((guid or url, url, title))
+    return items
+
+
+def _compare_items(old: bytes, new: bytes) -> list[LiveFinding]:
+    old_items = _items(old)
+    new_items = _items(new)
+    new_guids = {guid for guid, _, _ in new_items}
+    new_by_url = {url: guid for guid, url, _ in new_items if url}
+    new_by_title = {title: guid for guid, _, title in new_items if title}
+    findings = []
+    for guid, url, title in old_items:
+        if guid in new_guids:
+            continue
+        replacement = new_by_url.get(url) or new_by_title.get(title)
+        if replacement:
+            findings.append(LiveFinding(
+                "live.guid.changed",
+                f"episode {title!r} would change guid from {guid!r} to {replacement!r}: apps would download it again",
+            ))
+        else:
+            findings.append(LiveFinding(
+                "live.episode.removed",
+                f"episode {title!r} (guid {guid!r}) is in the live feed but not in the new one",
+            ))
+    return findings
+
+
+# --------------------------------------------------------------------------------------------
+# Plan
+
+
+@dataclass(frozen=True)
+class Upload:
+    file: LocalFile
+    reason: str  # new | changed | headers
+
+
+@dataclass
+class Plan:
+    """What publishing would do; ``apply_plan`` does exactly this."""
+
+    target: str
+    uploads: list[Upload]  # assets first, feeds last
+    skips: list[LocalFile]
+    deletes: list[RemoteObject]
+    live_findings: list[Any]
+    local: dict[str, LocalFile]
+    remote: dict[str, RemoteObject]
+    manifest: dict[str, RemoteObject] = field(default_factory=dict)  # as read from the target
+
+    @property
+    def asset_uploads(self) -> list[Upload]:
+        return [u for u in self.uploads if u.file.kind != "feed"]
+
+    @property
+    def feed_uploads(self) -> list[Upload]:
+        return [u for u in self.uploads if u.file.kind == "feed"]
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(u.file.size for u in self.uploads)
+
+    @property
+    def skip_bytes(self) -> int:
+        return sum(f.size for f in self.skips)
+
+    @property
+    def delete_bytes(self) -> int:
+        return sum(d.size for d in self.deletes)
+
+
+def make_plan(
+    local: dict[str, LocalFile],
+    target: Any,
+    *,
+    delete: bool = False,
+    max_deletes: int = DEFAULT_MAX_DELETES,
+    yes: bool = False,
+    allow_removals: bool = False,
+) -> Plan:
+    """Compare public/ with the target and decide; refuses (RefusedError) before anything changes."""
+    if not any(f.kind == "feed" for f in local.values()):
+        raise InputError("public/ has no feed (an .xml file at its top)", hint="run `feedtool build` first")
+    remote = target.inventory()
+    uploads: list[Upload] = []
+    skips: list[LocalFile] = []
+    for key, file in local.items():
+        existing = remote.get(key)
+        if existing is None:
+            uploads.append(Upload(file, "new"))
+        elif existing.sha256 != file.sha256 or existing.size != file.size:
+            uploads.append(Upload(file, "changed"))
+        elif (existing.content_type and existing.content_type != file.headers.content_type) or (
+            existing.cache_control and existing.cache_control != file.headers.cache_control
+        ):
+            uploads.append(Upload(file, "headers"))
+        else:
+            skips.append(file)
+    # Assets before feeds; big files first so the transfer manager keeps every connection busy.
+    uploads.sort(key=lambda u: (u.file.kind == "feed", -u.file.size, u.file.key))
+
+    deletes = [remote[key] for key in sorted(remote) if key not in local] if delete else []
+    if len(deletes) > max_deletes and not yes:
+        raise RefusedError(
+            f"publishing would delete {len(deletes)} objects from {target.description}, "
+            f"more than the limit of {max_deletes}",
+            hint="check the plan with --dry-run, then pass --yes (or raise publish.max_deletes in podcast.yaml)",
+        )
+
+    findings: list[Any] = []
+    for upload in uploads:
+        if upload.file.kind == "feed" and upload.reason == "changed":
+            live = target.get_bytes(upload.file.key)
+            if live is not None:
+                findings.extend(check_against_live(live, upload.file.path.read_bytes()))
+    plan = Plan(
+        target=target.description, uploads=uploads, skips=skips, deletes=deletes,
+        live_findings=findings, local=local, remote=remote,
+        manifest=dict(getattr(target, "last_manifest", {}) or {}),
+    )
+    if findings and not allow_removals:
+        lines = "\n".join(f"  {getattr(f, 'rule', '')}: {getattr(f, 'message', f)}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise RefusedError(
+            f"the new feed would hurt subscribers of the live one at {target.description}; nothing was published:\n"
+            f"{lines}{more}",
+            hint="if this is intended (an episode taken down on purpose), run again with --allow-removals",
+        )
+    return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Progress
+
+
+class ProgressMeter:
+    """A one-line progress display on a terminal: files, bytes, rate. Silent when disabled."""
+
+    def __init__(self, total_files: int, total_bytes: int, *, enabled: bool, stream: TextIO | None = None) -> None:
+        self.total_files = total_files
+        self.total_bytes = total_bytes
+        self.enabled = enabled and total_files > 0
+        self.stream = stream or sys.stderr
+        self.files = 0
+        self.bytes = 0
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def add_bytes(self, count: int) -> None:
+        with self._lock:
+            self.bytes += count
+
+    def file_done(self) -> None:
+        with self._lock:
+            self.files += 1
+
+    def _line(self) -> str:
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        return (
+            f"\r  {self.files}/{self.total_files} files  {human_size(self.bytes)} of {human_size(self.total_bytes)}"
+            f"  {human_size(int(self.bytes / elapsed))}/s   "
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            self.stream.write(self._line())
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self.stream.write(self._line() + "\n")
+            self.stream.flush()
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+# --------------------------------------------------------------------------------------------
+# Apply
+
+
+@dataclass
+class ApplyResult:
+    uploaded: list[Upload] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    previous_feeds: dict[str, str] = field(default_factory=dict)  # feed key -> kept copy
+    range_checked: str | None = None
+    range_status: int | None = None
+    uploaded_bytes: int = 0
+
+
+def _still_same(file: LocalFile) -> bool:
+    """Did the file stay as it was when it was planned (size, mtime and sha256)?"""
+    try:
+        stat = file.path.stat()
+    except OSError:
+        return False
+    if stat.st_size != file.size or stat.st_mtime_ns != file.mtime_ns:
+        return False
+    return sha256_file(file.path) == file.sha256
+
+
+def _changed_during_upload(file: LocalFile) -> StorageError:
+    return StorageError(
+        f"{file.path} changed while it was being uploaded; the feed was not replaced",
+        path=file.path,
+        hint="let the build finish, then publish again (only what is missing will be uploaded)",
+    )
+
+
+def apply_plan(
+    plan: Plan,
+    target: Any,
+    *,
+    progress: ProgressMeter | None = None,
+    check_ranges: bool = True,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> ApplyResult:
+    """Carry out a plan: assets, checks, previous feed kept, feed, manifest, deletions."""
+    result = ApplyResult()
+    recorded: dict[str, RemoteObject] = dict(plan.remote)
+
+    def record(file: LocalFile) -> None:
+        recorded[file.key] = RemoteObject(
+            key=file.key, size=file.size, sha256=file.sha256,
+            content_type=file.headers.content_type, cache_control=file.headers.cache_control,
+        )
+
+    def on_bytes(count: int) -> None:
+        if progress:
+            progress.add_bytes(count)
+
+    # 1. Assets, all at once; the feed waits for every one of them.
+    futures = [(u, target.submit_file(u.file.path, u.file.key, u.file.headers, u.file.sha256, on_bytes))
+               for u in plan.asset_uploads]
+    failures: list[tuple[Upload, FeedtoolError]] = []
+    for upload, future in futures:
+        try:
+            future.result()
+            if not _still_same(upload.file):
+                raise _changed_during_upload(upload.file)
+        except FeedtoolError as error:
+            failures.append((upload, error))
+            continue
+        if progress:
+            progress.file_done()
+        record(upload.file)
+        result.uploaded.append(upload)
+        result.uploaded_bytes += upload.file.size
+    if failures:
+        # Keep what did arrive in the manifest so a re-run skips it; the feed stays the old one.
+        _write_manifest_quietly(target, recorded, plan.local)
+        upload, error = failures[0]
+        extra = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise StorageError(
+            f"{len(failures)} upload(s) failed{extra}, the first: {upload.file.key}: {error.message}. "
+            "The live feed was not changed",
+            hint=error.hint or "publish again: only what is missing will be uploaded, then the feed",
+        ) from error
+
+    # 2. Check what the feed will point at: size and Content-Type of each new media object, and
+    # one byte-range request (podcast apps and Apple need 206 answers).
+    _verify_uploads(plan, target)
+    if check_ranges:
+        media = [f for f in plan.local.values() if f.kind == "media"]
+        if media:
+            status = target.range_status(media[0].key)
+            result.range_checked, result.range_status = media[0].key, status
+            if status is not None and status != 206:
+                raise RefusedError(
+                    f"{target.description} answered a byte-range request for {media[0].key} with {status}, not 206; "
+                    "podcast apps (and Apple) need byte ranges. The feed was not replaced",
+                    hint="use a storage service that supports Range requests, or pass --force to publish anyway",
+                )
+
+    # 3. Keep the live feed, then replace it.
+    stamp = now().strftime("%Y%m%dT%H%M%SZ")
+    for upload in plan.feed_uploads:
+        file = upload.file
+        if file.key in plan.remote:
+            stem, _, ext = file.key.rpartition(".")
+            kept = f"{FEED_HISTORY_DIR}/{stem}-{stamp}.{ext}"
+            target.copy(file.key, kept)
+            result.previous_feeds[file.key] = kept
+        target.put_file(file.path, file.key, file.headers, file.sha256, on_bytes)
+        if not _still_same(file):
+            raise _changed_during_upload(file)
+        if progress:
+            progress.file_done()
+        record(file)
+        result.uploaded.append(upload)
+        result.uploaded_bytes += file.size
+    _prune_feed_history(target)
+
+    # 4. Remember what is there, then delete (only what was asked, after the feed).
+    if plan.deletes:
+        target.write_manifest(recorded)
+        keys = [d.key for d in plan.deletes]
+        target.delete(keys)
+        for key in keys:
+            recorded.pop(key, None)
+        result.deleted = keys
+    if result.uploaded or result.deleted or plan.manifest != recorded:
+        target.write_manifest(recorded)
+    return result
+
+
+def _write_manifest_quietly(target: Any, recorded: dict[str, RemoteObject], local: dict[str, LocalFile]) -> None:
+    try:
+        target.write_manifest(recorded)
+    except FeedtoolError:
+        pass  # listing + metadata recover it next time
+
+
+def _verify_uploads(plan: Plan, target: Any) -> None:
+    """HEAD every uploaded media and artwork object: the size and Content-Type must be right."""
+    checks = [u.file for u in plan.asset_uploads if u.file.kind in ("media", "art")]
+    if not checks:
+        return
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        heads = list(pool.map(lambda f: target.head(f.key), checks))
+    for file, head in zip(checks, heads):
+        if head is None:
+            raise StorageError(f"{file.key} was uploaded but is not there; the feed was not replaced")
+        if head.size != file.size:
+            raise StorageError(
+                f"{file.key} has {head.size} bytes on the target, not {file.size}; the feed was not replaced"
+            )
+        if head.content_type and head.content_type.split(";")[0] != file.headers.content_type.split(";")[0]:
+            raise StorageError(
+                f"{file.key} is served as {head.content_type}, not {file.headers.content_type}; "
+                "the feed was not replaced"
+            )
+
+
+def _prune_feed_history(target: Any) -> None:
+    """Keep the newest FEED_HISTORY_KEEP earlier feeds (names sort by their UTC stamp)."""
+    try:
+        kept = target.list_keys(FEED_HISTORY_DIR)
+    except FeedtoolError:
+        return
+    by_feed: dict[str, list[str]] = {}
+    for key in kept:
+        by_feed.setdefault(key.rsplit("-", 1)[0], []).append(key)
+    old = [k for keys in by_feed.values() for k in sorted(keys)[:-FEED_HISTORY_KEEP]]
+    if old:
+        target.delete(old)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole command
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    episodes_dir: Path = Path("episodes")
+    out_dir: Path = Path("public")
+    to: str | None = None
+    dry_run: bool = False
+    delete: bool = False
+    yes: bool = False
+    build: bool = True
+    validate: bool = True
+    force: bool = False
+    allow_removals: bool = False
+    progress: bool | None = None  # None: on when stderr is a terminal
+    cache_dir: Path | None = None
+
+
+@dataclass
+class PublishReport:
+    plan: Plan
+    result: ApplyResult | None
+    dry_run: bool
+    built: bool
+    elapsed_s: float
+
+    def as_json(self) -> dict[str, Any]:
+        plan, result = self.plan, self.result
+        uploads = result.uploaded if result else plan.uploads
+        return {
+            "target": plan.target,
+            "dry_run": self.dry_run,
+            "built": self.built,
+            "uploaded" if result else "would_upload": [
+                {"key": u.file.key, "size": u.file.size, "reason": u.reason,
+                 "content_type": u.file.headers.content_type, "cache_control": u.file.headers.cache_control}
+                for u in uploads
+            ],
+            "uploaded_bytes": result.uploaded_bytes if result else 0,
+            "skipped": len(plan.skips),
+            "skipped_bytes": plan.skip_bytes,
+            "deleted" if result else "would_delete": [d.key for d in plan.deletes],
+            "previous_feeds": result.previous_feeds if result else {},
+            "range_check": {"key": result.range_checked, "status": result.range_status} if result else None,
+            "live_findings": [
+                {"rule": getattr(f, "rule", ""), "message": getattr(f, "message", str(f))} for f in plan.live_findings
+            ],
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def resolve_target_settings(options: PublishOptions) -> tuple[str, dict[str, Any], int]:
+    """Where to publish (flag > podcast.yaml > site/), the S3 settings, and the deletion limit."""
+    settings: dict[str, Any] = {}
+    max_deletes = DEFAULT_MAX_DELETES
+    configured = None
+    if (options.episodes_dir / "podcast.yaml").is_file():
+        try:
+            from feedtool.load import load_show
+        except ImportError:
+            load_show = None  # type: ignore[assignment]
+        if load_show is not None:
+            configured = load_show(options.episodes_dir).publish
+    if configured is not None:
+        settings = {
+            "endpoint_url": configured.endpoint_url,
+            "region": configured.region,
+            "addressing_style": configured.addressing_style,
+            "acl": configured.acl,
+        }
+        max_deletes = configured.max_deletes
+    to = options.to or (configured.to if configured else None) or "site"
+    return to, settings, max_deletes
+
+
+def ensure_built(options: PublishOptions) -> bool:
+    """Build public/ when it is missing or older than episodes/; True if a build ran."""
+    if not options.build:
+        return False
+    if not options.episodes_dir.is_dir():
+        return False  # publishing a hand-made public/ folder
+    try:
+        from feedtool.build import build_podcast, is_stale
+    except ImportError:
+        return False
+    if options.out_dir.is_dir() and not is_stale(options.episodes_dir, options.out_dir):
+        return False
+    build_podcast(options.episodes_dir, options.out_dir)
+    return True
+
+
+def validation_errors(out_dir: Path, local: dict[str, LocalFile]) -> list[str]:
+    """Error-level findings of the feed validator on each feed in public/ ([] without a validator)."""
+    try:
+        from feedtool.validation import validate_feed  # type: ignore[import-not-found]
+    except ImportError:
+        return []
+    problems: list[str] = []
+    for file in local.values():
+        if file.kind != "feed":
+            continue
+        report = validate_feed(file.path)
+        for finding in getattr(report, "errors", []) or []:
+            problems.append(f"{file.key}: {getattr(finding, 'message', finding)}")
+    return problems
+
+
+def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: None) -> PublishReport:
+    """Build if needed, validate, plan, and (unless a dry run) apply."""
+    from feedtool.storage import S3Target, open_target
+
+    started = time.monotonic()
+    built = ensure_built(options)
+    cache = HashCache((options.cache_dir / "hashes.json") if options.cache_dir else None)
+    local = scan_public(options.out_dir, cache)
+    if options.validate and not options.force:
+        errors = validation_errors(options.out_dir, local)
+        if errors:
+            shown = "\n  ".join(errors[:15])
+            raise RefusedError(
+                f"the feed has {len(errors)} validation error(s); nothing was published:\n  {shown}",
+                hint="fix them (see `feedtool validate`), or pass --force to publish anyway",
+            )
+    to, settings, max_deletes = resolve_target_settings(options)
+    project_root = options.episodes_dir.resolve().parent
+    target = open_target(to, project_root=project_root, **settings)
+    try:
+        if isinstance(target, S3Target):
+            target.check_bucket()
+        plan = make_plan(
+            local, target, delete=options.delete, max_deletes=max_deletes, yes=options.yes,
+            allow_removals=options.allow_removals or options.force,
+        )
+        if options.dry_run:
+            return PublishReport(plan, None, True, built, time.monotonic() - started)
+        enabled = sys.stderr.isatty() if options.progress is None else options.progress
+        meter = ProgressMeter(len(plan.uploads), plan.upload_bytes, enabled=enabled)
+        try:
+            result = apply_plan(plan, target, progress=meter, check_ranges=not options.force)
+        finally:
+            meter.close()
+        return PublishReport(plan, result, False, built, time.monotonic() - started)
+    finally:
+        target.close()
+
+
+def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
+    """Human-readable lines: one per upload and deletion (up to ``limit``), then totals."""
+    plan = report.plan
+    verb = "would upload" if report.dry_run else "uploaded"
+    head = "Plan for" if report.dry_run else "Published to"
+    yield f"{head} {plan.target}"
+    marks = {"new": "+", "changed": "~", "headers": "*"}
+    listed = plan.uploads if report.dry_run or report.result is None else report.result.uploaded
+    for upload in listed[:limit]:
+        f = upload.file
+        yield f"  {marks[upload.reason]} {f.key}  {human_size(f.size)}  {f.headers.content_type}  ({upload.reason})"
+    if len(listed) > limit:
+        yield f"  ... and {len(listed) - limit} more"
+    for obj in plan.deletes[:limit]:
+        yield f"  - {obj.key}  {human_size(obj.size)}  ({'would delete' if report.dry_run else 'deleted'})"
+    if len(plan.deletes) > limit:
+        yield f"  ... and {len(plan.deletes) - limit} more deletions"
+    for finding in plan.live_findings:
+        yield f"  ! {getattr(finding, 'rule', '')}: {getattr(finding, 'message', finding)} (allowed)"
+    yield (
+        f"{verb} {len(listed)} files ({human_size(sum(u.file.size for u in listed))}), "
+        f"skipped {len(plan.skips)} unchanged ({human_size(plan.skip_bytes)}), "
+        f"{'would delete' if report.dry_run else 'deleted'} {len(plan.deletes)} ({human_size(plan.delete_bytes)})"
+    )
+    if report.result and report.result.previous_feeds:
+        for key, kept in sorted(report.result.previous_feeds.items()):
+            yield f"previous {key} kept as {kept}"
+    if report.result and report.result.range_status:
+        yield f"byte ranges: {report.result.range_checked} answered {report.result.range_status}"
