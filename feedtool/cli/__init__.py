@@ -42,7 +42,12 @@ class FeedtoolGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
-        module = importlib.import_module(target[0])
+        try:
+            module = importlib.import_module(target[0])
+        except ModuleNotFoundError as error:
+            if error.name != target[0]:
+                raise
+            return None  # a command whose module is not part of this install
         command: click.Command = getattr(module, target[1])
         return command
 

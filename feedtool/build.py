@@ -1,0 +1,435 @@
+"""feedtool build: episodes/ -> public/, laid out exactly as it will be served.
+
+    public/feed.xml
+    public/<artwork>-<sha8>.jpg            show artwork; the name changes with the content
+    public/<slug>/<audio>-<sha8>.mp3       the tagged copy of the master (new bytes, new URL)
+    public/<slug>/chapters.json            JSON chapters (application/json+chapters)
+    public/<slug>/<transcript>.vtt|.srt
+    public/<slug>/<artwork>-<sha8>.jpg     episode artwork, chapter images
+
+Order: load and check everything, probe, tag, then render the feed from the files as they will
+be served (the enclosure length is the tagged copy's size). The new tree is built in a staging
+folder next to public/ and swapped in only when complete, so a failed build leaves the previous
+public/ untouched. Nothing in episodes/ is modified, except that new guids are recorded in
+episodes/feedtool.lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from feedtool import __version__
+from feedtool.audio import AudioInfo
+from feedtool.cache import BuildCache, write_atomic
+from feedtool.errors import FeedtoolError, InputError
+from feedtool.feed import EpisodeEntry, MediaFile
+from feedtool.load import Podcast
+from feedtool.model import Episode, Show
+
+CACHE_DIR_NAME = ".feedtool-cache"
+#: A file in every build output, so build never replaces a folder it did not make.
+MARKER = ".feedtool-build"
+STATE_FILE = "build-state.json"
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    feed_path: Path
+    episodes: int = 0
+    drafts_left_out: int = 0
+    future_left_out: int = 0
+    tagged: int = 0
+    reused: int = 0
+    up_to_date: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def default_cache_dir(episodes_dir: Path) -> Path:
+    return episodes_dir.resolve().parent / CACHE_DIR_NAME
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ascii_name(name: str) -> str:
+    """A file name safe in a URL: ASCII letters, digits, '-', '_', '.' (Apple wants ASCII)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-.")
+    return cleaned or "file"
+
+
+def content_name(path: Path, digest: str) -> str:
+    """'Cover Art.JPG' + sha -> 'Cover-Art-1a2b3c4d.jpg': new content, new URL."""
+    return f"{ascii_name(path.stem)}-{digest[:8]}{path.suffix.lower()}"
+
+
+# ----------------------------------------------------------------------------- up-to-date check
+
+
+def _inputs_fingerprint(episodes_dir: Path, out_dir: Path, options: str) -> str:
+    """A hash over every input file's name, size and mtime, the options and feedtool's version."""
+    digest = hashlib.sha256(f"{__version__}\0{options}\0".encode())
+    for dirpath, dirnames, filenames in os.walk(episodes_dir):
+        dirnames.sort()
+        for name in sorted(filenames):
+            stat = os.stat(os.path.join(dirpath, name))
+            digest.update(f"{dirpath}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    marker = out_dir / MARKER
+    try:
+        digest.update(marker.read_bytes())
+    except OSError:
+        digest.update(b"no build")
+    return digest.hexdigest()
+
+
+def _options(base_url: str | None, drafts: bool, out_dir: Path) -> str:
+    return json.dumps([base_url, drafts, str(out_dir.resolve())])
+
+
+def _read_state(cache_dir: Path) -> dict[str, object]:
+    try:
+        data = json.loads((cache_dir / STATE_FILE).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def is_stale(
+    episodes_dir: Path,
+    out_dir: Path,
+    *,
+    base_url: str | None = None,
+    drafts: bool = False,
+    cache_dir: Path | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """True when a build would change public/ (inputs changed, or an episode came due)."""
+    now = now or datetime.now(timezone.utc)
+    cache_dir = cache_dir or default_cache_dir(episodes_dir)
+    state = _read_state(cache_dir)
+    if not (out_dir / MARKER).is_file() or not state:
+        return True
+    fingerprint = _inputs_fingerprint(episodes_dir, out_dir, _options(base_url, drafts, out_dir))
+    if state.get("fingerprint") != fingerprint:
+        return True
+    next_due = state.get("next_due")
+    return isinstance(next_due, str) and datetime.fromisoformat(next_due) <= now
+
+
+# ----------------------------------------------------------------------------- the build
+
+
+class _Builder:
+    """One build: holds the podcast, the cache and the staging folder while files are made."""
+
+    def __init__(self, podcast: Podcast, staging: Path, cache: BuildCache, result: BuildResult,
+                 progress: Callable[[str], None]) -> None:
+        self.podcast = podcast
+        self.show: Show = podcast.show
+        self.staging = staging
+        self.cache = cache
+        self.result = result
+        self.progress = progress
+        self._show_cover: tuple[bytes, str] | None = None
+
+    def url(self, relative: str) -> str:
+        from urllib.parse import quote
+
+        return self.show.base_url + quote(relative)
+
+    def probe(self, path: Path) -> AudioInfo:
+        from feedtool.audio import probe
+
+        stat = path.stat()
+        key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        cached = self.cache.probes.get(key)
+        if cached is not None:
+            return AudioInfo(**cached)
+        info = probe(path)
+        self.cache.probes.put(key, {"kind": info.kind, "mime": info.mime,
+                                    "duration_s": info.duration_s, "size": info.size,
+                                    "bitrate": info.bitrate})
+        return info
+
+    def place_file(self, source: Path, relative: str) -> None:
+        """Hard-link (or copy) a finished file into the staging tree."""
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+
+    def place_content_named(self, source: Path, folder: str) -> str:
+        """Copy a picture under a content-derived name; returns its path relative to public/."""
+        relative = f"{folder}{content_name(source, sha256_file(source))}"
+        if not (self.staging / relative).exists():
+            self.place_file(source, relative)
+        return relative
+
+    def notes_html(self, episode: Episode) -> str:
+        from feedtool.notes import render_html
+
+        key = hashlib.sha256(episode.notes.encode("utf-8")).hexdigest()
+        cached = self.cache.notes.get(key)
+        if cached is None:
+            cached = render_html(episode.notes)
+            self.cache.notes.put(key, cached)
+        return str(cached)
+
+    def cover(self, episode: Episode) -> tuple[bytes, str]:
+        if episode.artwork is not None:
+            path = episode.artwork
+            return path.read_bytes(), _image_mime(path)
+        if self._show_cover is None:
+            self._show_cover = (self.show.artwork.read_bytes(), _image_mime(self.show.artwork))
+        return self._show_cover
+
+    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo,
+                    notes_html: str) -> MediaFile:
+        """The tagged copy of one audio file in staging, made or taken from the cache."""
+        from feedtool import tagging
+        from feedtool.notes import plain_text
+
+        cover, cover_mime = self.cover(episode)
+        chapter_images = {
+            chapter.image: (self.podcast.episode_dir(episode.slug) / chapter.image).read_bytes()
+            for chapter in episode.chapters
+            if chapter.image and not chapter.image.startswith(("http://", "https://"))
+        }
+        meta = tagging.TagMetadata(
+            title=episode.title,
+            artist=self.show.author,
+            album=self.show.title,
+            track=episode.number,
+            date=episode.date.strftime("%Y-%m-%d"),
+            description=episode.summary or plain_text(notes_html),
+            link=episode.link,
+            cover=cover,
+            cover_mime=cover_mime,
+            chapters=episode.chapters,
+            chapter_images=chapter_images,
+        )
+        stat = master.stat()
+        identity = f"{master.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{meta.fingerprint()}"
+        key = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        cached_file = self.cache.tagged_dir / f"{key}{master.suffix.lower()}"
+        record = self.cache.tagged.get(key)
+        if record is None or not cached_file.is_file():
+            tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
+                                      duration_s=info.duration_s)
+            record = {"sha256": sha256_file(cached_file), "size": cached_file.stat().st_size}
+            self.cache.tagged.put(key, record)
+            self.result.tagged += 1
+        else:
+            self.result.reused += 1
+        relative = f"{episode.slug}/{ascii_name(master.stem)}-{record['sha256'][:8]}{master.suffix.lower()}"
+        self.place_file(cached_file, relative)
+        return MediaFile(url=self.url(relative), length=int(record["size"]), mime=info.mime,
+                         duration_s=info.duration_s, bitrate=info.bitrate)
+
+    def episode_entry(self, episode: Episode, guid: str) -> EpisodeEntry:
+        from feedtool import chapters as chapter_io
+        from feedtool.notes import apple_description, render_html
+
+        folder = f"{episode.slug}/"
+        info = self.probe(episode.audio)
+        if episode.chapters:
+            chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
+                                      path=episode.source, source=episode.chapters_source)
+        notes_html = self.notes_html(episode)
+        enclosure = self.tagged_copy(episode, episode.audio, info, notes_html)
+        alternates = tuple(
+            self.tagged_copy(episode, path, self.probe(path), notes_html)
+            for path in episode.alternate_audio
+        )
+        (self.staging / folder).mkdir(parents=True, exist_ok=True)
+
+        artwork_url = None
+        if episode.artwork is not None:
+            artwork_url = self.url(self.place_content_named(episode.artwork, folder))
+        chapters_url = None
+        if episode.chapters:
+            images = {}
+            for chapter in episode.chapters:
+                if chapter.image and not chapter.image.startswith(("http://", "https://")):
+                    source = self.podcast.episode_dir(episode.slug) / chapter.image
+                    if not source.is_file():
+                        raise InputError(f"chapter image not found: {source}", path=episode.source,
+                                         field="chapters", hint="put the image next to episode.md")
+                    images[chapter.image] = self.url(self.place_content_named(source, folder))
+            data = chapter_io.to_json(
+                list(episode.chapters), title=episode.title, podcast_name=self.show.title,
+                author=self.show.author, file_name=enclosure.url.rsplit("/", 1)[-1],
+                image_url=lambda name: images.get(name, name),
+            )
+            (self.staging / folder / "chapters.json").write_bytes(data)
+            chapters_url = self.url(folder + "chapters.json")
+        transcripts = []
+        for transcript in episode.transcripts:
+            relative = folder + ascii_name(transcript.path.name)
+            self.place_file(transcript.path, relative)
+            transcripts.append((transcript, self.url(relative)))
+        description = episode.summary and render_html(episode.summary) or notes_html
+        return EpisodeEntry(
+            episode=episode,
+            guid=guid,
+            enclosure=enclosure,
+            alternates=alternates,
+            chapters_url=chapters_url,
+            transcripts=tuple(transcripts),
+            artwork_url=artwork_url,
+            notes_html=notes_html,
+            description_html=apple_description(description) or episode.title,
+        )
+
+
+def _image_mime(path: Path) -> str:
+    return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+
+
+def select_episodes(podcast: Podcast, *, drafts: bool, now: datetime,
+                    result: BuildResult) -> tuple[list[Episode], datetime | None]:
+    """The episodes that go into the feed, and when the next held-back one comes due."""
+    chosen = []
+    next_due = None
+    for episode in podcast.episodes:
+        if not drafts and episode.draft:
+            result.drafts_left_out += 1
+            continue
+        if not drafts and episode.date > now:
+            result.future_left_out += 1
+            next_due = min(next_due, episode.date) if next_due else episode.date
+            continue
+        chosen.append(episode)
+    return chosen, next_due
+
+
+def build_podcast(
+    episodes_dir: Path,
+    out_dir: Path,
+    *,
+    base_url: str | None = None,
+    drafts: bool = False,
+    cache_dir: Path | None = None,
+    now: datetime | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
+) -> BuildResult:
+    """Build public/ from episodes/ (or report that it is up to date)."""
+    from feedtool.feed import render_feed
+    from feedtool.guids import GuidLedger
+    from feedtool.load import load_podcast
+    from feedtool.notes import apple_description, render_html
+
+    now = now or datetime.now(timezone.utc)
+    cache_dir = cache_dir or default_cache_dir(episodes_dir)
+    result = BuildResult(out_dir=out_dir, feed_path=out_dir / "feed.xml")
+    state = _read_state(cache_dir)
+    if not force and not is_stale(episodes_dir, out_dir, base_url=base_url, drafts=drafts,
+                                  cache_dir=cache_dir, now=now):
+        summary = state.get("result", {})
+        result.episodes = int(summary.get("episodes", 0)) if isinstance(summary, dict) else 0
+        result.feed_path = out_dir / str(state.get("feed_name", "feed.xml"))
+        result.up_to_date = True
+        return result
+
+    _check_out_dir(out_dir, episodes_dir)
+    podcast = load_podcast(episodes_dir, base_url=base_url)
+    show = podcast.show
+    result.feed_path = out_dir / show.feed_name
+    episodes, next_due = select_episodes(podcast, drafts=drafts, now=now, result=result)
+    ledger = GuidLedger.load(episodes_dir)
+    guids = ledger.assign(show, episodes)
+
+    cache = BuildCache(cache_dir)
+    staging = out_dir.parent / f".{out_dir.name}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        builder = _Builder(podcast, staging, cache, result, progress)
+        artwork_url = builder.url(builder.place_content_named(show.artwork, ""))
+        entries = []
+        for index, episode in enumerate(episodes, 1):
+            progress(f"[{index}/{len(episodes)}] {episode.slug}")
+            entries.append(builder.episode_entry(episode, guids[episode.slug]))
+        feed = render_feed(show, artwork_url=artwork_url,
+                           description_html=apple_description(render_html(show.description)),
+                           entries=entries)
+        (staging / show.feed_name).write_bytes(feed)
+        (staging / MARKER).write_text(
+            json.dumps({"feedtool": __version__, "feed": show.feed_name,
+                        "feed_sha256": hashlib.sha256(feed).hexdigest()}, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        _swap_into_place(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.episodes = len(entries)
+    if ledger.changed:
+        ledger.save()
+    cache.save()
+    fingerprint = _inputs_fingerprint(episodes_dir, out_dir, _options(base_url, drafts, out_dir))
+    write_atomic(cache_dir / STATE_FILE, json.dumps({
+        "fingerprint": fingerprint,
+        "feed_name": show.feed_name,
+        "next_due": next_due.isoformat() if next_due else None,
+        "result": {"episodes": result.episodes},
+    }, sort_keys=True).encode())
+    return result
+
+
+def _check_out_dir(out_dir: Path, episodes_dir: Path) -> None:
+    """Refuse to replace a folder that is not a feedtool build (or that holds the sources)."""
+    resolved = out_dir.resolve()
+    sources = episodes_dir.resolve()
+    if resolved == sources or sources.is_relative_to(resolved) or resolved.is_relative_to(sources):
+        raise FeedtoolError(
+            "the output folder overlaps the episodes folder",
+            path=out_dir,
+            hint="pick an output folder outside episodes/, e.g. --out public",
+        )
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise FeedtoolError("the output path exists and is not a folder", path=out_dir)
+        if any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+            raise FeedtoolError(
+                "the output folder is not empty and was not made by feedtool build; "
+                "it would be replaced",
+                path=out_dir,
+                hint="choose another --out folder, or empty this one first",
+            )
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Replace out_dir with the finished staging tree (the old tree is kept until the swap)."""
+    old = out_dir.parent / f".{out_dir.name}.previous"
+    if old.exists():
+        shutil.rmtree(old)
+    if out_dir.exists():
+        os.rename(out_dir, old)
+    try:
+        os.rename(staging, out_dir)
+    except OSError:
+        if old.exists():
+            os.rename(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

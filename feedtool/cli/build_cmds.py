@@ -1,0 +1,129 @@
+"""Commands that work on episodes/: init, new, build, chapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+EPISODES_OPTION = click.option(
+    "--episodes",
+    "episodes_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("episodes"),
+    show_default=True,
+    help="The folder with podcast.yaml and one folder per episode.",
+)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", default="My Podcast", show_default=True, help="The show's title.")
+@click.option("--base-url", default="https://podcast.example.com/", show_default=True,
+              help="Where public/ will be served from.")
+def init(directory: Path, title: str, base_url: str) -> None:
+    """Start a new podcast in DIRECTORY: episodes/podcast.yaml and placeholder artwork.
+
+    Nothing that already exists is overwritten.
+
+    \b
+    Example:
+        feedtool init my-show --title "Night Shift" --base-url https://cdn.example.org/night-shift/
+        cd my-show && feedtool new "Pilot"
+    """
+    from feedtool.scaffold import init_podcast
+
+    created = init_podcast(directory, title=title, base_url=base_url)
+    for path in created:
+        click.echo(f"created {path}")
+    click.echo("Next: edit episodes/podcast.yaml, replace episodes/artwork.jpg, then `feedtool new TITLE`.")
+
+
+@click.command()
+@click.argument("title")
+@EPISODES_OPTION
+@click.option("--date", "date_text", help="Publication date (ISO 8601); default: now.")
+def new(title: str, episodes_dir: Path, date_text: str | None) -> None:
+    """Create a folder for a new episode with the next episode number.
+
+    \b
+    Example:
+        feedtool new "Culture and Architecture in MLOps"
+        # -> episodes/culture-and-architecture-in-mlops/episode.md (draft: true)
+    """
+    from feedtool.scaffold import new_episode
+
+    path = new_episode(episodes_dir, title, date_text=date_text)
+    click.echo(f"created {path}")
+    click.echo("Put the audio next to it, set 'audio:', write the notes, and remove 'draft: true'.")
+
+
+@click.command()
+@EPISODES_OPTION
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("public"), show_default=True, help="Where to write the site.")
+@click.option("--base-url", help="Override base_url from podcast.yaml (e.g. for a preview).")
+@click.option("--drafts", is_flag=True, help="Include drafts and future-dated episodes.")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool, force: bool,
+          quiet: bool) -> None:
+    """Build the feed, JSON chapters and tagged audio from episodes/ into public/.
+
+    A failed build leaves the previous public/ as it was; an unchanged catalogue rebuilds
+    in a moment without touching any audio.
+
+    \b
+    Example:
+        feedtool build
+        feedtool build --episodes shows/night-shift/episodes --out build/night-shift
+    """
+    from feedtool.build import build_podcast
+
+    result = build_podcast(episodes_dir, out_dir, base_url=base_url, drafts=drafts, force=force)
+    if quiet:
+        return
+    if result.up_to_date:
+        click.echo(f"{result.feed_path} is up to date ({result.episodes} episodes).")
+        return
+    held = []
+    if result.drafts_left_out:
+        held.append(f"{result.drafts_left_out} draft(s)")
+    if result.future_left_out:
+        held.append(f"{result.future_left_out} scheduled")
+    left_out = f"; left out {', '.join(held)} (use --drafts to include)" if held else ""
+    click.echo(
+        f"Built {result.feed_path}: {result.episodes} episode(s), "
+        f"{result.tagged} audio file(s) tagged, {result.reused} unchanged{left_out}."
+    )
+
+
+@click.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def chapters(source: Path, output_format: str) -> None:
+    """Show the chapters feedtool reads from SOURCE.
+
+    SOURCE is an episode folder (its front matter, chapters file or show-note timestamps), an
+    episode.md, a chapters file (JSON, "HH:MM:SS Title" lines, Audacity labels) or an audio file
+    (the chapters in its tags).
+
+    \b
+    Example:
+        feedtool chapters episodes/coffee-sessions-29
+        feedtool chapters public/coffee-sessions-29/chapters.json --format json
+    """
+    from feedtool.chapter_source import read_chapters_from
+
+    found, origin, duration = read_chapters_from(source)
+    if output_format == "json":
+        from feedtool.chapters import to_json
+
+        click.echo(to_json(found).decode("utf-8"), nl=False)
+        return
+    from feedtool.chapters import format_timestamp
+
+    click.echo(f"{len(found)} chapters from {origin}", err=True)
+    for chapter in found:
+        click.echo(f"{format_timestamp(chapter.start_s)}  {chapter.title}")

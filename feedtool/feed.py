@@ -1,0 +1,340 @@
+"""Model -> RSS bytes, with feedgen and feedtool's own iTunes and Podcasting 2.0 extensions.
+
+feedgen writes the RSS 2.0 core (title, link, description, atom:link self, items, enclosure,
+guid, pubDate). The ``itunes:`` and ``podcast:`` tags come from the two extensions below, not
+from feedgen's bundled ``podcast`` extension: that one knows only the pre-2019 categories, refuses
+Apple's true/false for explicit, and drops artwork URLs that don't end in .jpg/.png.
+
+Output is deterministic: lastBuildDate is the newest episode's date (never "now"), items are
+sorted newest first with stable tie-breaks, and every element and attribute is written in a fixed
+order. The same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Any
+
+from feedtool import __version__
+from feedtool.model import Episode, Show, Transcript
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+GENERATOR = f"feedtool {__version__}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaFile:
+    """A file as served: its URL, byte size, MIME type (and for audio, length and bitrate)."""
+
+    url: str
+    length: int
+    mime: str
+    duration_s: float = 0.0
+    bitrate: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeEntry:
+    """One item as it goes into the feed: the episode plus where its files are served."""
+
+    episode: Episode
+    guid: str
+    enclosure: MediaFile
+    alternates: tuple[MediaFile, ...] = ()
+    chapters_url: str | None = None
+    transcripts: tuple[tuple[Transcript, str], ...] = ()
+    artwork_url: str | None = None
+    notes_html: str = ""
+    description_html: str = ""
+
+
+def rfc2822(moment: datetime) -> str:
+    """'Wed, 15 Jun 2022 19:00:00 GMT': English names, right weekday, always GMT."""
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+
+
+def _sub(parent: Any, tag: str, text: str | None = None, **attrs: str | None) -> Any:
+    from lxml import etree
+
+    element = etree.SubElement(parent, tag)
+    for name, value in attrs.items():
+        if value is not None:
+            element.set(name.rstrip("_").replace("__", "-"), value)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _itunes(parent: Any, name: str, text: str | None = None, **attrs: str | None) -> Any:
+    return _sub(parent, f"{{{ITUNES_NS}}}{name}", text, **attrs)
+
+
+def _podcast(parent: Any, name: str, text: str | None = None, **attrs: str | None) -> Any:
+    return _sub(parent, f"{{{PODCAST_NS}}}{name}", text, **attrs)
+
+
+def _yes_no(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _seconds(value: float) -> str:
+    """Decimal seconds as the namespace wants them: '84', '12.5'."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+# ------------------------------------------------------------------------------- extensions
+# feedgen calls extend_ns() for the namespace map and extend_rss() with the <rss> element
+# (channel level) or the <item> element (entry level). Our data is attached before rendering.
+
+
+class _Extension:
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        return feed
+
+
+class ItunesExtension(_Extension):
+    """Channel-level itunes: tags (Apple's current guide; owner kept, as it is harmless)."""
+
+    show: Show
+    artwork_url: str
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"itunes": ITUNES_NS}
+
+    def extend_rss(self, rss: Any) -> Any:
+        from lxml import etree
+
+        channel = rss.find("channel")
+        show = self.show
+        description = channel.find("description")
+        description.text = etree.CDATA(description.text)  # Apple: HTML only inside CDATA
+        if show.itunes_title:
+            _itunes(channel, "title", show.itunes_title)
+        _itunes(channel, "author", show.author)
+        _itunes(channel, "image", href=self.artwork_url)
+        for category in show.categories:
+            element = _itunes(channel, "category", text_=category.name)
+            if category.sub:
+                _itunes(element, "category", text_=category.sub)
+        _itunes(channel, "explicit", _yes_no(show.explicit))
+        _itunes(channel, "type", show.type)
+        if show.owner:
+            owner = _itunes(channel, "owner")
+            _itunes(owner, "name", show.owner.name)
+            _itunes(owner, "email", show.owner.email)
+        if show.block:
+            _itunes(channel, "block", "Yes")
+        if show.complete:
+            _itunes(channel, "complete", "Yes")
+        if show.new_feed_url:
+            _itunes(channel, "new-feed-url", show.new_feed_url)
+        return rss
+
+
+class ItunesEntryExtension(_Extension):
+    """Item-level itunes: tags."""
+
+    entry: EpisodeEntry
+    show: Show
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"itunes": ITUNES_NS}
+
+    def extend_rss(self, item: Any) -> Any:
+        from lxml import etree
+
+        episode = self.entry.episode
+        # Apple wants the HTML description in CDATA; feedgen writes it escaped.
+        description = item.find("description")
+        if description is not None:
+            description.text = etree.CDATA(self.entry.description_html)
+        if episode.itunes_title:
+            _itunes(item, "title", episode.itunes_title)
+        _itunes(item, "duration", str(int(round(self.entry.enclosure.duration_s))))
+        if self.entry.artwork_url:
+            _itunes(item, "image", href=self.entry.artwork_url)
+        explicit = episode.explicit if episode.explicit is not None else self.show.explicit
+        _itunes(item, "explicit", _yes_no(explicit))
+        if episode.number is not None:
+            _itunes(item, "episode", str(episode.number))
+        if episode.season is not None:
+            _itunes(item, "season", str(episode.season))
+        _itunes(item, "episodeType", episode.episode_type)
+        if episode.block:
+            _itunes(item, "block", "Yes")
+        return item
+
+
+class PodcastIndexExtension(_Extension):
+    """Channel-level Podcasting 2.0 tags (https://podcastindex.org/namespace/1.0)."""
+
+    show: Show
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"podcast": PODCAST_NS}
+
+    def extend_rss(self, rss: Any) -> Any:
+        channel = rss.find("channel")
+        show = self.show
+        _podcast(channel, "guid", show.podcast_guid)
+        _podcast(channel, "locked", "yes" if show.locked else "no", owner=show.locked_owner)
+        _podcast(channel, "medium", show.medium)
+        for funding in show.funding:
+            _podcast(channel, "funding", funding.text, url=funding.url)
+        for person in show.people:
+            _person(channel, person)
+        if show.license:
+            _podcast(channel, "license", show.license.identifier, url=show.license.url)
+        if show.location:
+            _location(channel, show.location)
+        for txt in show.txt:
+            _podcast(channel, "txt", txt.value, purpose=txt.purpose)
+        if show.update_frequency:
+            frequency = show.update_frequency
+            _podcast(
+                channel,
+                "updateFrequency",
+                frequency.text,
+                rrule=frequency.rrule,
+                dtstart=frequency.dtstart,
+                complete=None if frequency.complete is None else _yes_no(frequency.complete),
+            )
+        for trailer in show.trailers:
+            _podcast(
+                channel,
+                "trailer",
+                trailer.title,
+                url=trailer.url,
+                pubdate=rfc2822(trailer.pubdate),
+                length=None if trailer.length is None else str(trailer.length),
+                type=trailer.type,
+                season=None if trailer.season is None else str(trailer.season),
+            )
+        return rss
+
+
+def _person(parent: Any, person: Any) -> None:
+    _podcast(parent, "person", person.name, role=person.role, group=person.group,
+             img=person.img, href=person.href)
+
+
+def _location(parent: Any, location: Any) -> None:
+    _podcast(parent, "location", location.name, rel=location.rel, geo=location.geo,
+             osm=location.osm, country=location.country)
+
+
+class PodcastIndexEntryExtension(_Extension):
+    """Item-level Podcasting 2.0 tags."""
+
+    entry: EpisodeEntry
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"podcast": PODCAST_NS}
+
+    def extend_rss(self, item: Any) -> Any:
+        entry = self.entry
+        episode = entry.episode
+        if entry.chapters_url:
+            _podcast(item, "chapters", url=entry.chapters_url, type="application/json+chapters")
+        for transcript, url in entry.transcripts:
+            _podcast(item, "transcript", url=url, type=transcript.mime,
+                     language=transcript.language, rel=transcript.rel)
+        if episode.season is not None:
+            _podcast(item, "season", str(episode.season), name=episode.season_name)
+        if episode.number is not None:
+            _podcast(item, "episode", str(episode.number), display=episode.number_display)
+        for person in episode.people:
+            _person(item, person)
+        for soundbite in episode.soundbites:
+            _podcast(item, "soundbite", soundbite.title, startTime=_seconds(soundbite.start_s),
+                     duration=_seconds(soundbite.duration_s))
+        for funding in episode.funding:
+            _podcast(item, "funding", funding.text, url=funding.url)
+        if episode.license:
+            _podcast(item, "license", episode.license.identifier, url=episode.license.url)
+        if episode.location:
+            _location(item, episode.location)
+        for txt in episode.txt:
+            _podcast(item, "txt", txt.value, purpose=txt.purpose)
+        for index, media in enumerate((entry.enclosure, *entry.alternates)):
+            if not entry.alternates:
+                break
+            alternate = _podcast(
+                item,
+                "alternateEnclosure",
+                type=media.mime,
+                length=str(media.length),
+                bitrate=str(media.bitrate) if media.bitrate else None,
+                default="true" if index == 0 else None,
+            )
+            _podcast(alternate, "source", uri=media.url)
+        return item
+
+
+# ------------------------------------------------------------------------------- rendering
+
+
+def sort_entries(entries: list[EpisodeEntry]) -> list[EpisodeEntry]:
+    """Newest first; equal dates by episode number (higher first), then folder name."""
+    return sorted(
+        entries,
+        key=lambda e: (e.episode.date, e.episode.number or 0, e.episode.slug),
+        reverse=True,
+    )
+
+
+def render_feed(
+    show: Show, *, artwork_url: str, description_html: str, entries: list[EpisodeEntry]
+) -> bytes:
+    """The whole feed as UTF-8 bytes (deterministic for the same arguments)."""
+    from feedgen.feed import FeedGenerator
+
+    ordered = sort_entries(entries)
+    generator = FeedGenerator()
+    generator.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)
+    generator.register_extension(
+        "podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False
+    )
+    generator.itunes.show = show
+    generator.itunes.artwork_url = artwork_url
+    generator.podcastindex.show = show
+
+    generator.title(show.title)
+    generator.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    generator.link(href=show.link, rel="alternate")  # last: feedgen's <link> is the last link
+    generator.description(description_html)
+    generator.language(show.language)
+    generator.generator(GENERATOR)
+    generator.docs("https://www.rssboard.org/rss-specification")
+    if show.copyright:
+        generator.copyright(show.copyright)
+    generator.image(url=artwork_url, title=show.title, link=show.link)
+    dates = [entry.episode.date for entry in ordered] + [t.pubdate for t in show.trailers]
+    last = max(dates) if dates else datetime(2000, 1, 1, tzinfo=timezone.utc)
+    generator.lastBuildDate(last)
+    generator.pubDate(last)
+
+    for entry in ordered:
+        episode = entry.episode
+        item = generator.add_entry(order="append")
+        item.title(episode.title)
+        if episode.link:
+            item.link(href=episode.link)
+        item.guid(entry.guid, permalink=False)
+        item.pubDate(episode.date)
+        item.description(entry.description_html or episode.title)
+        if entry.notes_html:
+            item.content(entry.notes_html, type="CDATA")
+        item.enclosure(entry.enclosure.url, str(entry.enclosure.length), entry.enclosure.mime)
+        item.itunes.entry = entry
+        item.itunes.show = show
+        item.podcastindex.entry = entry
+
+    return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
