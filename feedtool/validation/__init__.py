@@ -1,0 +1,114 @@
+"""Validate any podcast feed against Apple, RSS 2.0 and Podcasting 2.0 rules, down to the media bytes.
+
+    report = validate_feed("public/feed.xml")            # a build: media checked against public/
+    report = validate_feed("https://example.com/feed.xml", check_media=True)
+    report.exit_code(strict=False), report.to_text(), report.to_json(), report.to_github()
+
+``validate_feed_bytes`` validates bytes already in memory (publish uses it on the built feed), and
+``feedtool.validation.live.compare_feeds`` compares a new feed with the live one. Every finding
+names a rule of ``feedtool.validation.registry.RULES``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feedtool.validation.document import ATOM, Context, Node, Options, it
+from feedtool.validation.registry import RULES, Rule
+from feedtool.validation.report import Finding, Report
+from feedtool.validation.xmlsafe import DEFAULT_MAX_BYTES, NotWellFormed, is_url, parse, read_source
+
+__all__ = ["DEFAULT_MAX_BYTES", "RULES", "Finding", "Report", "Rule", "validate_feed", "validate_feed_bytes"]
+
+
+def validate_feed(source: str | Path, *, check_media: bool | None = None, against: str | Path | None = None,
+                  base_url: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                  now_ts: float | None = None) -> Report:
+    """Validate a feed file or http(s) URL.
+
+    ``check_media``: None checks the files of a local build (URLs under the feed's base map to files
+    next to the feed) and nothing over HTTP; True also checks every other URL over HTTP (HEAD,
+    Range, Content-Type); False checks no files at all. ``against`` is the live feed (file or URL)
+    to compare with. Raises FeedReadError when the feed cannot be read or is hostile.
+    """
+    data, src = read_source(source, max_bytes=max_bytes)
+    report = validate_feed_bytes(
+        data, name=src.name, base_dir=src.path.parent if src.path is not None else None,
+        source_url=src.url, check_media=check_media, base_url=base_url, max_bytes=max_bytes, now_ts=now_ts)
+    if against is not None:
+        from feedtool.validation.live import compare_feeds
+
+        old, _ = read_source(against, max_bytes=max_bytes)
+        report.findings.extend(compare_feeds(old, data))
+    return report
+
+
+def validate_feed_bytes(data: bytes, *, name: str = "feed.xml", base_dir: Path | None = None,
+                        source_url: str | None = None, check_media: bool | None = None,
+                        base_url: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                        now_ts: float | None = None) -> Report:
+    """Validate feed bytes. ``base_dir`` is the folder the feed's base URL is served from (public/).
+
+    Raises FeedReadError only for hostile input (entity declarations); a broken document is
+    reported as a finding.
+    """
+    from feedtool.validation import rules_apple, rules_podcast, rules_rss
+
+    report = Report(feed=name)
+    try:
+        root = parse(data, name)
+    except NotWellFormed as broken:
+        report.findings.append(Finding.make(broken.rule, broken.message, line=broken.line, scope="feed"))
+        return report
+    options = Options(source_url=source_url, max_bytes=max_bytes, now_ts=now_ts)
+    ctx = Context(options=options)
+    if data[:200].lstrip().startswith(b"<?xml"):
+        from feedtool.validation.xmlsafe import declared_encoding
+
+        encoding = declared_encoding(data)
+        if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            ctx.emit("xml.encoding", f"the feed declares encoding=\"{encoding}\"; Apple requires UTF-8", line=1,
+                     scope="feed")
+    channel_el, podcast_ns = rules_rss.check_document(ctx, root)
+    if channel_el is not None:
+        channel = Node(channel_el, None, podcast_ns)
+        ctx.channel = channel
+        ctx.items = [Node(el, i, podcast_ns) for i, el in enumerate(channel.all("item"))]
+        _locate(options, channel, source_url, base_url, base_dir, check_media)
+        serial = (channel.text(it("type")) or "").strip() == "serial"
+        rules_rss.check_channel(ctx, channel)
+        rules_apple.check_channel(ctx, channel)
+        rules_podcast.check_channel(ctx, channel)
+        rss_item, apple_item, podcast_item = rules_rss.check_item, rules_apple.check_item, rules_podcast.check_item
+        for item in ctx.items:
+            rss_item(ctx, item)
+            apple_item(ctx, item, serial=serial)
+            podcast_item(ctx, item)
+        rules_rss.check_feed(ctx)
+        if options.local_media or options.http_media:
+            from feedtool.validation.media import check_media as run_media_checks
+
+            run_media_checks(ctx)
+            report.checked_media = True
+    report.items = len(ctx.items)
+    report.findings.extend(ctx.findings)
+    return report
+
+
+def _locate(options: Options, channel: Node, source_url: str | None, base_url: str | None,
+            base_dir: Path | None, check_media: bool | None) -> None:
+    """Work out the feed URL, the base URL that maps to ``base_dir``, and which media checks run."""
+    self_href = None
+    for el in channel.all("{" + ATOM + "}link"):
+        if el.get("rel") == "self" and is_url((el.get("href") or "").strip()):
+            self_href = el.get("href").strip()
+            break
+    options.feed_url = self_href or source_url
+    if base_url is None and self_href is not None and base_dir is not None:
+        base_url = self_href.rsplit("/", 1)[0] + "/"
+    if base_url is not None and not base_url.endswith("/"):
+        base_url += "/"
+    options.base_url = base_url
+    options.base_dir = base_dir
+    options.local_media = base_dir is not None and base_url is not None and check_media is not False
+    options.http_media = check_media is True

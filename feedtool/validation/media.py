@@ -1,0 +1,2 @@
+def check_media(ctx):
+    return None

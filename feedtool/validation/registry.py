@@ -1,0 +1,235 @@
+"""Every rule the validator knows: id, severity, what it checks, where the rule comes from, the fix.
+
+This table is the single source of truth: the checks emit findings by id, the JSON output carries
+the id and severity from here, and docs/validate.md is generated from it (a test keeps the file in
+step). Ids are stable: tools and CI configurations refer to them, so rename none.
+
+Sources are the tags of shared/reference/standards.md section 0: APPLE-GUIDE (Apple's "A Podcaster's
+Guide to RSS"), APPLE-REQ, APPLE-2023, APPLE-ART, APPLE-CAT, RSS2 (the RSS 2.0 spec and the RSS
+Best Practices Profile), PN (the Podcasting 2.0 namespace), W3C (the W3C feed validator, where it
+is right), derived (an engineering inference, said so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: str
+    summary: str  # what the rule checks, one sentence
+    source: str  # where the rule comes from
+    fix: str  # what to do when it fires
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _rule(id: str, severity: str, summary: str, source: str, fix: str) -> None:
+    assert id not in RULES, id
+    assert severity in SEVERITIES, severity
+    RULES[id] = Rule(id, severity, summary, source, fix)
+
+
+# --- the document ------------------------------------------------------------------------------
+_rule("xml.well-formed", ERROR, "The feed is well-formed XML (nothing after </rss>, every & escaped).",
+      "APPLE-REQ; W3C", "Fix the XML at the line shown; escape & as &amp; and remove anything after </rss>.")
+_rule("xml.encoding", ERROR, "The feed is UTF-8 (declared and actual bytes).",
+      "APPLE-REQ", "Save the feed as UTF-8 and declare <?xml version=\"1.0\" encoding=\"UTF-8\"?>.")
+_rule("rss.version", ERROR, "The root element is <rss version=\"2.0\"> with one <channel>.",
+      "APPLE-REQ; RSS2", "Use <rss version=\"2.0\"> with exactly one <channel> inside (Apple no longer reads Atom).")
+_rule("rss.namespace", ERROR, "The itunes, content, atom and podcast namespaces use their exact URIs.",
+      "APPLE-REQ; PN 1.0.md", "Declare xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\", "
+      "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\", xmlns:atom=\"http://www.w3.org/2005/Atom\" "
+      "and xmlns:podcast=\"https://podcastindex.org/namespace/1.0\" exactly (case matters).")
+_rule("rss.channel.required", ERROR, "The channel has a non-empty <title>, <link> and <description>.",
+      "RSS2; APPLE-GUIDE", "Add the missing channel element.")
+_rule("rss.item.title", ERROR, "Every episode has a non-empty <title>.",
+      "APPLE-GUIDE", "Give the episode a <title>.")
+_rule("rss.pubdate.format", ERROR, "pubDate and lastBuildDate are RFC 2822 dates (e.g. Wed, 15 Jun 2022 19:00:00 GMT).",
+      "APPLE-REQ; RSS2; W3C InvalidRFC2822Date", "Write the date as email.utils.format_datetime(dt, usegmt=True) does: "
+      "'Wed, 15 Jun 2022 19:00:00 GMT' (English day and month names).")
+_rule("rss.pubdate.weekday", ERROR, "The weekday in a date is the right one for that date.",
+      "RSS2; W3C IncorrectDOW", "Correct the weekday, or generate the date with a library.")
+_rule("rss.pubdate.missing", WARNING, "Every episode has a pubDate (apps sort and show episodes by it).",
+      "APPLE-GUIDE", "Add <pubDate> with the release date.")
+_rule("rss.pubdate.future", WARNING, "No episode is dated more than a day in the future.",
+      "W3C ImplausibleDate; derived", "Check the date; apps may hide an episode dated in the future.")
+_rule("rss.guid.missing", ERROR, "Every episode has a non-empty <guid> (Apple requires it since 2023).",
+      "APPLE-2023; APPLE-GUIDE", "Add a <guid isPermaLink=\"false\"> with a value that will never change (a UUID).")
+_rule("rss.guid.duplicate", ERROR, "No two episodes share a guid (Apple skips new episodes with a used guid).",
+      "APPLE-2023; W3C DuplicateValue", "Give each episode its own guid; never reuse one.")
+_rule("rss.guid.permalink", WARNING, "A guid that is not an http(s) URL says isPermaLink=\"false\" (the default is true).",
+      "RSS2; W3C InvalidHttpGUID", "Add isPermaLink=\"false\" to the guid (keep its value unchanged).")
+_rule("rss.guid.unstable", WARNING, "A guid has a stable form: not the enclosure URL, not a short number, no spaces.",
+      "APPLE-GUIDE; W3C NotSufficientlyUnique; derived", "Keep the published guid, but choose UUIDs for new "
+      "episodes; a guid that is the media URL changes when the file moves.")
+_rule("rss.enclosure.missing", ERROR, "Every episode has an <enclosure> (an item without one is not an episode).",
+      "APPLE-GUIDE", "Add <enclosure url=\"...\" length=\"bytes\" type=\"audio/mpeg\"/>.")
+_rule("rss.enclosure.multiple", WARNING, "An episode has one <enclosure> (apps use only the first).",
+      "RSS Profile; W3C DuplicateEnclosure", "Keep one enclosure; offer other formats with podcast:alternateEnclosure.")
+_rule("rss.atom-self.missing", WARNING, "The channel has <atom:link rel=\"self\"> with the feed's own URL.",
+      "RSS Profile; W3C MissingAtomSelfLink", "Add <atom:link href=\"<feed URL>\" rel=\"self\" type=\"application/rss+xml\"/>.")
+_rule("rss.atom-self.mismatch", WARNING, "The atom:link rel=\"self\" href is the URL the feed was read from.",
+      "W3C SelfDoesntMatchLocation", "Set the self link to the feed's public URL (or redirect the old URL).")
+_rule("rss.url", ERROR, "Links are absolute http(s) URLs.", "RSS2; APPLE-GUIDE",
+      "Use an absolute URL starting with https://.")
+
+# --- Apple: channel ----------------------------------------------------------------------------
+_rule("apple.language", ERROR, "The channel has a <language> with an ISO 639 code (en, en-us, pt-BR).",
+      "APPLE-GUIDE", "Add <language> with a two-letter ISO 639 code and optional region, e.g. en-us.")
+_rule("apple.category.missing", ERROR, "The channel has at least one <itunes:category>.",
+      "APPLE-GUIDE", "Add <itunes:category text=\"...\"> from Apple's list.")
+_rule("apple.category.invalid", ERROR, "Categories and subcategories are from Apple's current list, spelled exactly.",
+      "APPLE-CAT", "Use a category from Apple's list (see docs/validate.md); spelling and case matter.")
+_rule("apple.category.nesting", WARNING, "A category nests at most one subcategory, one level deep.",
+      "APPLE-GUIDE", "Keep one subcategory per <itunes:category>; add another top-level category instead.")
+_rule("apple.explicit.missing", ERROR, "The channel has <itunes:explicit>.",
+      "APPLE-GUIDE", "Add <itunes:explicit>false</itunes:explicit> (or true).")
+_rule("apple.explicit.value", ERROR, "itunes:explicit is true or false.",
+      "APPLE-GUIDE; W3C InvalidTrueFalse", "Write true or false.")
+_rule("apple.explicit.legacy", WARNING, "itunes:explicit uses true/false rather than the legacy yes/no/clean.",
+      "APPLE-GUIDE", "Write true instead of yes, false instead of no or clean.")
+_rule("apple.author.missing", WARNING, "The channel has <itunes:author> (shown under the show title).",
+      "APPLE-GUIDE", "Add <itunes:author> with the host or network name.")
+_rule("apple.type.value", ERROR, "itunes:type is episodic or serial.", "APPLE-GUIDE; W3C",
+      "Write episodic or serial.")
+_rule("apple.serial.numbers", ERROR, "In a serial show every full episode has <itunes:episode>.",
+      "APPLE-GUIDE", "Number the episodes with <itunes:episode>, or make the show episodic.")
+_rule("apple.block.value", WARNING, "itunes:block and itunes:complete hold Yes (any other value but No has no effect).",
+      "APPLE-GUIDE", "Write Yes to hide the show or episode (or mark the show complete), or remove the tag.")
+_rule("apple.block.set", INFO, "The show or an episode is blocked, or the show is complete.",
+      "APPLE-GUIDE", "Remove itunes:block if the show or episode should be listed.")
+_rule("apple.new-feed-url", ERROR, "itunes:new-feed-url is an absolute http(s) URL.", "APPLE-GUIDE; W3C",
+      "Write the full URL of the new feed.")
+_rule("apple.artwork.missing", ERROR, "The channel has <itunes:image href=\"...\">.", "APPLE-GUIDE",
+      "Add <itunes:image href=\"https://.../cover.jpg\"/> (the URL in the href attribute).")
+_rule("apple.artwork.url", ERROR, "An itunes:image href is an absolute http(s) URL ending .jpg/.jpeg/.png.",
+      "APPLE-GUIDE; APPLE-ART", "Put an absolute URL of a .jpg or .png file in the href attribute.")
+_rule("apple.artwork.size", ERROR, "Artwork is square and between 1400x1400 and 3000x3000 pixels.",
+      "APPLE-ART", "Export the artwork square, 3000x3000 px preferred (at least 1400x1400).")
+_rule("apple.artwork.format", ERROR, "Artwork is JPEG or PNG in the RGB colour space, and its extension matches its type.",
+      "APPLE-ART", "Save as RGB JPEG (.jpg) or PNG (.png); convert CMYK, greyscale or palette images to RGB.")
+_rule("apple.artwork.alpha", WARNING, "Show artwork has no alpha channel.", "APPLE-ART",
+      "Flatten the image (remove transparency) before export.")
+_rule("apple.artwork.unreadable", ERROR, "Artwork can be read as an image.", "APPLE-ART",
+      "Upload a valid JPEG or PNG file at that URL.")
+
+# --- Apple: episodes ---------------------------------------------------------------------------
+_rule("apple.enclosure.url", ERROR, "The enclosure url is an absolute http(s) URL, ASCII only, without spaces.",
+      "APPLE-REQ; RSS2", "Use an absolute https:// URL; percent-encode or rename files with spaces or non-ASCII letters.")
+_rule("apple.enclosure.length", ERROR, "The enclosure length is the file size in bytes (an integer > 0).",
+      "APPLE-GUIDE; RSS2", "Set length to the exact size of the file in bytes.")
+_rule("apple.enclosure.type", ERROR, "The enclosure type is one Apple accepts and matches the file extension.",
+      "APPLE-GUIDE", "Use audio/mpeg for .mp3, audio/x-m4a for .m4a, video/mp4 for .mp4, video/x-m4v for .m4v, "
+      "video/quicktime for .mov, application/pdf for .pdf.")
+_rule("apple.enclosure.extension", ERROR, "The enclosure URL ends in an extension Apple lists (mp3, m4a, mp4, m4v, mov, pdf).",
+      "APPLE-GUIDE; APPLE-AUDIO", "Publish MP3 or AAC (.m4a) in the enclosure; offer other formats with podcast:alternateEnclosure.")
+_rule("apple.enclosure.duplicate", ERROR, "No two episodes share an enclosure URL (Apple ignores duplicates).",
+      "APPLE-REQ", "Give each episode its own media file URL; never reuse a URL.")
+_rule("apple.episode-type.value", ERROR, "itunes:episodeType is full, trailer or bonus.", "APPLE-GUIDE; W3C",
+      "Write full, trailer or bonus (lower case).")
+_rule("apple.number", ERROR, "itunes:episode and itunes:season are integers >= 1.", "APPLE-GUIDE; W3C",
+      "Write a whole number from 1 up (no '#', no decimals).")
+_rule("apple.duration.format", ERROR, "itunes:duration is seconds or [[H:]M:]SS with minutes and seconds below 60.",
+      "APPLE-GUIDE; W3C", "Write the duration as whole seconds, e.g. 3725.")
+_rule("apple.duration.missing", WARNING, "Every episode has <itunes:duration>.", "APPLE-GUIDE",
+      "Add <itunes:duration> in whole seconds.")
+_rule("apple.description.missing", WARNING, "Every episode has a <description> (or content:encoded).", "APPLE-GUIDE",
+      "Add show notes as <description>.")
+_rule("apple.description.length", ERROR, "description and itunes:summary are at most 4,000 bytes.",
+      "APPLE-GUIDE", "Shorten the text to 4,000 bytes (UTF-8) or fewer; put the full notes on the episode page.")
+_rule("apple.content.length", WARNING, "content:encoded is at most 4,000 bytes (apps truncate longer notes).",
+      "PODNEWS; derived", "Shorten the show notes, or link to the full notes.")
+_rule("apple.html.unsupported", INFO, "Show notes use only the HTML Apple renders: p, ol, ul, li, a (others show as plain text).",
+      "APPLE-GUIDE; PODNEWS", "Use paragraphs, lists and links; Apple drops headings, bold, italics and tables.")
+_rule("apple.html.unsafe", WARNING, "Show notes contain no script, style, iframe, form, object or embed elements.",
+      "APPLE-GUIDE; W3C", "Remove the element; apps strip it and some reject the notes.")
+_rule("apple.text.length", WARNING, "Short text values (titles, itunes:author, subtitle, keywords) are at most 255 characters.",
+      "APPLE-GUIDE", "Shorten the value to 255 characters.")
+_rule("apple.text.whitespace", INFO, "Titles have no leading or trailing spaces.", "APPLE-GUIDE",
+      "Remove the surrounding whitespace.")
+
+# --- Podcasting 2.0 ----------------------------------------------------------------------------
+_rule("podcast.namespace", WARNING, "The podcast namespace is https://podcastindex.org/namespace/1.0.", "PN 1.0.md",
+      "Declare xmlns:podcast=\"https://podcastindex.org/namespace/1.0\".")
+_rule("podcast.attribute.missing", ERROR, "A Podcasting 2.0 tag has its required attributes and children.", "PN tags/*.md",
+      "Add the attribute named in the message.")
+_rule("podcast.value", ERROR, "A Podcasting 2.0 tag holds an allowed value (yes/no, mediums, protocols, numbers, non-blank names).",
+      "PN tags/*.md", "Use one of the values listed in the message.")
+_rule("podcast.https", ERROR, "URLs in Podcasting 2.0 tags are absolute https URLs.", "PN 1.0.md",
+      "Serve the file over https and write the https:// URL.")
+_rule("podcast.length", WARNING, "Podcasting 2.0 text stays within its limit (128 characters; txt 4,000; display 32).",
+      "PN tags/*.md", "Shorten the text.")
+_rule("podcast.duplicate", ERROR, "A Podcasting 2.0 tag that may appear once appears once.", "PN tags/*.md",
+      "Remove the extra tag.")
+_rule("podcast.guid.missing", INFO, "The channel has <podcast:guid> (a stable id that survives a move).", "PN tags/guid.md",
+      "Add <podcast:guid> with the UUIDv5 of the feed URL (feedtool does this).")
+_rule("podcast.guid.format", ERROR, "podcast:guid is a UUID (36 characters, lower-case hex and hyphens).", "PN tags/guid.md",
+      "Write the UUIDv5 of the feed URL.")
+_rule("podcast.guid.feed-url", WARNING, "podcast:guid is the UUIDv5 of the feed URL (unless the feed has moved).",
+      "PN tags/guid.md", "If the feed never moved, use the UUIDv5 of its URL; if it moved, keep the old value.")
+_rule("podcast.chapters.type", ERROR, "podcast:chapters type is application/json+chapters.", "PN tags/chapters.md",
+      "Write type=\"application/json+chapters\".")
+_rule("podcast.transcript.type", ERROR, "podcast:transcript type is text/vtt, application/x-subrip, text/html, text/plain or application/json.",
+      "PN tags/transcript.md", "Use the MIME type of the transcript file, e.g. text/vtt for WebVTT.")
+
+# --- files the feed points to ------------------------------------------------------------------
+_rule("chapters.unreadable", ERROR, "A JSON chapters file is a JSON object (and not too big).", "PN jsonChapters.md",
+      "Write the file as JSON: {\"version\": \"1.2.0\", \"chapters\": [...]}.")
+_rule("chapters.version", ERROR, "A JSON chapters file has a version string.", "PN jsonChapters.md",
+      "Add \"version\": \"1.2.0\".")
+_rule("chapters.list", ERROR, "A JSON chapters file has a non-empty chapters list of objects.", "PN jsonChapters.md",
+      "Add \"chapters\": [{\"startTime\": 0, \"title\": \"...\"}, ...].")
+_rule("chapters.start", ERROR, "Every chapter has a startTime that is a number >= 0.", "PN jsonChapters.md",
+      "Write startTime in seconds as a number.")
+_rule("chapters.order", ERROR, "Chapters are in ascending order of startTime.", "PN jsonChapters.md",
+      "Sort the chapters by startTime.")
+_rule("chapters.end", ERROR, "A chapter's endTime, when given, is after its startTime.", "PN jsonChapters.md; derived",
+      "Fix or remove endTime.")
+_rule("chapters.duration", ERROR, "Chapters start (and end) within the episode's duration.", "PN jsonChapters.md; derived",
+      "Remove chapters past the end of the audio or fix their times.")
+_rule("chapters.title", WARNING, "Every chapter has a title (apps and ID3 need one).", "PN jsonChapters.md; derived",
+      "Give the chapter a title.")
+_rule("chapters.field", WARNING, "Chapter img/url are absolute https URLs and toc is a boolean.", "PN jsonChapters.md; PN 1.0.md",
+      "Use https:// URLs and toc: true/false.")
+_rule("chapters.disagree", WARNING, "Chapters agree across the JSON file, the description's timestamps and the audio's tags.",
+      "derived", "Rebuild so that every chapter source comes from the same list (feedtool build does).")
+_rule("transcript.content", WARNING, "A transcript file's content matches its type (WEBVTT header, SRT cues, JSON).",
+      "PN transcript.md", "Fix the type attribute or the file.")
+_rule("media.missing", ERROR, "Every file the feed points to exists (enclosure, artwork, chapters, transcripts).",
+      "APPLE-VAL", "Upload or build the missing file, or fix the URL.")
+_rule("media.length", ERROR, "The enclosure length equals the real size of the file.", "APPLE-GUIDE; derived",
+      "Set length to the file's size in bytes (rebuild after re-encoding or tagging).")
+_rule("media.content", ERROR, "The media file is what its type says (read with mutagen).", "APPLE-AUDIO; derived",
+      "Encode the file in the format of its type (MP3 for audio/mpeg, AAC in MP4 for audio/x-m4a).")
+_rule("media.duration", WARNING, "itunes:duration is within 2 seconds of the audio's real duration.", "derived",
+      "Set itunes:duration from the file (feedtool build does).")
+_rule("media.not-checked", INFO, "Some URLs are not under the feed's base URL, so their files were not checked.", "derived",
+      "Pass --check-media to check them over HTTP, or --base-url if the feed is served elsewhere.")
+_rule("media.http.status", ERROR, "Every URL answers HEAD and GET with 200 (after redirects).", "APPLE-REQ; APPLE-VAL",
+      "Make the file publicly readable at that URL and allow HEAD requests.")
+_rule("media.http.range", ERROR, "Media answers a Range request with 206 and the right bytes.", "APPLE-REQ",
+      "Serve media from a server or bucket that supports byte ranges (S3 and most CDNs do).")
+_rule("media.http.content-type", ERROR, "The server's Content-Type matches the type in the feed.", "APPLE-REQ; derived",
+      "Upload with the right Content-Type (audio/mpeg for .mp3, image/jpeg for .jpg ...).")
+_rule("media.http.redirects", WARNING, "A URL reaches its file in at most 2 redirects.", "APPLE-REQ; derived",
+      "Point the feed at the final URL.")
+
+# --- against the live feed ---------------------------------------------------------------------
+_rule("live.episode.removed", ERROR, "Every episode of the live feed is still in the new feed (by guid).",
+      "APPLE-2023; derived", "Keep the episode in the feed, or remove it on purpose and acknowledge the loss.")
+_rule("live.guid.changed", ERROR, "An episode of the live feed keeps its guid (matched by enclosure URL or title).",
+      "APPLE-GUIDE; APPLE-2023", "Restore the old guid (the message shows it); a new guid makes apps download the episode again.")
+
+
+def rule(rule_id: str) -> Rule:
+    """The rule for an id; a KeyError here is a bug in a check."""
+    return RULES[rule_id]
