@@ -160,71 +160,29 @@ def scan_public(out_dir: Path, cache: HashCache | None = None) -> dict[str, Loca
 # Live feed comparison
 
 
-@dataclass(frozen=True)
-class LiveFinding:
-    """One way the new feed would hurt subscribers of the live one."""
-
-    rule: str  # live.episode.removed | live.guid.changed
-    message: str
+#: The findings of compare_feeds that stop a publish unless --allow-removals.
+BLOCKING_LIVE_RULES = ("live.episode.removed", "live.guid.changed")
 
 
-def check_against_live(old: bytes, new: bytes) -> list[Any]:
+def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False) -> list[Any]:
     """Findings about episodes that would disappear or change guid if ``new`` replaced ``old``.
 
-    Uses the validation package's ``compare_feeds`` when it is there; otherwise compares the
-    two feeds' items here (guid, enclosure URL, title).
+    A live feed that cannot be read at all cannot be checked: that refuses too, unless allowed.
     """
+    from feedtool.errors import FeedReadError
+    from feedtool.validation.live import compare_feeds
+
     try:
-        from feedtool.validation.live import compare_feeds  # type: ignore[import-not-found]
-    except ImportError:
-        return _compare_items(old, new)
-    return [f for f in compare_feeds(old, new) if getattr(f, "rule", "") in ("live.episode.removed", "live.guid.changed")]
-
-
-def _items(feed: bytes) -> list[tuple[str, str, str]]:
-    """(guid, enclosure url, title) per item, parsed without entities or network."""
-    from lxml import etree
-
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False)
-    try:
-        root = etree.fromstring(feed, parser)
-    except etree.XMLSyntaxError as error:
+        findings = compare_feeds(old, new)
+    except FeedReadError as error:
+        if allow_removals:
+            return []
         raise RefusedError(
-            f"the live feed on the target is not valid XML ({error}); cannot check it against the new one",
+            f"the live feed on the target cannot be read ({error.message}), so it cannot be checked "
+            "against the new one; nothing was published",
             hint="pass --allow-removals to replace it anyway",
         ) from error
-    items = []
-    for item in root.iter("item"):
-        guid = (item.findtext("guid") or "").strip()
-        enclosure = item.find("enclosure")
-        url = (enclosure.get("url") or "").strip() if enclosure is not None else ""
-        title = (item.findtext("title") or "").strip()
-        items.append((guid or url, url, title))
-    return items
-
-
-def _compare_items(old: bytes, new: bytes) -> list[LiveFinding]:
-    old_items = _items(old)
-    new_items = _items(new)
-    new_guids = {guid for guid, _, _ in new_items}
-    new_by_url = {url: guid for guid, url, _ in new_items if url}
-    new_by_title = {title: guid for guid, _, title in new_items if title}
-    findings = []
-    for guid, url, title in old_items:
-        if guid in new_guids:
-            continue
-        replacement = new_by_url.get(url) or new_by_title.get(title)
-        if replacement:
-            findings.append(LiveFinding(
-                "live.guid.changed",
-                f"episode {title!r} would change guid from {guid!r} to {replacement!r}: apps would download it again",
-            ))
-        else:
-            findings.append(LiveFinding(
-                "live.episode.removed",
-                f"episode {title!r} (guid {guid!r}) is in the live feed but not in the new one",
-            ))
-    return findings
+    return [f for f in findings if f.rule in BLOCKING_LIVE_RULES]
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,14 +272,15 @@ def make_plan(
         if upload.file.kind == "feed" and upload.reason == "changed":
             live = target.get_bytes(upload.file.key)
             if live is not None:
-                findings.extend(check_against_live(live, upload.file.path.read_bytes()))
+                findings.extend(check_against_live(live, upload.file.path.read_bytes(),
+                                                   allow_removals=allow_removals))
     plan = Plan(
         target=target.description, uploads=uploads, skips=skips, deletes=deletes,
         live_findings=findings, local=local, remote=remote,
         manifest=dict(getattr(target, "last_manifest", {}) or {}),
     )
     if findings and not allow_removals:
-        lines = "\n".join(f"  {getattr(f, 'rule', '')}: {getattr(f, 'message', f)}" for f in findings[:20])
+        lines = "\n".join(f"  {f.rule}: {f.message}" for f in findings[:20])
         more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
         raise RefusedError(
             f"the new feed would hurt subscribers of the live one at {target.description}; nothing was published:\n"
@@ -571,6 +530,9 @@ class PublishOptions:
     episodes_dir: Path = Path("episodes")
     out_dir: Path = Path("public")
     to: str | None = None
+    endpoint_url: str | None = None  # these three override podcast.yaml
+    region: str | None = None
+    addressing_style: str | None = None
     dry_run: bool = False
     delete: bool = False
     yes: bool = False
@@ -635,7 +597,17 @@ def resolve_target_settings(options: PublishOptions) -> tuple[str, dict[str, Any
             "acl": configured.acl,
         }
         max_deletes = configured.max_deletes
+    for name in ("endpoint_url", "region", "addressing_style"):
+        if getattr(options, name):
+            settings[name] = getattr(options, name)
     to = options.to or (configured.to if configured else None) or "site"
+    if not to.startswith("s3://") and any(settings.get(n) for n in ("endpoint_url", "region", "addressing_style")):
+        if options.endpoint_url or options.region or options.addressing_style:
+            raise InputError(
+                f"--endpoint-url, --region and --addressing-style apply to s3:// targets, not to the folder {to!r}",
+                hint="publish with --to s3://bucket/prefix",
+            )
+        settings = {}
     return to, settings, max_deletes
 
 
@@ -656,18 +628,18 @@ def ensure_built(options: PublishOptions) -> bool:
 
 
 def validation_errors(out_dir: Path, local: dict[str, LocalFile]) -> list[str]:
-    """Error-level findings of the feed validator on each feed in public/ ([] without a validator)."""
-    try:
-        from feedtool.validation import validate_feed  # type: ignore[import-not-found]
-    except ImportError:
-        return []
+    """Error-level findings of the feed validator on each feed in public/ (media checked as files)."""
+    from feedtool.validation import validate_feed
+
     problems: list[str] = []
     for file in local.values():
         if file.kind != "feed":
             continue
         report = validate_feed(file.path)
-        for finding in getattr(report, "errors", []) or []:
-            problems.append(f"{file.key}: {getattr(finding, 'message', finding)}")
+        for finding in report.sorted_findings():
+            if finding.severity == "error":
+                line = f":{finding.line}" if finding.line else ""
+                problems.append(f"{file.key}{line}: {finding.rule}: {finding.message}")
     return problems
 
 

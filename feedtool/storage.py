@@ -455,6 +455,8 @@ def parse_s3_url(url: str) -> S3Location:
     return S3Location(bucket=bucket, prefix=normalise_prefix(prefix))
 
 
+#: Attempts per request ("standard" mode: exponential back-off with jitter between them).
+S3_RETRIES = 6
 #: Parallel requests; the connection pool must be at least as large.
 S3_CONCURRENCY = 16
 #: Files above this go up in parts (of this size), several parts at a time.
@@ -498,7 +500,7 @@ class S3Target:
             signature_version="s3v4",
             s3={"addressing_style": addressing_style or "auto"},
             # "standard" retries throttling and transient errors with exponential back-off.
-            retries={"max_attempts": 6, "mode": "standard"},
+            retries={"max_attempts": S3_RETRIES, "mode": "standard"},
             max_pool_connections=S3_CONCURRENCY + 4,
             connect_timeout=10,
             read_timeout=60,

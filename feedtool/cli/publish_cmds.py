@@ -9,8 +9,13 @@ import click
 
 
 @click.command()
-@click.option("--to", "to", metavar="TARGET",
+@click.option("--to", "to", metavar="TARGET", envvar="FEEDTOOL_PUBLISH_TO",
               help="A folder or s3://bucket/prefix. Default: publish.to in episodes/podcast.yaml, else site/.")
+@click.option("--endpoint-url", envvar="FEEDTOOL_ENDPOINT_URL", metavar="URL",
+              help="S3-compatible service (R2, B2, MinIO, Spaces, Wasabi); overrides podcast.yaml.")
+@click.option("--region", envvar="FEEDTOOL_REGION", help="Bucket region; overrides podcast.yaml.")
+@click.option("--addressing-style", type=click.Choice(["auto", "path", "virtual"]),
+              help="S3 addressing style; overrides podcast.yaml.")
 @click.option("--episodes", "episodes_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("episodes"), show_default=True, help="The episodes folder (for build and settings).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -29,7 +34,7 @@ import click
 @click.option("--progress/--quiet", "progress", default=None,
               help="Progress bar on stderr (default: only on a terminal).")
 def publish(
-    to: str | None, episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
+    to: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None, episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
     no_validate: bool, allow_removals: bool, force: bool, fmt: str, progress: bool | None,
 ) -> None:
     """Upload public/ to a folder or S3-compatible storage, feed last.
@@ -51,10 +56,11 @@ def publish(
     from feedtool.publish import publish as run_publish
 
     options = PublishOptions(
-        episodes_dir=episodes_dir, out_dir=out_dir, to=to, dry_run=dry_run, delete=delete, yes=yes,
+        episodes_dir=episodes_dir, out_dir=out_dir, to=to, endpoint_url=endpoint_url, region=region,
+        addressing_style=addressing_style, dry_run=dry_run, delete=delete, yes=yes,
         build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals,
         progress=False if fmt == "json" and progress is None else progress,
-        cache_dir=Path(".feedtool-cache"),
+        cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
     )
     report = run_publish(options)
     if fmt == "json":
