@@ -25,11 +25,12 @@ _TIMESTAMP_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?[\[(]?\d{1,2}:\d{2}(?
 
 
 def _keep_timestamp_lines(markdown_text: str) -> str:
-    """End each timestamp line with a Markdown hard break so it is not joined to the next."""
+    """Hard-break the lines around timestamp lines, so each timestamp keeps a line of its own."""
     lines = markdown_text.split("\n")
     for index in range(len(lines) - 1):
         line = lines[index]
-        if _TIMESTAMP_LINE.match(line) and lines[index + 1].strip() and not line.endswith("\\"):
+        starts_or_ends_a_timestamp = _TIMESTAMP_LINE.match(line) or _TIMESTAMP_LINE.match(lines[index + 1])
+        if starts_or_ends_a_timestamp and line.strip() and lines[index + 1].strip() and not line.endswith("\\"):
             lines[index] = line.rstrip() + "\\"
     return "\n".join(lines)
 
