@@ -724,7 +724,9 @@ class S3Target:
         from botocore import exceptions as bx
 
         try:
-            self._client.head_bucket(Bucket=self.location.bucket)
+            # Not head_bucket: a HEAD answer has no body, so "wrong secret" and "no access" both
+            # come back as a bare 403. A one-key listing carries the error code.
+            self._client.list_objects_v2(Bucket=self.location.bucket, Prefix=self.location.prefix, MaxKeys=1)
         except (bx.ClientError, bx.BotoCoreError) as error:
             raise self._error(error, "checking the bucket") from error
 
