@@ -1,2 +1,520 @@
-def check_media(ctx):
+"""Media checks: the files the feed points to exist, have the declared size and type, and are served right.
+
+A URL under the feed's base URL maps to a file next to the feed (a local build, laid out as
+served); other URLs are checked over HTTP when asked (--check-media): HEAD answers, a Range request
+gets 206 with the right bytes, Content-Type matches, redirects are few. Artwork is read with
+Pillow, audio with feedtool.audio (mutagen), chapters files as JSON; chapters must agree across the
+JSON file, the description's timestamps and the audio's own tags.
+
+HTTP work runs in a small thread pool; findings are collected per episode and replayed in feed
+order, so output stays deterministic.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+from feedtool.validation.chapters_json import check_chapters_json, compare_chapter_lists
+from feedtool.validation.document import CONTENT, PODCAST, Context, Node, it
+from feedtool.validation.rules_apple import duration_seconds
+from feedtool.validation.xmlsafe import TIMEOUT_S, USER_AGENT
+
+MAX_REDIRECTS_OK = 2
+MAX_REDIRECTS = 8
+ARTWORK_MAX_BYTES = 30 * 1024 * 1024
+SIDE_FILE_MAX_BYTES = 5 * 1024 * 1024
+HTTP_WORKERS = 8
+DURATION_TOLERANCE_S = 2.0
+#: types that name the same thing (what servers say vs what the feed says)
+_SAME_TYPE = {"audio/x-m4a": {"audio/mp4", "audio/m4a", "audio/x-m4a"}, "audio/mp4": {"audio/mp4", "audio/x-m4a"},
+              "video/x-m4v": {"video/x-m4v", "video/mp4"}, "image/jpeg": {"image/jpeg", "image/jpg"}}
+#: feedtool.audio kinds -> the enclosure types that may hold them
+_KIND_TYPES = {"mp3": {"audio/mpeg"}, "m4a": {"audio/x-m4a", "audio/mp4", "video/mp4"},
+               "mp4": {"video/mp4", "audio/mp4", "video/x-m4v"}}
+
+
+class Collector:
+    """Findings of one episode's checks, kept until they can be replayed in feed order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def emit(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
+
+
+Emit = Callable[..., None]
+
+
+@dataclass
+class Fetched:
+    """What the server said for one URL."""
+
+    url: str
+    status: int | None = None
+    final_url: str = ""
+    redirects: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 or self.status == 206
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, max_body: int = 0) -> Fetched:
+    """One request, following redirects by hand (to count them); reads at most ``max_body`` bytes."""
+    result = Fetched(url=url)
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        request = urllib.request.Request(current, method=method, headers={
+            "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})})
+        try:
+            with _OPENER.open(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+                result.status = response.status
+                result.headers = {k.lower(): v for k, v in response.headers.items()}
+                if method == "GET" and max_body:
+                    result.body = response.read(max_body + 1)
+                result.final_url = current
+                return result
+        except urllib.error.HTTPError as error:
+            location = error.headers.get("Location") if error.headers else None
+            if error.code in (301, 302, 303, 307, 308) and location:
+                current = urljoin(current, location)
+                result.redirects += 1
+                continue
+            result.status = error.code
+            result.headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+            result.final_url = current
+            return result
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            result.error = str(getattr(error, "reason", error))
+            return result
+    result.error = f"more than {MAX_REDIRECTS} redirects"
+    return result
+
+
+# --- which file a URL is -----------------------------------------------------------------------
+def local_path(url: str, ctx: Context) -> Path | None:
+    """The file under base_dir that ``url`` is served from, or None when it is not under the base URL."""
+    options = ctx.options
+    if not (options.local_media and options.base_url and options.base_dir) or not url.startswith(options.base_url):
+        return None
+    rel = unquote(urlsplit(url[len(options.base_url):]).path)
+    base = options.base_dir.resolve()
+    path = (base / rel).resolve()
+    if path != base and base not in path.parents:
+        return None  # "../" out of the folder: never read outside it
+    return path
+
+
+# --- the driver --------------------------------------------------------------------------------
+def check_media(ctx: Context) -> None:
+    """Run the media checks for the channel and every episode; emit findings in feed order."""
+    jobs: list[Callable[[Emit], int]] = []
+    channel = ctx.channel
+    if channel is not None:
+        image = channel.first(it("image"))
+        href = (image.get("href") or "").strip() if image is not None else ""
+        if href:
+            jobs.append(lambda emit, el=image, url=href: _check_artwork(ctx, emit, url, el, None))
+    for item in ctx.items:
+        jobs.append(lambda emit, node=item: _check_item(ctx, emit, node))
+    collectors = [Collector() for _ in jobs]
+    skipped = 0
+    if ctx.options.http_media and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=HTTP_WORKERS) as pool:
+            for count in pool.map(lambda pair: pair[0](pair[1].emit), zip(jobs, collectors)):
+                skipped += count
+    else:
+        for job, collector in zip(jobs, collectors):
+            skipped += job(collector.emit)
+    for collector in collectors:
+        for args, kwargs in collector.calls:
+            ctx.emit(*args, **kwargs)
+    if skipped:
+        ctx.emit("media.not-checked", f"{skipped} URL(s) are not under {ctx.options.base_url or 'the feed base URL'} "
+                 "and were not checked", scope="feed")
+
+
+def _where(ctx: Context, url: str) -> str:
+    """'local' (a file under base_dir), 'http', or 'skip'."""
+    if local_path(url, ctx) is not None:
+        return "local"
+    if ctx.options.http_media and url.startswith(("http://", "https://")):
+        return "http"
+    return "skip"
+
+
+def _check_item(ctx: Context, emit: Emit, item: Node) -> int:
+    skipped = 0
+    audio_duration: float | None = None
+    audio_chapters: list[float] | None = None
+    enclosure = item.first("enclosure")
+    url = (enclosure.get("url") or "").strip() if enclosure is not None else ""
+    if url:
+        where = _where(ctx, url)
+        if where == "local":
+            audio_duration, audio_chapters = _check_local_enclosure(ctx, emit, item, enclosure, url)
+        elif where == "http":
+            _check_http_enclosure(emit, item, enclosure, url)
+        else:
+            skipped += 1
+    declared = item.text(it("duration"))
+    duration = audio_duration if audio_duration is not None else (duration_seconds(declared) if declared else None)
+
+    image = item.first(it("image"))
+    href = (image.get("href") or "").strip() if image is not None else ""
+    if href:
+        skipped += _check_artwork(ctx, emit, href, image, item)
+
+    json_starts: list[float] | None = None
+    chapters = item.first("{" + PODCAST + "}chapters")
+    if chapters is not None and (chapters.get("url") or "").strip():
+        chapters_url = chapters.get("url").strip()
+        data = _side_file(ctx, emit, chapters_url, chapters, item, "chapters file")
+        if data is None:
+            skipped += _where(ctx, chapters_url) == "skip"
+        else:
+            json_starts = check_chapters_json(emit, data, item=item, el=chapters, url=chapters_url, duration=duration)
+
+    for transcript in item.all("{" + PODCAST + "}transcript"):
+        transcript_url = (transcript.get("url") or "").strip()
+        if not transcript_url:
+            continue
+        data = _side_file(ctx, emit, transcript_url, transcript, item, "transcript")
+        if data is None:
+            skipped += _where(ctx, transcript_url) == "skip"
+        else:
+            _check_transcript(emit, data, transcript, item, transcript_url)
+
+    _check_agreement(emit, item, chapters, json_starts, audio_chapters)
+    return skipped
+
+
+# --- enclosures ----------------------------------------------------------------------------------
+def _check_local_enclosure(ctx: Context, emit: Emit, item: Node, el: Any,
+                           url: str) -> tuple[float | None, list[float] | None]:
+    from feedtool.audio import EXTENSIONS, probe
+    from feedtool.errors import AudioError
+
+    path = local_path(url, ctx)
+    assert path is not None
+    if not path.is_file():
+        emit("media.missing", f"the enclosure file {_rel(ctx, path)} does not exist", node=item, el=el,
+             subject="enclosure@url")
+        return None, None
+    size = path.stat().st_size
+    length = (el.get("length") or "").strip()
+    if length.isdigit() and int(length) != size:
+        emit("media.length", f"the enclosure length is {int(length):,} bytes but {_rel(ctx, path)} is {size:,} bytes",
+             node=item, el=el, subject="enclosure@length", fix=f"Set length=\"{size}\" (or rebuild).")
+    if path.suffix.lower() not in EXTENSIONS:
+        return None, None
+    try:
+        info = probe(path)
+    except AudioError as error:
+        emit("media.content", f"{_rel(ctx, path)}: {error.message}", node=item, el=el, subject="enclosure@url",
+             fix=error.hint)
+        return None, None
+    mime = (el.get("type") or "").strip()
+    if mime and info.kind in _KIND_TYPES and mime not in _KIND_TYPES[info.kind]:
+        emit("media.content", f"the enclosure type is {mime} but {_rel(ctx, path)} holds {info.kind.upper()} audio",
+             node=item, el=el, subject="enclosure@type")
+    declared = item.text(it("duration"))
+    seconds = duration_seconds(declared) if declared else None
+    if seconds is not None and abs(seconds - info.duration_s) > DURATION_TOLERANCE_S:
+        emit("media.duration", f"itunes:duration says {seconds:.0f} s but the audio lasts {info.duration_s:.0f} s",
+             node=item, el=item.first(it("duration")), subject="itunes:duration",
+             fix=f"Set <itunes:duration>{round(info.duration_s)}</itunes:duration>.")
+    return info.duration_s, audio_chapter_starts(path)
+
+
+def _check_http_enclosure(emit: Emit, item: Node, el: Any, url: str) -> None:
+    head = http(url, method="HEAD")
+    if not _http_ok(emit, head, item, el, "enclosure", "enclosure@url"):
+        return
+    length = (el.get("length") or "").strip()
+    served = head.headers.get("content-length", "")
+    if length.isdigit() and served.isdigit() and int(served) != int(length):
+        emit("media.length", f"the enclosure length is {int(length):,} bytes but the server sends {int(served):,}",
+             node=item, el=el, subject="enclosure@length", fix=f"Set length=\"{served}\".")
+    mime = (el.get("type") or "").strip()
+    if mime and head.content_type and head.content_type not in _SAME_TYPE.get(mime, {mime}):
+        emit("media.http.content-type", f"the server sends Content-Type {head.content_type} for the enclosure, "
+             f"the feed says {mime}", node=item, el=el, subject="enclosure@type")
+    _check_range(emit, url, item, el, head)
+
+
+def _check_range(emit: Emit, url: str, item: Node | None, el: Any, head: Fetched) -> None:
+    """Range: bytes=0-15 must give 206 and 16 bytes; bytes=4-11 must give the same bytes 4..11."""
+    first = http(url, headers={"Range": "bytes=0-15"}, max_body=16)
+    if first.status != 206:
+        what = first.error or f"status {first.status}"
+        emit("media.http.range", f"a Range request for the enclosure got {what}, not 206 Partial Content",
+             node=item, el=el, subject="enclosure@url")
+        return
+    second = http(url, headers={"Range": "bytes=4-11"}, max_body=8)
+    content_range = first.headers.get("content-range", "")
+    total = head.headers.get("content-length", "")
+    problems = []
+    if not re.fullmatch(r"bytes 0-15/(\d+|\*)", content_range.strip()):
+        problems.append(f"Content-Range is '{content_range}'")
+    elif total.isdigit() and not content_range.endswith(f"/{total}"):
+        problems.append(f"Content-Range '{content_range}' does not match the size {total}")
+    if len(first.body) != 16 and not (total.isdigit() and int(total) < 16):
+        problems.append(f"bytes 0-15 came back as {len(first.body)} bytes")
+    if second.status != 206 or second.body != first.body[4:12]:
+        problems.append("bytes 4-11 do not match bytes 0-15")
+    if problems:
+        emit("media.http.range", "a Range request answered 206 with the wrong bytes: " + "; ".join(problems),
+             node=item, el=el, subject="enclosure@url")
+    else:
+        kind = _sniff_audio(first.body)
+        mime = (el.get("type") or "").strip()
+        if kind and mime and kind in _KIND_TYPES and mime not in _KIND_TYPES[kind]:
+            emit("media.content", f"the enclosure type is {mime} but the file starts like {kind.upper()}",
+                 node=item, el=el, subject="enclosure@type")
+
+
+def _sniff_audio(head: bytes) -> str | None:
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head[4:8] == b"ftyp":
+        return "m4a"
     return None
+
+
+def _http_ok(emit: Emit, fetched: Fetched, item: Node | None, el: Any, what: str, subject: str) -> bool:
+    if fetched.error:
+        emit("media.http.status", f"the {what} {fetched.url} cannot be fetched: {fetched.error}", node=item, el=el,
+             subject=subject)
+        return False
+    if fetched.status == 404 or fetched.status == 410:
+        emit("media.missing", f"the {what} {fetched.url} is not there (HTTP {fetched.status})", node=item, el=el,
+             subject=subject)
+        return False
+    if not fetched.ok:
+        emit("media.http.status", f"the {what} {fetched.url} answered HTTP {fetched.status} to "
+             f"{'HEAD' if not fetched.body else 'GET'}", node=item, el=el, subject=subject)
+        return False
+    if fetched.redirects > MAX_REDIRECTS_OK:
+        emit("media.http.redirects", f"the {what} {fetched.url} takes {fetched.redirects} redirects to reach "
+             f"{fetched.final_url}", node=item, el=el, subject=subject,
+             fix=f"Point the feed at {fetched.final_url}.")
+    return True
+
+
+# --- files next to the episode -------------------------------------------------------------------
+def _side_file(ctx: Context, emit: Emit, url: str, el: Any, item: Node, what: str) -> bytes | None:
+    where = _where(ctx, url)
+    subject = f"podcast:{'chapters' if what.startswith('chapters') else 'transcript'}@url"
+    if where == "local":
+        path = local_path(url, ctx)
+        assert path is not None
+        if not path.is_file():
+            emit("media.missing", f"the {what} {_rel(ctx, path)} does not exist", node=item, el=el, subject=subject)
+            return None
+        if path.stat().st_size > SIDE_FILE_MAX_BYTES:
+            emit("chapters.unreadable" if what.startswith("chapters") else "transcript.content",
+                 f"the {what} {_rel(ctx, path)} is over {SIDE_FILE_MAX_BYTES // 1024 // 1024} MB", node=item, el=el,
+                 subject=subject)
+            return None
+        return path.read_bytes()
+    if where == "http":
+        fetched = http(url, max_body=SIDE_FILE_MAX_BYTES)
+        if not _http_ok(emit, fetched, item, el, what, subject):
+            return None
+        return fetched.body[:SIDE_FILE_MAX_BYTES]
+    return None
+
+
+def _check_transcript(emit: Emit, data: bytes, el: Any, item: Node, url: str) -> None:
+    mime = (el.get("type") or "").strip()
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    problem = None
+    if mime == "text/vtt" and not text.startswith("WEBVTT"):
+        problem = "does not start with WEBVTT"
+    elif mime == "application/x-subrip" and not re.match(r"\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{3}\s*-->", text):
+        problem = "does not start with a SubRip cue (1, then 00:00:00,000 --> ...)"
+    elif mime == "application/json":
+        try:
+            json.loads(text)
+        except ValueError:
+            problem = "is not JSON"
+    elif mime == "text/plain" and text.startswith("WEBVTT"):
+        problem = "is WebVTT (write type=\"text/vtt\")"
+    if problem:
+        emit("transcript.content", f"the transcript {url} is declared {mime} but {problem}", node=item, el=el,
+             subject="podcast:transcript@type")
+
+
+# --- artwork -----------------------------------------------------------------------------------
+def _check_artwork(ctx: Context, emit: Emit, url: str, el: Any, item: Node | None) -> int:
+    where = _where(ctx, url)
+    what = "episode artwork" if item is not None else "show artwork"
+    if where == "skip":
+        return 1
+    if where == "local":
+        path = local_path(url, ctx)
+        assert path is not None
+        if not path.is_file():
+            emit("media.missing", f"the {what} {_rel(ctx, path)} does not exist", node=item, el=el,
+                 subject="itunes:image@href")
+            return 0
+        if path.stat().st_size > ARTWORK_MAX_BYTES:
+            emit("apple.artwork.unreadable", f"the {what} is over {ARTWORK_MAX_BYTES // 1024 // 1024} MB", node=item,
+                 el=el, subject="itunes:image@href")
+            return 0
+        data = path.read_bytes()
+    else:
+        head = http(url, method="HEAD")
+        if not _http_ok(emit, head, item, el, what, "itunes:image@href"):
+            return 0
+        fetched = http(url, max_body=ARTWORK_MAX_BYTES)
+        if not _http_ok(emit, fetched, item, el, what, "itunes:image@href"):
+            return 0
+        if len(fetched.body) > ARTWORK_MAX_BYTES:
+            emit("apple.artwork.unreadable", f"the {what} is over {ARTWORK_MAX_BYTES // 1024 // 1024} MB", node=item,
+                 el=el, subject="itunes:image@href")
+            return 0
+        data = fetched.body
+        expected = _image_type_for(url)
+        if expected and head.content_type and head.content_type not in _SAME_TYPE.get(expected, {expected}):
+            emit("media.http.content-type", f"the server sends Content-Type {head.content_type} for the {what}, "
+                 f"expected {expected}", node=item, el=el, subject="itunes:image@href")
+    check_artwork_bytes(emit, data, url=url, el=el, item=item, what=what)
+    return 0
+
+
+def _image_type_for(url: str) -> str | None:
+    path = urlsplit(url).path.lower()
+    if path.endswith((".jpg", ".jpeg")):
+        return "image/jpeg"
+    if path.endswith(".png"):
+        return "image/png"
+    return None
+
+
+def check_artwork_bytes(emit: Emit, data: bytes, *, url: str, el: Any, item: Node | None, what: str) -> None:
+    """Apple's artwork rules on the image itself: square, 1400-3000 px, JPEG/PNG, RGB, no alpha."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                kind, mode = image.format, image.mode
+                has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info)
+    except Exception as error:  # Pillow raises many types for broken or hostile images
+        emit("apple.artwork.unreadable", f"the {what} cannot be read as an image ({type(error).__name__})",
+             node=item, el=el, subject="itunes:image@href")
+        return
+    subject = "itunes:image@href"
+    if width != height:
+        emit("apple.artwork.size", f"the {what} is {width}x{height} px; it must be square", node=item, el=el,
+             subject=subject)
+    elif not 1400 <= width <= 3000:
+        emit("apple.artwork.size", f"the {what} is {width}x{height} px; Apple needs 1400x1400 to 3000x3000",
+             node=item, el=el, subject=subject)
+    if kind not in ("JPEG", "PNG"):
+        emit("apple.artwork.format", f"the {what} is {kind or 'an unknown format'}; Apple takes JPEG or PNG",
+             node=item, el=el, subject=subject)
+    else:
+        expected = _image_type_for(url)
+        actual = "image/jpeg" if kind == "JPEG" else "image/png"
+        if expected and expected != actual:
+            emit("apple.artwork.format", f"the {what} is {kind} but its name ends like {expected.split('/')[1]}",
+                 node=item, el=el, subject=subject)
+    if mode not in ("RGB", "RGBA"):
+        emit("apple.artwork.format", f"the {what} is in {mode} colour mode; Apple needs RGB", node=item, el=el,
+             subject=subject)
+    if has_alpha and item is None:
+        emit("apple.artwork.alpha", f"the {what} has an alpha channel (transparency)", node=item, el=el,
+             subject=subject)
+
+
+# --- chapters in three places ------------------------------------------------------------------
+def audio_chapter_starts(path: Path) -> list[float] | None:
+    """Chapter start times (s) from the audio's own tags: ID3 CHAP, MP4 (Nero), Vorbis CHAPTERxxx."""
+    import mutagen
+
+    try:
+        audio = mutagen.File(path)
+    except Exception:  # noqa: BLE001 - a file probe() accepted but whose tags are broken: no chapters
+        return None
+    if audio is None:
+        return None
+    tags = audio.tags
+    starts: list[float] = []
+    if hasattr(tags, "getall"):  # ID3
+        starts = sorted(frame.start_time / 1000 for frame in tags.getall("CHAP"))
+    elif getattr(audio, "chapters", None):  # MP4 Nero chapters
+        starts = sorted(float(chapter.start) for chapter in audio.chapters)
+    elif tags is not None and hasattr(tags, "keys"):
+        for key in tags.keys():
+            if re.fullmatch(r"(?i)chapter\d{3}", key):
+                value = tags[key][0] if isinstance(tags[key], list) else tags[key]
+                match = re.match(r"(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", str(value))
+                if match:
+                    starts.append(int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]))
+        starts.sort()
+    return starts or None
+
+
+def description_chapter_starts(item: Node) -> list[float] | None:
+    """Chapter starts from the timestamp lines of the episode's show notes, as apps read them."""
+    text = item.text("{" + CONTENT + "}encoded") or item.text("description") or ""
+    if ":" not in text:
+        return None
+    from feedtool.chapters import from_show_notes
+    from feedtool.notes import plain_text
+
+    chapters = from_show_notes(plain_text(text) if "<" in text else text)
+    return [c.start_s for c in chapters] or None
+
+
+def _check_agreement(emit: Emit, item: Node, el: Any, json_starts: list[float] | None,
+                     audio_starts: list[float] | None) -> None:
+    sources = {"the JSON chapters file": json_starts, "the show notes' timestamps": description_chapter_starts(item),
+               "the audio's chapter tags": audio_starts}
+    present = [(name, starts) for name, starts in sources.items() if starts]
+    for (name_a, a), (name_b, b) in zip(present, present[1:]):
+        problem = compare_chapter_lists(a, b)
+        if problem:
+            emit("chapters.disagree", f"{name_a} and {name_b} disagree: {problem}", node=item, el=el,
+                 subject="podcast:chapters")
+
+
+def _rel(ctx: Context, path: Path) -> str:
+    base = ctx.options.base_dir
+    try:
+        return str(path.relative_to(base.resolve())) if base else str(path)
+    except ValueError:
+        return str(path)
