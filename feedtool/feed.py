@@ -57,7 +57,7 @@ def rfc2822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
-def _sub(parent: Any, tag: str, text: str | None = None, **attrs: str | None) -> Any:
+def _sub(parent: Any, tag: str, text: str | None = None, /, **attrs: str | None) -> Any:
     from lxml import etree
 
     element = etree.SubElement(parent, tag)
@@ -69,12 +69,19 @@ def _sub(parent: Any, tag: str, text: str | None = None, **attrs: str | None) ->
     return element
 
 
-def _itunes(parent: Any, name: str, text: str | None = None, **attrs: str | None) -> Any:
+def _itunes(parent: Any, name: str, text: str | None = None, /, **attrs: str | None) -> Any:
     return _sub(parent, f"{{{ITUNES_NS}}}{name}", text, **attrs)
 
 
-def _podcast(parent: Any, name: str, text: str | None = None, **attrs: str | None) -> Any:
+def _podcast(parent: Any, name: str, text: str | None = None, /, **attrs: str | None) -> Any:
     return _sub(parent, f"{{{PODCAST_NS}}}{name}", text, **attrs)
+
+
+def _cdata(html: str) -> Any:
+    """HTML as a CDATA section (what Apple asks for), or escaped text if it contains ']]>'."""
+    from lxml import etree
+
+    return html if "]]>" in html else etree.CDATA(html)
 
 
 def _yes_no(value: bool) -> str:
@@ -109,20 +116,18 @@ class ItunesExtension(_Extension):
         return {"itunes": ITUNES_NS}
 
     def extend_rss(self, rss: Any) -> Any:
-        from lxml import etree
-
         channel = rss.find("channel")
         show = self.show
         description = channel.find("description")
-        description.text = etree.CDATA(description.text)  # Apple: HTML only inside CDATA
+        description.text = _cdata(description.text)  # Apple: HTML only inside CDATA
         if show.itunes_title:
             _itunes(channel, "title", show.itunes_title)
         _itunes(channel, "author", show.author)
-        _itunes(channel, "image", href=self.artwork_url)
+        _itunes(channel, "image", None, href=self.artwork_url)
         for category in show.categories:
-            element = _itunes(channel, "category", text_=category.name)
+            element = _itunes(channel, "category", None, text_=category.name)
             if category.sub:
-                _itunes(element, "category", text_=category.sub)
+                _itunes(element, "category", None, text_=category.sub)
         _itunes(channel, "explicit", _yes_no(show.explicit))
         _itunes(channel, "type", show.type)
         if show.owner:
@@ -148,18 +153,16 @@ class ItunesEntryExtension(_Extension):
         return {"itunes": ITUNES_NS}
 
     def extend_rss(self, item: Any) -> Any:
-        from lxml import etree
-
         episode = self.entry.episode
         # Apple wants the HTML description in CDATA; feedgen writes it escaped.
         description = item.find("description")
         if description is not None:
-            description.text = etree.CDATA(self.entry.description_html)
+            description.text = _cdata(self.entry.description_html)
         if episode.itunes_title:
             _itunes(item, "title", episode.itunes_title)
         _itunes(item, "duration", str(int(round(self.entry.enclosure.duration_s))))
         if self.entry.artwork_url:
-            _itunes(item, "image", href=self.entry.artwork_url)
+            _itunes(item, "image", None, href=self.entry.artwork_url)
         explicit = episode.explicit if episode.explicit is not None else self.show.explicit
         _itunes(item, "explicit", _yes_no(explicit))
         if episode.number is not None:
@@ -331,7 +334,7 @@ def render_feed(
         item.pubDate(episode.date)
         item.description(entry.description_html or episode.title)
         if entry.notes_html:
-            item.content(entry.notes_html, type="CDATA")
+            item.content(entry.notes_html, type=None if "]]>" in entry.notes_html else "CDATA")
         item.enclosure(entry.enclosure.url, str(entry.enclosure.length), entry.enclosure.mime)
         item.itunes.entry = entry
         item.itunes.show = show

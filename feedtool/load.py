@@ -108,7 +108,18 @@ def read_text(path: Path) -> str:
             line=line,
             hint="save the file as UTF-8 in your editor",
         ) from None
+    bad = _CONTROL_CHARS.search(text)
+    if bad is not None:
+        raise InputError(
+            f"contains a control character (U+{ord(bad.group()):04X}) that XML cannot carry",
+            path=path,
+            line=text.count("\n", 0, bad.start()) + 1,
+            hint="delete it (it is invisible in most editors; it often comes from copy and paste)",
+        )
     return text.lstrip("\ufeff")
+
+
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def parse_yaml(text: str, *, path: Path, first_line: int = 1) -> dict[str, Any]:
@@ -792,15 +803,22 @@ def load_podcast(episodes_dir: Path, *, base_url: str | None = None) -> Podcast:
     """Read the show and every episode, and check what spans episodes (numbers, guids)."""
     show = load_show(episodes_dir, base_url=base_url)
     episodes = tuple(load_episode(folder, show) for folder in episode_folders(episodes_dir))
-    check_across_episodes(episodes)
+    check_across_episodes(show, episodes)
     return Podcast(root=episodes_dir, show=show, episodes=episodes)
 
 
-def check_across_episodes(episodes: tuple[Episode, ...]) -> None:
-    """Rules no single file can break: duplicate numbers, duplicate explicit guids."""
+def check_across_episodes(show: Show, episodes: tuple[Episode, ...]) -> None:
+    """Rules no single file can break: duplicate numbers and guids, numbers in serial shows."""
     numbers: dict[tuple[int | None, int], Episode] = {}
     guids: dict[str, Episode] = {}
     for episode in episodes:
+        if show.type == "serial" and episode.number is None and not episode.draft:
+            raise InputError(
+                "a serial show needs an episode number on every episode",
+                path=episode.source,
+                field="episode",
+                hint="add 'episode: N' (Apple orders serial shows by it), or set 'type: episodic' in podcast.yaml",
+            )
         if episode.number is not None and episode.episode_type == "full":
             key = (episode.season, episode.number)
             other = numbers.get(key)

@@ -111,6 +111,8 @@ CASES = [
      ["people[0].name", "is required"]),
     ("http-funding-url", edit_episode("episode: 2", "episode: 2\nfunding: [{url: 'ftp://x', text: Hi}]"),
      ["funding[0].url", "is not an absolute http(s) URL"]),
+    ("serial-without-numbers", lambda p: (edit_show(type="serial")(p), p.add("third", number=None)),
+     ["third/episode.md", "serial show needs an episode number"]),
     ("credentials-in-show-file", edit_show(publish="{to: 's3://b', aws_secret_access_key: x}"),
      ["publish.aws_secret_access_key", "unknown key"]),
 ]
