@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                                         "Nov", "Dec"), start=1)}
 _ZONES = {"GMT": 0, "UT": 0, "UTC": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
@@ -53,5 +54,6 @@ def parse_rfc2822(text: str) -> datetime:
             raise DateProblem(f"'{text}': '{dow}' is not an English weekday abbreviation (Mon ... Sun)")
         actual = _DAYS[value.weekday()]
         if dow != actual:
-            raise DateProblem(f"'{text}': {value:%d %b %Y} is a {actual}, not a {dow}", weekday=True)
+            raise DateProblem(f"'{text}': {value.day} {match['mon']} {value.year} is a {_DAY_NAMES[value.weekday()]}, "
+                              f"not a {_DAY_NAMES[_DAYS.index(dow)]}", weekday=True)
     return value

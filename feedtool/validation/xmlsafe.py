@@ -70,11 +70,12 @@ def read_source(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tu
     return data, FeedSource(name=str(path), path=path)
 
 
+_MB = 1024 * 1024
 _TOO_BIG_HINT = "raise the limit with --max-size if this really is a feed"
 
 
 def _too_big(size: int, cap: int) -> str:
-    return f"the feed is {size / 1e6:.1f} MB, over the {cap / 1e6:.0f} MB limit"
+    return f"the feed is {size / _MB:.1f} MB, over the {cap / _MB:.0f} MB limit"
 
 
 def fetch_url(url: str, *, max_bytes: int, what: str = "file", timeout: float = TIMEOUT_S) -> tuple[bytes, str]:
@@ -90,7 +91,7 @@ def fetch_url(url: str, *, max_bytes: int, what: str = "file", timeout: float = 
             while chunk := response.read(1 << 20):
                 total += len(chunk)
                 if total > max_bytes:
-                    raise FeedReadError(f"{url}: the {what} is over the {max_bytes / 1e6:.0f} MB limit",
+                    raise FeedReadError(f"{url}: the {what} is over the {max_bytes / _MB:.0f} MB limit",
                                         hint=_TOO_BIG_HINT)
                 chunks.append(chunk)
             return b"".join(chunks), response.geturl()
