@@ -100,6 +100,22 @@ def test_bad_option_exits_2() -> None:
     assert run(str(GOOD), "--format", "xml").exit_code == 2
 
 
+@pytest.mark.parametrize(("name", "rule"), [
+    ("good-religion-complete.xml", "apple.block.set"),
+    ("good-html-heavy.xml", "apple.html.unsupported"),
+    ("good-minimal-apple.xml", "podcast.guid.missing"),
+])
+def test_notes_inform_without_failing(name: str, rule: str) -> None:
+    report = validate_feed(FEEDS / name, check_media=False)
+    assert rule in report.rule_ids() and report.exit_code(strict=True) == 0
+
+
+def test_a_title_with_surrounding_spaces_is_noted() -> None:
+    data = GOOD.read_bytes().replace(b"<title>Episode one</title>", b"<title> Episode one </title>")
+    report = validate_feed_bytes(data, check_media=False)
+    assert [f.rule for f in report.findings] == ["apple.text.whitespace"]
+
+
 # --- hostile input -----------------------------------------------------------------------------
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE rss [
