@@ -1,0 +1,416 @@
+"""Write an episode's chapters, titles and artwork into a copy of its audio file.
+
+Podcast apps that read the file itself (Apple Podcasts, Overcast, Pocket Casts, AntennaPod, car
+stereos) show what the audio's own tags say. ``write_tagged_copy`` takes the master in episodes/ and
+the metadata feedtool already knows, and writes a tagged copy somewhere else; the master is only
+ever read. One adapter per container family does the work:
+
+- ``id3``: MP3, ID3v2.3 with CHAP/CTOC chapters;
+- ``mp4``: M4A/MP4, a QuickTime chapter track plus a Nero ``chpl`` atom, iTunes-style tags;
+- ``vorbis``: Ogg Vorbis, Opus and FLAC, ``CHAPTERxxx`` comments.
+
+What is written per format, and why, is in docs/tagging.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feedtool.errors import AudioError, FeedtoolError, TagError
+from feedtool.model import Chapter
+
+if TYPE_CHECKING:
+    from feedtool.model import Episode, Show
+
+#: Bump when what the adapters write changes, so build re-tags copies made by an older feedtool.
+TAG_LAYOUT_VERSION = 1
+
+#: Kinds this module can tag (feedtool.audio kinds).
+KINDS = ("mp3", "m4a", "mp4", "ogg", "opus", "flac")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagMetadata:
+    """Everything that goes into one tagged copy; ``fingerprint`` tells build when to re-tag."""
+
+    title: str  # episode title
+    artist: str  # show author
+    album: str  # show title
+    track: int | None  # episode number
+    date: str  # "YYYY-MM-DD"
+    description: str  # plain text; each adapter applies its format's limit
+    link: str | None  # episode web page
+    cover: bytes | None  # JPEG or PNG: the episode's artwork, else the show's
+    cover_mime: str | None  # "image/jpeg" | "image/png"
+    chapters: tuple[Chapter, ...]
+    chapter_images: Mapping[str, bytes] = field(default_factory=dict)  # chapter.image -> bytes
+
+    def fingerprint(self) -> str:
+        """sha256 over every field (images by their own sha256) and the tag layout version."""
+
+        def digest(data: bytes | None) -> str | None:
+            return None if data is None else hashlib.sha256(data).hexdigest()
+
+        document = {
+            "layout": TAG_LAYOUT_VERSION,
+            "title": self.title,
+            "artist": self.artist,
+            "album": self.album,
+            "track": self.track,
+            "date": self.date,
+            "description": self.description,
+            "link": self.link,
+            "cover": digest(self.cover),
+            "cover_mime": self.cover_mime,
+            "chapters": [
+                [c.start_s, c.title, c.url, c.image, c.toc, c.end_s] for c in self.chapters
+            ],
+            "chapter_images": {name: digest(data) for name, data in sorted(self.chapter_images.items())},
+        }
+        text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_tagged_copy(
+    master: Path, dest: Path, meta: TagMetadata, *, kind: str, duration_s: float
+) -> None:
+    """Write ``dest``: the master's audio, untouched, with ``meta`` in its tags.
+
+    The master is opened read-only. ``dest`` appears only when complete: the copy is built in a
+    temporary file in dest's folder and moved into place with ``os.replace``; on any failure the
+    temporary file is removed and a TagError says what to do.
+    """
+    master, dest = Path(master), Path(dest)
+    if kind not in KINDS:
+        raise TagError(
+            f"feedtool cannot write chapters into {kind.upper()} audio",
+            path=master,
+            hint="convert it to M4A (AAC) or MP3, which carry chapters and artwork",
+        )
+    if dest.exists() and master.exists() and os.path.samefile(master, dest):
+        raise TagError(
+            "the tagged copy would overwrite the master",
+            path=dest,
+            hint="write the copy to another file; the master is never modified",
+        )
+    _write_atomically(master, dest, meta, kind=kind, duration_s=duration_s)
+
+
+def _write_atomically(master: Path, dest: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
+    """Build the copy in a temporary file next to ``dest``, then move it over ``dest``."""
+    _check_source(master, kind)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=dest.suffix, dir=dest.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        _adapter_write(master, temp, meta, kind=kind, duration_s=duration_s)
+        os.chmod(temp, 0o666 & ~_umask())
+        os.replace(temp, dest)
+    except FeedtoolError:
+        temp.unlink(missing_ok=True)
+        raise
+    except Exception as error:  # mutagen, PyAV and OS errors become one clear message
+        temp.unlink(missing_ok=True)
+        raise TagError(
+            f"could not write the tagged copy ({type(error).__name__}: {error})",
+            path=master,
+            hint="check that the audio plays and is not truncated, then export it again",
+        ) from None
+    except BaseException:  # KeyboardInterrupt: still leave nothing behind
+        temp.unlink(missing_ok=True)
+        raise
+
+
+#: Formats people try to tag that have no place for chapters, and what to convert them to.
+NO_CHAPTERS = {
+    ".wav": "WAV",
+    ".aac": "AAC in ADTS (a raw .aac stream)",
+    ".aif": "AIFF",
+    ".aiff": "AIFF",
+    ".wma": "WMA",
+}
+
+
+def tag_file(
+    audio: Path,
+    episode_dir: Path,
+    *,
+    output: Path | None = None,
+    in_place: bool = False,
+    force: bool = False,
+) -> tuple[Path, TagMetadata]:
+    """``feedtool tag``: write an episode's tags into any audio file; returns (written file, meta).
+
+    By default the result is a new file next to ``audio`` (``name.tagged.ext``); ``in_place``
+    replaces ``audio`` itself, atomically. An existing output is only overwritten with ``force``.
+    """
+    from feedtool.audio import probe
+    from feedtool.errors import InputError
+
+    audio, episode_dir = Path(audio), Path(episode_dir)
+    kind_name = NO_CHAPTERS.get(audio.suffix.lower())
+    if kind_name is not None:
+        raise TagError(
+            f"{kind_name} files cannot carry chapters or artwork in their tags",
+            path=audio,
+            hint="convert it to M4A (AAC) or MP3 first, e.g. "
+            f"ffmpeg -i {audio.name} -c:a aac -b:a 128k {audio.stem}.m4a",
+        )
+    if in_place and output is not None:
+        raise InputError("--in-place and --output exclude each other", hint="use one of them")
+    if in_place:
+        dest = audio
+    elif output is not None:
+        dest = Path(output)
+    else:
+        dest = audio.with_name(f"{audio.stem}.tagged{audio.suffix}")
+    if not in_place and dest.exists():
+        if audio.exists() and os.path.samefile(audio, dest):
+            raise TagError(
+                "the output is the input file",
+                path=dest,
+                hint="use --in-place to change the file itself, or choose another --output",
+            )
+        if not force:
+            raise TagError(
+                "the output file already exists",
+                path=dest,
+                hint="pass --force to overwrite it, or choose another --output",
+            )
+    show, episode = _load_episode(episode_dir)
+    meta = metadata_for_episode(show, episode, episode_dir=episode_dir)
+    info = probe(audio)
+    _write_atomically(audio, dest, meta, kind=info.kind, duration_s=info.duration_s)
+    return dest, meta
+
+
+def _load_episode(episode_dir: Path) -> tuple[Show, Episode]:
+    """The show and the one episode, without loading (or failing on) the other episodes."""
+    from feedtool.errors import InputError
+    from feedtool.load import load_episode, load_show
+
+    if not (episode_dir / "episode.md").is_file():
+        raise InputError(
+            "no episode.md in this folder",
+            path=episode_dir,
+            hint="pass the episode's folder (the one with episode.md) to --episode",
+        )
+    show = load_show(episode_dir.parent)
+    return show, load_episode(episode_dir, show)
+
+
+def read_chapters(path: Path) -> list[Chapter]:
+    """The chapters stored in the file's own tags (empty when it has none).
+
+    The container is recognised by content, so an .m4b audiobook or a misnamed file still works.
+    """
+    path = Path(path)
+    kind = content_kind(path)
+    try:
+        if kind == "mp3":
+            from feedtool.tagging import id3
+
+            return id3.read_chapters(path)
+        if kind in ("m4a", "mp4"):
+            from feedtool.tagging import mp4
+
+            return mp4.read_chapters(path)
+        from feedtool.tagging import vorbis
+
+        return vorbis.read_chapters(path, kind)
+    except FeedtoolError:
+        raise
+    except Exception as error:
+        raise AudioError(
+            f"cannot read the chapters in this file ({type(error).__name__}: {error})",
+            path=path,
+            hint="the file may be corrupt; export it again",
+        ) from None
+
+
+def content_kind(path: Path) -> str:
+    """mp3, m4a, ogg, opus or flac, from the file's content; AudioError for anything else."""
+    import mutagen
+    from mutagen.flac import FLAC
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+
+    kinds = {MP3: "mp3", MP4: "m4a", OggVorbis: "ogg", OggOpus: "opus", FLAC: "flac"}
+    try:
+        found = mutagen.File(path, options=list(kinds))
+    except FileNotFoundError:
+        raise AudioError("audio file not found", path=path, hint="check the file name") from None
+    except (mutagen.MutagenError, OSError, ValueError, IndexError) as error:
+        raise AudioError(
+            f"cannot read this audio file ({error})", path=path, hint="the file may be corrupt"
+        ) from None
+    if found is None:
+        raise AudioError(
+            "this file is not MP3, M4A/MP4, Ogg Vorbis, Opus or FLAC audio",
+            path=path,
+            hint="convert it to M4A (AAC) or MP3",
+        )
+    return kinds[type(found)]
+
+
+def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> TagMetadata:
+    """The TagMetadata build would write for this episode (used by ``feedtool tag``)."""
+    from feedtool.notes import plain_text, render_html
+
+    artwork = episode.artwork or show.artwork
+    cover = mime = None
+    if artwork is not None:
+        cover = _read_file(artwork, what="artwork")
+        mime = image_mime(cover)
+        if mime is None:
+            raise TagError(
+                "the artwork is neither JPEG nor PNG",
+                path=artwork,
+                hint="export the artwork as a JPEG or PNG file",
+            )
+    images: dict[str, bytes] = {}
+    root = episode_dir.resolve()
+    for chapter in episode.chapters:
+        if not chapter.image or chapter.image.startswith(("http://", "https://")):
+            continue
+        image_path = (episode_dir / chapter.image).resolve()
+        if root not in image_path.parents:
+            raise TagError(
+                f"chapter image '{chapter.image}' is outside the episode folder",
+                path=episode.source,
+                field="chapters",
+                hint="put chapter images next to episode.md",
+            )
+        images[chapter.image] = _read_file(image_path, what="chapter image")
+    return TagMetadata(
+        title=episode.title,
+        artist=show.author,
+        album=show.title,
+        track=episode.number,
+        date=episode.date.strftime("%Y-%m-%d"),
+        description=episode.summary or plain_text(render_html(episode.notes)),
+        link=episode.link,
+        cover=cover,
+        cover_mime=mime,
+        chapters=episode.chapters,
+        chapter_images=images,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers shared by the adapters
+
+
+@dataclass(frozen=True)
+class Span:
+    """One chapter as it is written into audio: whole milliseconds, end filled in."""
+
+    start_ms: int
+    end_ms: int
+    chapter: Chapter
+
+
+def chapter_spans(chapters: tuple[Chapter, ...], duration_s: float, *, path: Path) -> list[Span]:
+    """Chapters listed in the table of contents, in time order, each with an end.
+
+    Silent chapters (``toc=False``, artwork changes) stay in the JSON chapters only: a chapter in
+    an audio file is always listed by players. A chapter ends where the source says, else at the
+    next chapter's start; the last one at the end of the audio.
+    """
+    duration_ms = max(1, round(duration_s * 1000))
+    listed = sorted((c for c in chapters if c.toc), key=lambda c: c.start_s)
+    spans: list[Span] = []
+    for index, chapter in enumerate(listed):
+        start = round(chapter.start_s * 1000)
+        if start >= duration_ms:
+            raise TagError(
+                f"chapter '{chapter.title}' starts at {chapter.start_s:.3f} s, after the end of "
+                f"the audio ({duration_s:.3f} s)",
+                path=path,
+                hint="fix the chapter times or use the right audio file",
+            )
+        if index + 1 < len(listed):
+            next_start = round(listed[index + 1].start_s * 1000)
+        else:
+            next_start = duration_ms
+        end = round(chapter.end_s * 1000) if chapter.end_s is not None else next_start
+        end = min(max(end, start), duration_ms)
+        spans.append(Span(start, end, chapter))
+    return spans
+
+
+def image_mime(data: bytes) -> str | None:
+    """image/jpeg or image/png from the magic bytes; None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None
+
+
+def chapter_image(meta: TagMetadata, chapter: Chapter) -> bytes | None:
+    """The bytes of a chapter's local image, if it has one and build passed it."""
+    if not chapter.image or chapter.image.startswith(("http://", "https://")):
+        return None
+    return meta.chapter_images.get(chapter.image)
+
+
+def limit_text(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def _adapter_write(master: Path, temp: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
+    if kind == "mp3":
+        from feedtool.tagging import id3
+
+        id3.write(master, temp, meta, duration_s=duration_s)
+    elif kind in ("m4a", "mp4"):
+        from feedtool.tagging import mp4
+
+        mp4.write(master, temp, meta, duration_s=duration_s, kind=kind)
+    else:
+        from feedtool.tagging import vorbis
+
+        vorbis.write(master, temp, meta, kind=kind, duration_s=duration_s)
+
+
+def _check_source(master: Path, kind: str) -> None:
+    """Refuse masters that are missing, empty, truncated or not what ``kind`` says."""
+    from feedtool.tagging import integrity
+
+    integrity.check(master, kind)
+
+
+def _read_file(path: Path, *, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise TagError(
+            f"cannot read the {what} ({error.strerror})",
+            path=path,
+            hint=f"check that the {what} file exists and is readable",
+        ) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,107 @@
+"""M4A/MP4: chapters as a QuickTime chapter track and a Nero ``chpl`` atom, iTunes-style tags.
+
+mutagen can read Nero chapters but not write any. FFmpeg's MP4 muxer writes both kinds (the text
+track Apple reads, the ``chpl`` atom AntennaPod reads), so the copy is a stream-copy remux through
+PyAV with the chapters set on the output: packets are moved, never decoded or re-encoded. mutagen
+then writes the tags into the copy, carrying over the master's own tags unless feedtool sets them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+from feedtool.model import Chapter
+from feedtool.tagging import Span, TagMetadata, chapter_spans, image_mime, limit_text
+
+#: iTunes shows 'desc' (short, 255) and 'ldes' (long) descriptions.
+SHORT_DESCRIPTION_LIMIT = 255
+DESCRIPTION_LIMIT = 4000
+
+
+def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float, kind: str = "m4a") -> None:
+    """Remux the master into ``out`` with our chapters, then set the tags on ``out``."""
+    spans = chapter_spans(meta.chapters, duration_s, path=master)
+    remux_with_chapters(master, out, spans, muxer="mp4" if kind == "mp4" else "ipod")
+    _write_tags(master, out, meta)
+
+
+def remux_with_chapters(master: Path, out: Path, spans: list[Span], *, muxer: str) -> None:
+    """Stream-copy the audio (and video) streams of ``master`` into ``out`` with ``spans``."""
+    import av
+
+    with av.open(str(master)) as source:
+        streams = [
+            stream
+            for stream in source.streams
+            if stream.type in ("audio", "video") and not stream.disposition & av.stream.Disposition.attached_pic
+        ]
+        with av.open(str(out), "w", format=muxer) as target:
+            mapping = {stream.index: target.add_stream_from_template(stream) for stream in streams}
+            target.set_chapters(
+                [
+                    {
+                        "id": index + 1,
+                        "start": span.start_ms,
+                        "end": span.end_ms,
+                        "time_base": Fraction(1, 1000),
+                        "metadata": {"title": span.chapter.title},
+                    }
+                    for index, span in enumerate(spans)
+                ]
+            )
+            for packet in source.demux(*streams):
+                if packet.dts is None:  # the flush packet at the end of each stream
+                    continue
+                packet.stream = mapping[packet.stream.index]
+                target.mux(packet)
+
+
+def read_chapters(path: Path) -> list[Chapter]:
+    """Chapters as FFmpeg sees them (QuickTime chapter track, else Nero chpl)."""
+    import av
+
+    with av.open(str(path)) as container:
+        found = container.chapters()
+    chapters = []
+    for entry in found:
+        base = entry["time_base"] or Fraction(1, 1000)
+        chapters.append(
+            Chapter(
+                start_s=float(entry["start"] * base),
+                end_s=float(entry["end"] * base),
+                title=entry["metadata"].get("title", ""),
+            )
+        )
+    return chapters
+
+
+def _write_tags(master: Path, out: Path, meta: TagMetadata) -> None:
+    from mutagen.mp4 import MP4, MP4Cover
+
+    original = MP4(master).tags
+    audio = MP4(out)
+    if audio.tags is None:
+        audio.add_tags()
+    tags = audio.tags
+    if original is not None:
+        for key, value in original.items():
+            if key != "©too":
+                tags[key] = value
+    tags["©nam"] = [meta.title]
+    tags["©ART"] = [meta.artist]
+    tags["aART"] = [meta.artist]
+    tags["©alb"] = [meta.album]
+    tags["©gen"] = ["Podcast"]
+    if meta.date:
+        tags["©day"] = [meta.date]
+    if meta.track is not None:
+        tags["trkn"] = [(meta.track, 0)]
+    if meta.description:
+        tags["desc"] = [limit_text(meta.description, SHORT_DESCRIPTION_LIMIT)]
+        tags["ldes"] = [limit_text(meta.description, DESCRIPTION_LIMIT)]
+    if meta.cover:
+        mime = meta.cover_mime or image_mime(meta.cover)
+        image_format = MP4Cover.FORMAT_PNG if mime == "image/png" else MP4Cover.FORMAT_JPEG
+        tags["covr"] = [MP4Cover(meta.cover, imageformat=image_format)]
+    audio.save()
