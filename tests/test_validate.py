@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,7 @@ def test_bad_option_exits_2() -> None:
     ("good-religion-complete.xml", "apple.block.set"),
     ("good-html-heavy.xml", "apple.html.unsupported"),
     ("good-minimal-apple.xml", "podcast.guid.missing"),
+    ("good-content-long.xml", "apple.content.length"),
 ])
 def test_notes_inform_without_failing(name: str, rule: str) -> None:
     report = validate_feed(FEEDS / name, check_media=False)
@@ -295,3 +297,20 @@ def test_every_rule_can_fire() -> None:
     tests_text = "".join(p.read_text() for p in Path(__file__).parent.glob("test_validate*.py"))
     untested = [r for r in RULES if r not in by_corpus and f'"{r}"' not in tests_text]
     assert untested == []
+
+
+# --- feedtool's own build ----------------------------------------------------------------------
+def test_a_feed_built_by_feedtool_validates_without_errors_or_warnings(tmp_path: Path) -> None:
+    """The example show, built: feed, tagged audio, chapters and artwork all pass, media included."""
+    from feedtool.build import build_podcast
+    from feedtool.validation.media import audio_chapter_starts
+
+    episodes = tmp_path / "episodes"
+    shutil.copytree(Path(__file__).parent.parent / "episodes", episodes)
+    build_podcast(episodes, tmp_path / "public")
+    report = validate_feed(tmp_path / "public" / "feed.xml")
+    assert report.checked_media and report.items >= 1
+    assert report.errors == 0 and report.warnings == 0, report.to_text()
+    assert "media.not-checked" not in report.rule_ids()
+    audio = next((tmp_path / "public").glob("*/*.mp3"))
+    assert audio_chapter_starts(audio), "the chapter agreement check saw the audio's own chapters"

@@ -146,8 +146,8 @@ _rule("apple.description.missing", WARNING, "Every episode has a <description> (
       "Add show notes as <description>.")
 _rule("apple.description.length", ERROR, "description and itunes:summary are at most 4,000 bytes.",
       "APPLE-GUIDE", "Shorten the text to 4,000 bytes (UTF-8) or fewer; put the full notes on the episode page.")
-_rule("apple.content.length", WARNING, "content:encoded is at most 4,000 bytes (apps truncate longer notes).",
-      "PODNEWS; derived", "Shorten the show notes, or link to the full notes.")
+_rule("apple.content.length", INFO, "content:encoded is at most 4,000 bytes (Apple's description limit; some apps cut longer notes).",
+      "PODNEWS; derived", "Keep the essentials in the first 4,000 bytes, or link to the full notes.")
 _rule("apple.html.unsupported", INFO, "Show notes use only the HTML Apple renders: p, ol, ul, li, a (others show as plain text).",
       "APPLE-GUIDE; PODNEWS", "Use paragraphs, lists and links; Apple drops headings, bold, italics and tables.")
 _rule("apple.html.unsafe", WARNING, "Show notes contain no script, style, iframe, form, object or embed elements.",

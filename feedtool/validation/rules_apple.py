@@ -202,8 +202,8 @@ def _check_description(ctx: Context, node: Node) -> None:
     if content is not None and content.text:
         text = content.text
         if len(text) > DESCRIPTION_MAX_BYTES // 4 and _byte_length(text) > DESCRIPTION_MAX_BYTES:
-            ctx.emit("apple.content.length", f"<content:encoded> is {_byte_length(text):,} bytes; apps truncate after "
-                     f"{DESCRIPTION_MAX_BYTES:,}", node=item_node, el=content, subject="content:encoded")
+            ctx.emit("apple.content.length", f"<content:encoded> is {_byte_length(text):,} bytes; some apps cut notes "
+                     f"after {DESCRIPTION_MAX_BYTES:,}", node=item_node, el=content, subject="content:encoded")
         _check_html(ctx, content, text, "content:encoded", item_node)
 
 
