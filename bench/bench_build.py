@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Benchmark: `feedtool build` on a synthetic catalogue, side by side with a plain feedgen script.
+
+In one run, for each catalogue size N (3,000 by default), this times:
+
+- cold:      `python -m feedtool build` with no cache, no public/ and no guid ledger (a first build:
+             every episode loaded, every MP3 probed and tagged, every file written);
+- no change: the same command again (the quick up-to-date check);
+- touched:   the same command after every file in episodes/ got a new mtime, as in a fresh CI
+             clone: the quick check fails, so this is the incremental path (load everything, reuse
+             the cached probes, notes and tagged copies, write public/ again);
+- baseline:  bench/baseline_feedgen.py writing the same feed with feedgen from data in memory
+             (in-process, median of 5; only the writing is timed);
+- --help:    `feedtool --help` as a subprocess (median of 10), plus the slowest imports.
+
+Builds run as subprocesses; wall-clock time is taken around each, and the peak RSS is the child's
+own (os.wait4), so it covers the whole command, interpreter start-up included. Rounds are
+interleaved (cold, no change, touched; again) and medians reported.
+
+    .venv/bin/python bench/bench_build.py                   # N = 3,000, 3 rounds
+    .venv/bin/python bench/bench_build.py --also 10000      # and the linearity check
+    .venv/bin/python bench/bench_build.py --write           # also update docs/benchmarks.md
+
+Catalogues are made by bench/make_catalogue.py under bench/out/ (gitignored) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from baseline_feedgen import time_baseline  # noqa: E402
+from make_catalogue import make_catalogue  # noqa: E402
+
+GOALS = {"cold": 3.0, "nochange": 1.0, "help": 0.2, "rss_mb": 250.0}
+DOC = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Build"
+START_MARK = "<!-- bench_build.py: start of generated figures -->"
+END_MARK = "<!-- bench_build.py: end of generated figures -->"
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_mb: float
+    output: str
+
+
+@dataclass
+class SizeResult:
+    n: int
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+    baseline_s: float = 0.0
+    feed_mb: float = 0.0
+    items: int = 0
+
+    def median(self, step: str) -> float:
+        return statistics.median(run.seconds for run in self.runs[step])
+
+    def rss(self, step: str) -> float:
+        return max(run.rss_mb for run in self.runs[step])
+
+
+def run_child(command: list[str], cwd: Path | None = None) -> Run:
+    """Run a command; wall-clock seconds, the child's peak RSS (MB) and its output."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
+    return Run(seconds=seconds, rss_mb=usage.ru_maxrss / 1024, output=output.strip())
+
+
+def build_command(episodes: Path, public: Path) -> list[str]:
+    return [sys.executable, "-m", "feedtool", "build", "--episodes", str(episodes), "--out", str(public)]
+
+
+def make_cold(episodes: Path, public: Path) -> None:
+    """Remove everything a build leaves: public/, the cache, the guid ledger."""
+    shutil.rmtree(public, ignore_errors=True)
+    shutil.rmtree(episodes.parent / ".feedtool-cache", ignore_errors=True)
+    (episodes / "feedtool.lock").unlink(missing_ok=True)
+    for stale in public.parent.glob(f".{public.name}.*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def touch_all(episodes: Path) -> int:
+    """Give every file in episodes/ a new mtime (content unchanged), like a fresh git clone."""
+    now = time.time()
+    count = 0
+    for dirpath, _dirnames, filenames in os.walk(episodes):
+        for name in filenames:
+            os.utime(os.path.join(dirpath, name), (now, now))
+            count += 1
+    return count
+
+
+def bench_size(n: int, rounds: int, out_root: Path) -> SizeResult:
+    catalogue = out_root / f"catalogue-{n}"
+    print(f"\n== N = {n}: making the catalogue in {catalogue}", flush=True)
+    episodes = make_catalogue(n, catalogue)
+    public = catalogue / "public"
+    result = SizeResult(n=n, runs={"cold": [], "nochange": [], "touched": []})
+    for round_ in range(1, rounds + 1):
+        make_cold(episodes, public)
+        subprocess.run(["sync"], check=False)
+        for step in ("cold", "nochange", "touched"):
+            if step == "touched":
+                touch_all(episodes)
+            run = run_child(build_command(episodes, public))
+            result.runs[step].append(run)
+            print(f"   round {round_} {step:9s} {run.seconds:7.3f} s  {run.rss_mb:6.1f} MB  | {run.output}",
+                  flush=True)
+        if "up to date" not in result.runs["nochange"][-1].output:
+            raise SystemExit("the no-change rebuild did not report 'up to date'")
+    feed = public / "feed.xml"
+    result.feed_mb = feed.stat().st_size / 1e6
+    result.baseline_s, result.items, _ = time_baseline(feed, rounds=5)
+    if result.items != n:
+        raise SystemExit(f"the feed has {result.items} items, expected {n}")
+    print(f"   baseline feedgen   {result.baseline_s:7.3f} s (median of 5, in-process)", flush=True)
+    return result
+
+
+def feedtool_command() -> list[str]:
+    script = Path(sys.executable).parent / "feedtool"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "feedtool"]
+
+
+def bench_help(rounds: int = 10) -> tuple[float, float]:
+    command = feedtool_command() + ["--help"]
+    run_child(command)  # warm the page cache
+    runs = [run_child(command) for _ in range(rounds)]
+    return statistics.median(r.seconds for r in runs), max(r.rss_mb for r in runs)
+
+
+def import_offenders(top: int = 6) -> list[tuple[str, float]]:
+    """The slowest top-level imports of `feedtool --help` (cumulative ms, from -X importtime)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "feedtool", "--help"],
+                          capture_output=True, text=True, check=True)
+    found: list[tuple[str, float]] = []
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if match and len(match.group(3)) <= 1:  # depth 0: imported by feedtool's own start-up
+            found.append((match.group(4), int(match.group(2)) / 1000))
+    return sorted(found, key=lambda item: -item[1])[:top]
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({cpu or platform.machine()}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def mark(value: float, goal: float | None) -> str:
+    if goal is None:
+        return ""
+    return f"{goal:g} {'met' if value <= goal else '**missed**'}"
+
+
+def table(results: list[SizeResult], help_s: float, help_mb: float) -> str:
+    rows = [
+        "| N | what | median wall-clock | peak RSS | vs feedgen baseline | goal |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    for res in results:
+        base = res.baseline_s
+        goals = res.n == 3000
+        for step, label, goal in (("cold", "`feedtool build`, cold", GOALS["cold"]),
+                                  ("nochange", "`feedtool build`, nothing changed", GOALS["nochange"]),
+                                  ("touched", "`feedtool build`, every file touched", None)):
+            seconds, rss = res.median(step), res.rss(step)
+            goal_text = mark(seconds, goal if goals else None)
+            if goals and step == "cold":
+                goal_text += f"; RSS {mark(rss, GOALS['rss_mb'])}"
+            rows.append(f"| {res.n:,} | {label} | {seconds:.2f} s | {rss:.0f} MB | "
+                        f"{seconds / base:.1f}x | {goal_text} |")
+        rows.append(f"| {res.n:,} | baseline: feedgen writing the same {res.feed_mb:.1f} MB feed from memory "
+                    f"| {base:.2f} s | | 1.0x | |")
+    rows.append(f"| | `feedtool --help` | {help_s:.3f} s | {help_mb:.0f} MB | | {mark(help_s, GOALS['help'])} |")
+    return "\n".join(rows)
+
+
+def linearity(results: list[SizeResult]) -> str:
+    if len(results) < 2:
+        return ""
+    first, last = results[0], results[-1]
+    lines = ["", "Per episode (linearity check):", "",
+             "| step | " + " | ".join(f"ms/episode at {r.n:,}" for r in results) + f" | growth {first.n:,} -> {last.n:,} vs linear |",
+             "|---|" + "---:|" * (len(results) + 1)]
+    for step in ("cold", "touched"):
+        per = [1000 * r.median(step) / r.n for r in results]
+        growth = (last.median(step) / first.median(step)) / (last.n / first.n)
+        lines.append(f"| {step} | " + " | ".join(f"{p:.2f}" for p in per) + f" | {growth:.2f} |")
+    return "\n".join(lines)
+
+
+def report(results: list[SizeResult], help_s: float, help_mb: float, offenders: list[tuple[str, float]],
+           rounds: int, argv: list[str]) -> str:
+    command = " ".join([".venv/bin/python bench/bench_build.py", *argv])
+    imports = ", ".join(f"{name} {ms:.0f} ms" for name, ms in offenders)
+    return "\n".join([
+        f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {machine()}, "
+        f"median of {rounds} rounds, with `{command}`.",
+        "",
+        table(results, help_s, help_mb),
+        linearity(results),
+        "",
+        f"Slowest imports of `feedtool --help` (cumulative): {imports}.",
+    ])
+
+
+def write_doc(text: str) -> None:
+    """Put the generated figures into the '## Build' section of docs/benchmarks.md."""
+    block = f"{START_MARK}\n{text}\n{END_MARK}"
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    if START_MARK in doc and END_MARK in doc:
+        before, rest = doc.split(START_MARK, 1)
+        after = rest.split(END_MARK, 1)[1]
+        doc = before + block + after
+    elif SECTION + "\n" in doc:
+        head, tail = doc.split(SECTION + "\n", 1)
+        doc = f"{head}{SECTION}\n\n{block}\n{tail}"
+    else:
+        doc = doc.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
+    DOC.write_text(doc, encoding="utf-8")
+    print(f"updated {DOC}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description="Time feedtool build against a plain feedgen script.")
+    parser.add_argument("--n", type=int, default=3000, help="episodes in the catalogue (default 3000)")
+    parser.add_argument("--also", type=int, action="append", default=[],
+                        help="another catalogue size, for the linearity check (e.g. --also 10000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per size (default 3)")
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="where catalogues go")
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args(argv)
+
+    print(f"machine: {machine()}")
+    results = [bench_size(n, args.rounds, args.out) for n in [args.n, *args.also]]
+    help_s, help_mb = bench_help()
+    offenders = import_offenders()
+    text = report(results, help_s, help_mb, offenders, args.rounds,
+                  [a for a in argv if a != "--write"])
+    print()
+    print(text)
+    if args.write:
+        write_doc(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

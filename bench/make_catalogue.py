@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Make a synthetic podcast catalogue for the build benchmark: podcast.yaml + N episode folders.
+
+Each episode folder holds an episode.md with realistic front matter (title, date, audio, number,
+season, people, link) and about 25 lines of Markdown show notes, 20 of them timestamp lines
+"[MM:SS] Title" ascending from 00:00 (so the build finds 20 chapters), plus a real MP3.
+
+The MP3 is made once with ffmpeg (60 s of a tone, mono, 8 kHz, 8 kbit/s: about 60 KB) and copied
+into every folder: real copies, not hard links, so every episode is a file of its own, as in a git
+clone. The show artwork is a 1400x1400 JPEG drawn with Pillow. Output is deterministic.
+
+    .venv/bin/python bench/make_catalogue.py [--n 3000] [--out bench/out/catalogue-3000]
+
+Writes <out>/episodes/; a second run with the same --n and --out reuses what is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+AUDIO_SECONDS = 60
+CHAPTERS = 20
+CHAPTER_STEP_S = 3  # 20 chapters at 0, 3, ... 57 s: all inside the 60 s audio
+ART_SIZE = 1400
+BASE_URL = "https://cdn.example.com/bench-show/"
+
+SHOW_YAML = """\
+# A synthetic show for bench/bench_build.py (made by bench/make_catalogue.py).
+title: The Benchmark Hour
+author: Bench Team
+description: |
+  A long-running synthetic show with {n} episodes, made to time **feedtool build**.
+
+  Each episode has show notes with twenty timestamps, a few links and a guest.
+language: en-us
+link: https://example.com/bench-show/
+base_url: {base_url}
+artwork: artwork.jpg
+categories:
+  - Technology
+  - Business > Management
+explicit: false
+type: episodic
+owner: {{name: Bench Team, email: bench@example.com}}
+copyright: "© 2015-2025 Bench Team"
+funding:
+  - {{url: https://example.com/support, text: Support the show}}
+people:
+  - {{name: Alex Host, role: host, href: "https://example.com/alex"}}
+  - {{name: Sam Cohost, role: co-host}}
+locked: false
+medium: podcast
+update_frequency: {{text: Weekly, rrule: FREQ=WEEKLY}}
+"""
+
+TOPICS = (
+    "data contracts", "feature stores", "on-call rotations", "model monitoring", "team culture",
+    "platform teams", "evaluation sets", "GPU budgets", "vector search", "batch vs streaming",
+    "incident reviews", "hiring engineers", "technical debt", "open source", "edge deployment",
+    "privacy by design", "A/B testing", "documentation", "observability", "cost control",
+)
+WORDS = (
+    "pipeline", "latency", "rollout", "schema", "dashboard", "experiment", "budget", "review",
+    "notebook", "cluster", "dataset", "baseline", "release", "contract", "migration", "backlog",
+)
+FIRST = ("Ana", "Ben", "Chloé", "Dev", "Eitan", "Fatima", "Gus", "Hana", "Iker", "Jun", "Kofi", "Lena")
+LAST = ("Okafor", "Novák", "Schmidt", "Tanaka", "Rossi", "García", "Haddad", "Kowalski", "Silva")
+
+
+def make_mp3(path: Path) -> None:
+    """One real short MP3: a 440 Hz tone, mono 8 kHz, 8 kbit/s CBR, no tags, no dates."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi",
+         "-i", f"sine=frequency=440:sample_rate=8000:duration={AUDIO_SECONDS}",
+         "-ac", "1", "-c:a", "libmp3lame", "-b:a", "8k",
+         "-map_metadata", "-1", "-write_xing", "1", "-id3v2_version", "0", str(path)],
+        check=True,
+    )
+
+
+def make_artwork(path: Path) -> None:
+    """A 1400x1400 RGB JPEG with gradients and shapes (about the weight of real cover art)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.linear_gradient("L").resize((ART_SIZE, ART_SIZE))
+    red = image
+    green = image.rotate(90)
+    blue = Image.radial_gradient("L").resize((ART_SIZE, ART_SIZE))
+    art = Image.merge("RGB", (red, green, blue))
+    draw = ImageDraw.Draw(art)
+    rng = random.Random(7)
+    for _ in range(60):
+        x, y = rng.randrange(ART_SIZE), rng.randrange(ART_SIZE)
+        r = rng.randrange(20, 160)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.ellipse((x - r, y - r, x + r, y + r), outline=colour, width=rng.randrange(2, 12))
+    art.save(path, "JPEG", quality=88, optimize=True)
+
+
+def episode_md(n: int, date: datetime, rng: random.Random) -> str:
+    """Front matter + ~25 lines of notes with CHAPTERS ascending timestamps from 00:00."""
+    topic = TOPICS[n % len(TOPICS)]
+    guest = f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]}"
+    season = (n - 1) // 100 + 1
+    lines = [
+        "---",
+        f'title: "Episode {n}: {topic.capitalize()} with {guest}"',
+        f"date: {date:%Y-%m-%dT%H:%M:%SZ}",
+        "audio: episode.mp3",
+        f"episode: {n}",
+        f"season: {season}",
+        "episode_type: full",
+        "explicit: false",
+        f"link: https://example.com/bench-show/episodes/{n}",
+        "people:",
+        f'  - {{name: {guest}, role: guest, href: "https://example.com/people/{n}"}}',
+        "  - {name: Alex Host, role: host}",
+        "---",
+        f"{guest} joins us to talk about **{topic}**: what worked, what did not, and what they",
+        f"would do differently next time. We also cover the {rng.choice(WORDS)} and the {rng.choice(WORDS)}.",
+        "",
+        "Timestamps:",
+    ]
+    for index in range(CHAPTERS):
+        seconds = index * CHAPTER_STEP_S
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randrange(2, 6)))
+        lines.append(f"[{seconds // 60:02d}:{seconds % 60:02d}] {words.capitalize()}")
+    lines += [
+        "",
+        f"- Our guest's site: https://example.com/people/{n}",
+        f"- The paper we discussed: [{topic}](https://example.com/papers/{n})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def make_catalogue(n: int, out: Path) -> Path:
+    """Write <out>/episodes with n episodes; returns the episodes folder."""
+    episodes = out / "episodes"
+    episodes.mkdir(parents=True, exist_ok=True)
+    master = out / "master.mp3"
+    if not master.is_file():
+        make_mp3(master)
+    artwork = episodes / "artwork.jpg"
+    if not artwork.is_file():
+        make_artwork(artwork)
+    (episodes / "podcast.yaml").write_text(SHOW_YAML.format(n=n, base_url=BASE_URL), encoding="utf-8")
+    rng = random.Random(2024)
+    start = datetime(2015, 1, 5, 9, 0, tzinfo=timezone.utc)
+    for n_ in range(1, n + 1):
+        folder = episodes / f"episode-{n_:05d}"
+        folder.mkdir(exist_ok=True)
+        (folder / "episode.md").write_text(
+            episode_md(n_, start + timedelta(hours=8 * n_), rng), encoding="utf-8"
+        )
+        audio = folder / "episode.mp3"
+        if not audio.is_file():
+            shutil.copyfile(master, audio)  # a real copy: its own inode, like a git checkout
+    for extra in sorted(episodes.glob("episode-*")):  # a smaller n than last time
+        if int(extra.name.split("-")[1]) > n:
+            shutil.rmtree(extra)
+    return episodes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=3000, help="number of episodes (default 3000)")
+    parser.add_argument("--out", type=Path, help="output folder (default bench/out/catalogue-N)")
+    args = parser.parse_args(argv)
+    out = args.out or HERE / "out" / f"catalogue-{args.n}"
+    episodes = make_catalogue(args.n, out)
+    print(f"{episodes}: {args.n} episodes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
