@@ -210,7 +210,7 @@ def _check_description(ctx: Context, node: Node) -> None:
 def _check_html(ctx: Context, el: Any, text: str, name: str, node: Node | None) -> None:
     if "<" not in text:
         return
-    tags = {t.lower() for t in _TAG.findall(text)}
+    tags = {t.lower() for t in set(_TAG.findall(text))}
     unsafe = sorted(tags & HTML_UNSAFE)
     if unsafe:
         ctx.emit("apple.html.unsafe", f"<{name}> contains {', '.join('<' + t + '>' for t in unsafe)}", node=node,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ ENCLOSURE_TYPES: dict[str, tuple[str, ...]] = {
 }
 APPLE_TYPES = frozenset(t for types in ENCLOSURE_TYPES.values() for t in types)
 FUTURE_SLACK_S = 86400
+_SPACE = re.compile(r"\s")
 
 
 def is_http_url(value: str | None) -> bool:
@@ -35,7 +37,7 @@ def url_problem(value: str) -> str | None:
         return "is not an absolute http(s) URL"
     if not value.isascii():
         return "has non-ASCII characters (percent-encode them or rename the file)"
-    if any(c.isspace() for c in value):
+    if _SPACE.search(value):
         return "has spaces (percent-encode them as %20 or rename the file)"
     return None
 
@@ -166,7 +168,7 @@ def _check_guid(ctx: Context, item: Node, enclosure_url: str | None) -> None:
     elif guid.isdigit() and len(guid) < 9:
         ctx.emit("rss.guid.unstable", f"the guid '{guid}' is a short number; other feeds use the same values",
                  node=item, el=el, subject="guid")
-    elif raw != guid or any(c.isspace() for c in guid):
+    elif raw != guid or _SPACE.search(guid):
         ctx.emit("rss.guid.unstable", "the guid has spaces or line breaks; some apps trim them and see a new guid",
                  node=item, el=el, subject="guid")
 

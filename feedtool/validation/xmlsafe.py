@@ -152,6 +152,8 @@ def parse(data: bytes, name: str):  # -> lxml.etree._Element
         if bad is not None:
             raise NotWellFormed("xml.encoding", f"the feed is not valid UTF-8 (first bad byte on line {bad})",
                                 bad) from None
+        if "Namespace prefix" in error.msg:
+            raise NotWellFormed("rss.namespace", f"an undeclared namespace prefix: {error.msg}", line) from None
         raise NotWellFormed("xml.well-formed", f"not well-formed XML: {error.msg}", line) from None
     if root.getroottree().docinfo.internalDTD is not None:
         dtd = root.getroottree().docinfo.internalDTD
