@@ -398,3 +398,14 @@ def test_a_huge_feed_over_http_is_cut_off(tmp_path: Path, sources: Path, server)
     (tmp_path / "www" / "big.xml").write_bytes(b"<rss>" + b" " * (3 * 1024 * 1024) + b"</rss>")
     result = CliRunner().invoke(cli, ["validate", f"{url}/big.xml", "--max-size", "1"])
     assert result.exit_code == 2 and "limit" in result.stderr
+
+
+def test_a_local_feed_without_self_link_says_its_media_was_not_checked(tmp_path: Path, sources: Path) -> None:
+    feed = make_public(tmp_path, sources)
+    feed.write_text(re.sub(r"<atom:link[^>]*/>", "", feed.read_text()))
+    (feed.parent / "ep1" / "ep1.mp3").unlink()
+    report = validate_feed(feed)
+    (note,) = [f for f in report.findings if f.rule == "media.not-checked"]
+    assert "--base-url" in note.fix and not report.checked_media
+    result = CliRunner().invoke(cli, ["validate", str(feed.parent), "--base-url", SHOW])  # a folder works too
+    assert result.exit_code == 1 and "media.missing" in result.stdout

@@ -27,7 +27,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from feedtool.validation.chapters_json import check_chapters_json, compare_chapter_lists
 from feedtool.validation.document import CONTENT, PODCAST, Context, Node, it
 from feedtool.validation.rules_apple import duration_seconds
-from feedtool.validation.xmlsafe import TIMEOUT_S, USER_AGENT
+from feedtool.errors import FeedReadError
+from feedtool.validation.xmlsafe import TIMEOUT_S, USER_AGENT, read_limited
 
 MAX_REDIRECTS_OK = 2
 MAX_REDIRECTS = 8
@@ -66,6 +67,7 @@ class Fetched:
     redirects: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    too_big: bool = False  # the body was over max_body (and was not kept)
     error: str | None = None
 
     @property
@@ -97,7 +99,9 @@ def http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None
                 result.status = response.status
                 result.headers = {k.lower(): v for k, v in response.headers.items()}
                 if method == "GET" and max_body:
-                    result.body = response.read(max_body + 1)
+                    body = read_limited(response, max_body, url=current)
+                    result.body = body or b""
+                    result.too_big = body is None
                 result.final_url = current
                 return result
         except urllib.error.HTTPError as error:
@@ -112,6 +116,9 @@ def http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None
             return result
         except (urllib.error.URLError, OSError, ValueError) as error:
             result.error = str(getattr(error, "reason", error))
+            return result
+        except FeedReadError as error:
+            result.error = error.message
             return result
     result.error = f"more than {MAX_REDIRECTS} redirects"
     return result
@@ -285,7 +292,9 @@ def _check_range(emit: Emit, url: str, item: Node | None, el: Any, head: Fetched
         problems.append(f"Content-Range is '{content_range}'")
     elif total.isdigit() and not content_range.endswith(f"/{total}"):
         problems.append(f"Content-Range '{content_range}' does not match the size {total}")
-    if len(first.body) != 16 and not (total.isdigit() and int(total) < 16):
+    if first.too_big:
+        problems.append("bytes 0-15 came back as more than 16 bytes")
+    elif len(first.body) != 16 and not (total.isdigit() and int(total) < 16):
         problems.append(f"bytes 0-15 came back as {len(first.body)} bytes")
     if second.status != 206 or second.body != first.body[4:12]:
         problems.append("bytes 4-11 do not match bytes 0-15")
@@ -348,7 +357,12 @@ def _side_file(ctx: Context, emit: Emit, url: str, el: Any, item: Node, what: st
         fetched = http(url, max_body=SIDE_FILE_MAX_BYTES)
         if not _http_ok(emit, fetched, item, el, what, subject):
             return None
-        return fetched.body[:SIDE_FILE_MAX_BYTES]
+        if fetched.too_big:
+            emit("chapters.unreadable" if what.startswith("chapters") else "transcript.content",
+                 f"the {what} {url} is over {SIDE_FILE_MAX_BYTES // 1024 // 1024} MB", node=item, el=el,
+                 subject=subject)
+            return None
+        return fetched.body
     return None
 
 
@@ -397,7 +411,7 @@ def _check_artwork(ctx: Context, emit: Emit, url: str, el: Any, item: Node | Non
         fetched = http(url, max_body=ARTWORK_MAX_BYTES)
         if not _http_ok(emit, fetched, item, el, what, "itunes:image@href"):
             return 0
-        if len(fetched.body) > ARTWORK_MAX_BYTES:
+        if fetched.too_big:
             emit("apple.artwork.unreadable", f"the {what} is over {ARTWORK_MAX_BYTES // 1024 // 1024} MB", node=item,
                  el=el, subject="itunes:image@href")
             return 0

@@ -8,7 +8,7 @@ from typing import Any
 from feedtool.validation.apple_categories import APPLE_CATEGORIES, OBSOLETE, suggest
 from feedtool.validation.document import CONTENT, Context, Node, it
 from feedtool.validation.languages import language_problem
-from feedtool.validation.rules_rss import is_http_url
+from feedtool.validation.rules_rss import is_http_url, url_problem
 
 DESCRIPTION_MAX_BYTES = 4000
 SHORT_TEXT_MAX = 255
@@ -160,6 +160,11 @@ def _check_image_url(ctx: Context, el: Any, node: Node | None) -> None:
         return
     if not is_http_url(href):
         ctx.emit("apple.artwork.url", f"<itunes:image href> '{href}' is not an absolute http(s) URL", node=node, el=el,
+                 subject="itunes:image@href")
+        return
+    problem = url_problem(href)
+    if problem:
+        ctx.emit("apple.artwork.url", f"<itunes:image href> '{href}' {problem}", node=node, el=el,
                  subject="itunes:image@href")
         return
     path = href.split("?", 1)[0].split("#", 1)[0].lower()

@@ -12,17 +12,20 @@ podcaster wants from a validator.
 from __future__ import annotations
 
 import re
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from feedtool.errors import FeedReadError
 
 #: The default size cap: a 3,000-episode feed is about 15 MB; Apple's crawler gives up far sooner.
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 USER_AGENT = "feedtool-validate/1 (+https://github.com/)"
-TIMEOUT_S = 20.0
+TIMEOUT_S = 20.0  # per socket operation
+DEADLINE_S = 120.0  # for a whole body
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -52,6 +55,8 @@ def read_source(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tu
         data, final_url = fetch_url(text, max_bytes=max_bytes, what="feed")
         return data, FeedSource(name=text, url=final_url)
     path = Path(source)
+    if path.is_dir() and (path / "feed.xml").is_file():
+        path = path / "feed.xml"  # `feedtool validate public/`
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -86,15 +91,11 @@ def fetch_url(url: str, *, max_bytes: int, what: str = "file", timeout: float = 
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FeedReadError(f"{url}: {_too_big(int(declared), max_bytes)}", hint=_TOO_BIG_HINT)
-            chunks: list[bytes] = []
-            total = 0
-            while chunk := response.read(1 << 20):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise FeedReadError(f"{url}: the {what} is over the {max_bytes / _MB:.0f} MB limit",
-                                        hint=_TOO_BIG_HINT)
-                chunks.append(chunk)
-            return b"".join(chunks), response.geturl()
+            data = read_limited(response, max_bytes, url=url)
+            if data is None:
+                raise FeedReadError(f"{url}: the {what} is over the {max_bytes / _MB:.0f} MB limit",
+                                    hint=_TOO_BIG_HINT)
+            return data, response.geturl()
     except urllib.error.HTTPError as error:
         raise FeedReadError(f"{url}: the server answered {error.code} {error.reason}",
                             hint=f"check the {what} URL; it must be publicly readable") from None
@@ -102,6 +103,26 @@ def fetch_url(url: str, *, max_bytes: int, what: str = "file", timeout: float = 
         reason = getattr(error, "reason", error)
         raise FeedReadError(f"{url}: cannot fetch the {what}: {reason}",
                             hint="check the URL and your network connection") from None
+
+
+def read_limited(response: Any, max_bytes: int, *, url: str, deadline_s: float = DEADLINE_S) -> bytes | None:
+    """Read a response body; None when it is over ``max_bytes``; FeedReadError when it takes too long.
+
+    The socket timeout bounds each read, not the whole body: a server that trickles a byte every
+    few seconds would otherwise keep us waiting for ever.
+    """
+    started = time.monotonic()
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16):
+        total += len(chunk)
+        if total > max_bytes:
+            return None
+        chunks.append(chunk)
+        if time.monotonic() - started > deadline_s:
+            raise FeedReadError(f"{url}: the server is too slow (no complete answer in {deadline_s:.0f} s)",
+                                hint="try again later, or check the server")
+    return b"".join(chunks)
 
 
 class NotWellFormed(Exception):
