@@ -409,3 +409,12 @@ def test_a_local_feed_without_self_link_says_its_media_was_not_checked(tmp_path:
     assert "--base-url" in note.fix and not report.checked_media
     result = CliRunner().invoke(cli, ["validate", str(feed.parent), "--base-url", SHOW])  # a folder works too
     assert result.exit_code == 1 and "media.missing" in result.stdout
+
+
+def test_a_silent_chapter_needs_no_title(tmp_path: Path, sources: Path) -> None:
+    chapters = {"version": "1.2.0", "chapters": [
+        {"startTime": 0, "title": "Intro"}, {"startTime": 1, "toc": False, "img": "https://example.com/a.jpg",
+                                             "location": {"name": "Paris", "geo": "geo:48.85,2.29"}},
+        {"startTime": 2, "title": "Middle"}]}
+    feed = make_public(tmp_path, sources, chapters=chapters)
+    assert media_rules(validate_feed(feed)) == ["chapters.disagree"]  # 3 JSON chapters, 2 in notes and tags

@@ -51,7 +51,7 @@ def check_chapters_json(emit: Callable[..., None], data: bytes, *, item: Any, el
             say("chapters.order", f"chapter {number} starts at {start} s, before chapter {number - 1} ({previous} s)")
         previous = start
         title = chapter.get("title")
-        if not isinstance(title, str) or not title.strip():
+        if (not isinstance(title, str) or not title.strip()) and chapter.get("toc") is not False:
             say("chapters.title", f"chapter {number} (at {start} s) has no title")
         end = chapter.get("endTime")
         if end is not None:
@@ -69,6 +69,10 @@ def check_chapters_json(emit: Callable[..., None], data: bytes, *, item: Any, el
                 say("chapters.field", f"chapter {number} has {key} {json.dumps(value)}; use an absolute https URL")
         if "toc" in chapter and not isinstance(chapter["toc"], bool):
             say("chapters.field", f"chapter {number} has toc {json.dumps(chapter['toc'])}; use true or false")
+        location = chapter.get("location")
+        if location is not None and not (isinstance(location, dict) and isinstance(location.get("name"), str)
+                                         and isinstance(location.get("geo"), str)):
+            say("chapters.field", f"chapter {number} has a location without both name and geo")
     return starts or None
 
 

@@ -196,9 +196,9 @@ _rule("chapters.end", ERROR, "A chapter's endTime, when given, is after its star
       "Fix or remove endTime.")
 _rule("chapters.duration", ERROR, "Chapters start (and end) within the episode's duration.", "PN jsonChapters.md; derived",
       "Remove chapters past the end of the audio or fix their times.")
-_rule("chapters.title", WARNING, "Every chapter has a title (apps and ID3 need one).", "PN jsonChapters.md; derived",
+_rule("chapters.title", WARNING, "Every chapter in the table of contents has a title (silent toc=false chapters may omit it).", "PN jsonChapters.md; derived",
       "Give the chapter a title.")
-_rule("chapters.field", WARNING, "Chapter img/url are absolute https URLs and toc is a boolean.", "PN jsonChapters.md; PN 1.0.md",
+_rule("chapters.field", WARNING, "Chapter img/url are absolute https URLs, toc is a boolean, a location has name and geo.", "PN jsonChapters.md; PN 1.0.md",
       "Use https:// URLs and toc: true/false.")
 _rule("chapters.disagree", WARNING, "Chapters agree across the JSON file, the description's timestamps and the audio's tags.",
       "derived", "Rebuild so that every chapter source comes from the same list (feedtool build does).")
