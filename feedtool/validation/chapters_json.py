@@ -15,8 +15,9 @@ def _is_number(value: object) -> bool:
 
 
 def check_chapters_json(emit: Callable[..., None], data: bytes, *, item: Any, el: Any, url: str,
-                        duration: float | None) -> list[float] | None:
-    """Check one chapters file; return the start times (for the agreement check) when usable."""
+                        duration: float | None) -> tuple[list[float], list[float]] | None:
+    """Check one chapters file; return the start times of all chapters and of those in the table of
+    contents (silent toc=false chapters excluded), for the agreement check, when usable."""
     subject = "podcast:chapters@url"
 
     def say(rule: str, message: str) -> None:
@@ -37,6 +38,7 @@ def check_chapters_json(emit: Callable[..., None], data: bytes, *, item: Any, el
         say("chapters.list", "no \"chapters\" list" if not isinstance(chapters, list) else "the chapters list is empty")
         return None
     starts: list[float] = []
+    toc_starts: list[float] = []
     previous: float | None = None
     for number, chapter in enumerate(chapters, start=1):
         if not isinstance(chapter, dict):
@@ -47,6 +49,8 @@ def check_chapters_json(emit: Callable[..., None], data: bytes, *, item: Any, el
             say("chapters.start", f"chapter {number} has startTime {json.dumps(start)}; it must be a number >= 0")
             continue
         starts.append(float(start))
+        if chapter.get("toc") is not False:
+            toc_starts.append(float(start))
         if previous is not None and start < previous:
             say("chapters.order", f"chapter {number} starts at {start} s, before chapter {number - 1} ({previous} s)")
         previous = start
@@ -73,7 +77,7 @@ def check_chapters_json(emit: Callable[..., None], data: bytes, *, item: Any, el
         if location is not None and not (isinstance(location, dict) and isinstance(location.get("name"), str)
                                          and isinstance(location.get("geo"), str)):
             say("chapters.field", f"chapter {number} has a location without both name and geo")
-    return starts or None
+    return (starts, toc_starts) if starts else None
 
 
 def compare_chapter_lists(a: list[float], b: list[float]) -> str | None:

@@ -198,7 +198,7 @@ def _check_item(ctx: Context, emit: Emit, item: Node) -> int:
     if href:
         skipped += _check_artwork(ctx, emit, href, image, item)
 
-    json_starts: list[float] | None = None
+    json_starts: tuple[list[float], list[float]] | None = None
     chapters = item.first("{" + PODCAST + "}chapters")
     if chapters is not None and (chapters.get("url") or "").strip():
         chapters_url = chapters.get("url").strip()
@@ -514,16 +514,30 @@ def description_chapter_starts(item: Node) -> list[float] | None:
     return [c.start_s for c in chapters] or None
 
 
-def _check_agreement(emit: Emit, item: Node, el: Any, json_starts: list[float] | None,
+def _check_agreement(emit: Emit, item: Node, el: Any, json_starts: tuple[list[float], list[float]] | None,
                      audio_starts: list[float] | None) -> None:
-    sources = {"the JSON chapters file": json_starts, "the show notes' timestamps": description_chapter_starts(item),
-               "the audio's chapter tags": audio_starts}
-    present = [(name, starts) for name, starts in sources.items() if starts]
-    for (name_a, a), (name_b, b) in zip(present, present[1:]):
-        problem = compare_chapter_lists(a, b)
+    """The JSON file, the show notes' timestamps and the audio's tags list the same chapters.
+
+    Silent chapters (toc=false) are not in show notes, and may or may not be in the audio's tags.
+    """
+    notes = description_chapter_starts(item)
+    problems: list[str] = []
+    if json_starts is not None:
+        every, toc = json_starts
+        if notes:
+            problem = compare_chapter_lists(toc, notes)
+            if problem:
+                problems.append(f"the JSON chapters file and the show notes' timestamps disagree: {problem}")
+        if audio_starts:
+            problem = compare_chapter_lists(every, audio_starts)
+            if problem and compare_chapter_lists(toc, audio_starts):
+                problems.append(f"the JSON chapters file and the audio's chapter tags disagree: {problem}")
+    elif notes and audio_starts:
+        problem = compare_chapter_lists(notes, audio_starts)
         if problem:
-            emit("chapters.disagree", f"{name_a} and {name_b} disagree: {problem}", node=item, el=el,
-                 subject="podcast:chapters")
+            problems.append(f"the show notes' timestamps and the audio's chapter tags disagree: {problem}")
+    for message in problems:
+        emit("chapters.disagree", message, node=item, el=el, subject="podcast:chapters")
 
 
 def _rel(ctx: Context, path: Path) -> str:
