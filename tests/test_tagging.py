@@ -318,13 +318,118 @@ def test_m4a_has_quicktime_chapter_track_nero_chapters_and_tags(masters: dict[st
     assert struct.unpack(">I", data[chap[1] + 8 : chap[1] + 12])[0] == text_ids[0]
 
 
-@pytest.mark.xfail(reason="the PyAV remux writes moov at the end", strict=True)
 def test_m4a_is_faststart(masters: dict[str, Path], tmp_path: Path) -> None:
     """moov before mdat: players can start streaming before the whole file has arrived."""
     dest = tmp_path / "copy.m4a"
     tag(masters["m4a"], dest)
     names = [name for name, _, _ in _atoms(dest.read_bytes())]
     assert names.index(b"moov") < names.index(b"mdat")
+
+
+def _text_traks(data: bytes) -> list[bytes]:
+    """The bytes of every 'text' handler track in the file's moov."""
+    moov = next(a for a in _atoms(data) if a[0] == b"moov")
+    found = []
+    for trak in (a for a in _atoms(data, moov[1] + 8, moov[1] + moov[2]) if a[0] == b"trak"):
+        hdlr = _child(data, _child(data, trak, b"mdia"), b"hdlr")
+        if data[hdlr[1] + 16 : hdlr[1] + 20] == b"text":
+            found.append(data[trak[1] : trak[1] + trak[2]])
+    return found
+
+
+def test_m4a_chapter_track_is_the_one_ffmpeg_writes(masters: dict[str, Path], tmp_path: Path) -> None:
+    """mp4box writes the chapter track byte for byte as FFmpeg's muxer does (but the offset)."""
+    from feedtool.audio import probe
+    from feedtool.tagging import chapter_spans, mp4
+
+    master = masters["m4a"]
+    ours = tmp_path / "ours.m4a"
+    tag(master, ours)
+    # mutagen's duration includes the encoder priming that the edit list hides; mp4box ends the
+    # last chapter with the movie (ffprobe's duration), so hand FFmpeg that same end.
+    spans = chapter_spans(CHAPTERS, duration(master), path=master)
+    assert probe(master).duration_s > duration(master)
+    theirs = tmp_path / "ffmpeg.m4a"
+    mp4.remux_with_chapters(master, theirs, spans, muxer="ipod")
+
+    def normalised(trak: bytes) -> bytes:
+        at = trak.index(b"stco")
+        return trak[: at + 12] + b"\0\0\0\0" + trak[at + 16 :]  # the one chunk offset differs
+
+    (mine,) = _text_traks(ours.read_bytes())
+    (reference,) = _text_traks(theirs.read_bytes())
+    assert normalised(mine) == normalised(reference)
+    assert probe_chapters(ours) == probe_chapters(theirs)
+
+
+def test_m4a_old_chapter_track_is_replaced_not_added(chaptered_masters: dict[str, Path], tmp_path: Path) -> None:
+    from mutagen.mp4 import MP4
+
+    master = chaptered_masters["m4a"]
+    assert len(_text_traks(master.read_bytes())) == 1
+    dest = tmp_path / "copy.m4a"
+    tag(master, dest)
+    assert len(_text_traks(dest.read_bytes())) == 1
+    assert [c.title for c in MP4(dest).chapters] == [EXPECTED[0][2], "Main topic", "Outro & credits"]
+
+
+def test_m4a_master_in_fast_start_order(masters: dict[str, Path], tmp_path: Path) -> None:
+    master = tmp_path / "master.m4a"
+    _ffmpeg("-i", masters["m4a"], "-c", "copy", "-movflags", "+faststart", master)
+    dest = tmp_path / "out" / "copy.m4a"
+    tag(master, dest)
+    assert [t for _, _, t in probe_chapters(dest)] == [EXPECTED[0][2], "Main topic", "Outro & credits"]
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(dest), "-f", "null", "-"],
+                             capture_output=True, text=True)
+    assert decoded.returncode == 0 and decoded.stderr == ""
+    assert duration(dest) == pytest.approx(duration(master), abs=0.03)
+
+
+def test_fragmented_m4a_is_refused_with_a_fix(masters: dict[str, Path], tmp_path: Path) -> None:
+    master = tmp_path / "frag.m4a"
+    _ffmpeg("-i", masters["m4a"], "-c", "copy", "-movflags", "+frag_keyframe+empty_moov", master)
+    out = tmp_path / "out"
+    out.mkdir()
+    _assert_refused(master, out, "m4a", AudioError, "fragmented")
+
+
+def test_remux_fallback_writes_both_chapter_kinds(masters: dict[str, Path], tmp_path: Path) -> None:
+    """The PyAV remux (used where mp4box cannot edit the layout) gives the same chapters and tags."""
+    from mutagen.mp4 import MP4
+
+    from feedtool.tagging import chapter_spans, mp4, mp4box
+
+    master = masters["m4a"]
+    dest = tmp_path / "remuxed.m4a"
+    data = meta()
+
+    def refuse(*args: object) -> None:
+        raise mp4box.Unsupported("test")
+
+    original = mp4box.write
+    mp4box.write = refuse  # type: ignore[assignment]
+    try:
+        mp4.write(master, dest, data, duration_s=5.0, kind="m4a")
+    finally:
+        mp4box.write = original  # type: ignore[assignment]
+    assert [t for _, _, t in probe_chapters(dest)] == [EXPECTED[0][2], "Main topic", "Outro & credits"]
+    assert [c.title for c in MP4(dest).chapters] == [EXPECTED[0][2], "Main topic", "Outro & credits"]
+    assert MP4(dest).tags["©nam"] == ["Episode 7: Ça va?"]
+    assert len(chapter_spans(CHAPTERS, 5.0, path=master)) == 3
+
+
+def test_mp4_video_keeps_its_video(tmp_path: Path) -> None:
+    master = tmp_path / "video.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=5", "-f", "lavfi",
+            "-i", "sine=duration=5", "-c:v", "mpeg4", "-c:a", "aac", "-shortest", master)
+    dest = tmp_path / "out.mp4"
+    tag(master, dest)
+    streams = [(s["codec_type"], s["codec_name"]) for s in ffprobe(dest)["streams"]]
+    assert ("video", "mpeg4") in streams and ("audio", "aac") in streams
+    assert len(probe_chapters(dest)) == 3
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(dest), "-f", "null", "-"],
+                             capture_output=True, text=True)
+    assert decoded.returncode == 0 and decoded.stderr == ""
 
 
 @pytest.mark.parametrize("kind", ["ogg", "opus", "flac"])

@@ -21,6 +21,8 @@ def check(path: Path, kind: str) -> None:
     """Raise AudioError when ``path`` is missing, empty, not ``kind``, or visibly truncated."""
     from feedtool.audio import probe
 
+    if kind in ("m4a", "mp4") and _looks_like_mp4(path):
+        check_mp4(path)  # first: mutagen's own complaint about these files is less helpful
     info = probe(path)  # missing, empty, unreadable, extension that lies
     if info.kind != kind and {info.kind, kind} != {"m4a", "mp4"}:
         raise AudioError(
@@ -30,8 +32,6 @@ def check(path: Path, kind: str) -> None:
         )
     if kind == "mp3":
         check_mp3(path)
-    elif kind in ("m4a", "mp4"):
-        check_mp4(path)
 
 
 def check_mp3(path: Path) -> None:
@@ -86,12 +86,28 @@ def check_mp4(path: Path) -> None:
                 raise _truncated_mp4(path)
             seen.append(name)
             offset += length
+    if b"moof" in seen:
+        raise AudioError(
+            "this is a fragmented MP4 (a streaming layout); podcast apps expect a regular one",
+            path=path,
+            hint=f"rewrite it without re-encoding: ffmpeg -i {path.name} -c copy -movflags +faststart fixed{path.suffix}",
+        )
     if b"moov" not in seen:
         raise AudioError(
             "the MP4 file has no 'moov' index (the recording was not finished or the file is cut)",
             path=path,
             hint="export the audio again",
         )
+
+
+def _looks_like_mp4(path: Path) -> bool:
+    """The first atom is one an MP4 starts with (else probe names what the file really is)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False
+    return len(head) == 8 and head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"styp")
 
 
 def id3v2_size(handle: object) -> int:

@@ -1,9 +1,15 @@
 """M4A/MP4: chapters as a QuickTime chapter track and a Nero ``chpl`` atom, iTunes-style tags.
 
-mutagen can read Nero chapters but not write any. FFmpeg's MP4 muxer writes both kinds (the text
-track Apple reads, the ``chpl`` atom AntennaPod reads), so the copy is a stream-copy remux through
-PyAV with the chapters set on the output: packets are moved, never decoded or re-encoded. mutagen
-then writes the tags into the copy, carrying over the master's own tags unless feedtool sets them.
+mutagen can read Nero chapters but not write any. Two writers produce both kinds (the text track
+Apple reads, the ``chpl`` atom AntennaPod reads):
+
+- mp4box (the usual path): rewrites only the moov index, with a chapter track laid out exactly as
+  FFmpeg's muxer writes it, puts it first ("fast start") and lets the kernel copy the media data.
+  mutagen writes the tags into that new moov before it is written out.
+- a PyAV stream-copy remux with ``set_chapters`` (FFmpeg's muxer itself), for layouts mp4box does
+  not edit (fragmented MP4). Packets are moved, never decoded; about 7x slower than a copy.
+
+Either way the master's own tags are carried over unless feedtool sets them.
 """
 
 from __future__ import annotations
@@ -21,9 +27,28 @@ DESCRIPTION_LIMIT = 4000
 
 def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float, kind: str = "m4a") -> None:
     """Remux the master into ``out`` with our chapters, then set the tags on ``out``."""
+    import io
+
+    from mutagen.mp4 import MP4
+
+    from feedtool.tagging import mp4box
+
     spans = chapter_spans(meta.chapters, duration_s, path=master)
-    remux_with_chapters(master, out, spans, muxer="mp4" if kind == "mp4" else "ipod")
-    _write_tags(master, out, meta)
+
+    def tag_head(head: bytes) -> bytes:
+        buffer = io.BytesIO(head)
+        audio = MP4(buffer)
+        if audio.tags is None:
+            audio.add_tags()
+        set_tags(audio.tags, meta)
+        audio.save(buffer)
+        return buffer.getvalue()
+
+    try:
+        mp4box.write(master, out, spans, tag_head)
+    except mp4box.Unsupported:
+        remux_with_chapters(master, out, spans, muxer="mp4" if kind == "mp4" else "ipod")
+        _write_tags(master, out, meta)
 
 
 def remux_with_chapters(master: Path, out: Path, spans: list[Span], *, muxer: str) -> None:
@@ -77,7 +102,8 @@ def read_chapters(path: Path) -> list[Chapter]:
 
 
 def _write_tags(master: Path, out: Path, meta: TagMetadata) -> None:
-    from mutagen.mp4 import MP4, MP4Cover
+    """After a remux: the master's tags (the remux dropped them) plus ours."""
+    from mutagen.mp4 import MP4
 
     original = MP4(master).tags
     audio = MP4(out)
@@ -88,6 +114,14 @@ def _write_tags(master: Path, out: Path, meta: TagMetadata) -> None:
         for key, value in original.items():
             if key != "©too":
                 tags[key] = value
+    set_tags(tags, meta)
+    audio.save()
+
+
+def set_tags(tags, meta: TagMetadata) -> None:  # tags: mutagen.mp4.MP4Tags
+    """Our iTunes-style atoms; any others the file has stay."""
+    from mutagen.mp4 import MP4Cover
+
     tags["©nam"] = [meta.title]
     tags["©ART"] = [meta.artist]
     tags["aART"] = [meta.artist]
@@ -104,4 +138,3 @@ def _write_tags(master: Path, out: Path, meta: TagMetadata) -> None:
         mime = meta.cover_mime or image_mime(meta.cover)
         image_format = MP4Cover.FORMAT_PNG if mime == "image/png" else MP4Cover.FORMAT_JPEG
         tags["covr"] = [MP4Cover(meta.cover, imageformat=image_format)]
-    audio.save()
