@@ -418,3 +418,12 @@ def test_a_silent_chapter_needs_no_title(tmp_path: Path, sources: Path) -> None:
         {"startTime": 2, "title": "Middle"}]}
     feed = make_public(tmp_path, sources, chapters=chapters)
     assert media_rules(validate_feed(feed)) == []  # the silent chapter is in neither the notes nor the tags
+
+
+def test_a_feed_served_as_html_is_an_error(tmp_path: Path, sources: Path, server) -> None:
+    url, handler = server
+    feed = served(tmp_path, sources, url)
+    assert "media.http.content-type" not in validate_feed(feed).rule_ids()
+    handler.types = {".xml": "text/html; charset=utf-8"}
+    (finding,) = [f for f in validate_feed(feed).findings if f.rule == "media.http.content-type"]
+    assert "text/html" in finding.message and finding.scope == "feed"

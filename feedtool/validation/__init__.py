@@ -18,6 +18,9 @@ from feedtool.validation.registry import RULES, Rule
 from feedtool.validation.report import Finding, Report
 from feedtool.validation.xmlsafe import DEFAULT_MAX_BYTES, NotWellFormed, is_url, parse, read_source
 
+#: what a server may call a feed
+FEED_TYPES = frozenset({"application/rss+xml", "application/xml", "text/xml", "application/x-rss+xml"})
+
 __all__ = ["DEFAULT_MAX_BYTES", "RULES", "Finding", "Report", "Rule", "validate_feed", "validate_feed_bytes"]
 
 
@@ -35,6 +38,13 @@ def validate_feed(source: str | Path, *, check_media: bool | None = None, agains
     report = validate_feed_bytes(
         data, name=src.name, base_dir=src.path.parent if src.path is not None else None,
         source_url=src.url, check_media=check_media, base_url=base_url, max_bytes=max_bytes, now_ts=now_ts)
+    if src.content_type is not None:
+        served = src.content_type.split(";", 1)[0].strip().lower()
+        if served not in FEED_TYPES:
+            report.findings.append(Finding.make(
+                "media.http.content-type", f"the feed is served as '{served or 'no Content-Type'}'; apps and Apple "
+                "expect application/rss+xml or application/xml", scope="feed",
+                fix="Serve feed.xml with Content-Type: application/rss+xml; charset=utf-8."))
     if against is not None:
         from feedtool.validation.live import compare_feeds
 

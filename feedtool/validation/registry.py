@@ -79,6 +79,9 @@ _rule("rss.atom-self.missing", WARNING, "The channel has <atom:link rel=\"self\"
       "RSS Profile; W3C MissingAtomSelfLink", "Add <atom:link href=\"<feed URL>\" rel=\"self\" type=\"application/rss+xml\"/>.")
 _rule("rss.atom-self.mismatch", WARNING, "The atom:link rel=\"self\" href is the URL the feed was read from.",
       "W3C SelfDoesntMatchLocation", "Set the self link to the feed's public URL (or redirect the old URL).")
+_rule("rss.element.duplicate", WARNING, "Elements that may appear once (title, guid, pubDate, itunes:explicit, "
+      "itunes:duration ...) appear once in the channel or episode.", "RSS2; W3C DuplicateSemantics",
+      "Remove the extra element; apps read only one of them, and not all the same one.")
 _rule("rss.url", ERROR, "Links are absolute http(s) URLs.", "RSS2; APPLE-GUIDE",
       "Use an absolute URL starting with https://.")
 

@@ -24,6 +24,13 @@ ENCLOSURE_TYPES: dict[str, tuple[str, ...]] = {
 }
 APPLE_TYPES = frozenset(t for types in ENCLOSURE_TYPES.values() for t in types)
 FUTURE_SLACK_S = 86400
+_IT = "{" + ITUNES + "}"
+CHANNEL_SINGLETONS = ("title", "link", "description", "language", "pubDate", "lastBuildDate", _IT + "author",
+                      _IT + "explicit", _IT + "type", _IT + "image", _IT + "title", _IT + "block", _IT + "complete",
+                      _IT + "new-feed-url")
+ITEM_SINGLETONS = ("title", "guid", "pubDate", "description", "link", "{" + CONTENT + "}encoded", _IT + "duration",
+                   _IT + "episode", _IT + "season", _IT + "episodeType", _IT + "explicit", _IT + "image",
+                   _IT + "title", _IT + "block")
 _SPACE = re.compile(r"\s")
 
 
@@ -85,7 +92,19 @@ def check_document(ctx: Context, root: Any) -> tuple[Any | None, str]:
 
 
 # --- channel -----------------------------------------------------------------------------------
+def _check_singletons(ctx: Context, node: Node, tags: tuple[str, ...]) -> None:
+    children = node.children
+    item = node if node.index is not None else None
+    for tag in tags:
+        found = children.get(tag)
+        if found is not None and len(found) > 1:
+            name = tag if tag[0] != "{" else ("itunes:" if tag.startswith(_IT) else "content:") + tag.split("}")[1]
+            ctx.emit("rss.element.duplicate", f"<{name}> appears {len(found)} times", node=item, el=found[1],
+                     subject=name)
+
+
 def check_channel(ctx: Context, ch: Node) -> None:
+    _check_singletons(ctx, ch, CHANNEL_SINGLETONS)
     for name in ("title", "link", "description"):
         value = ch.text(name)
         if value is None:
@@ -127,6 +146,7 @@ def _check_date(ctx: Context, el: Any, name: str, node: Node | None) -> float | 
 
 # --- items -------------------------------------------------------------------------------------
 def check_item(ctx: Context, item: Node) -> None:
+    _check_singletons(ctx, item, ITEM_SINGLETONS)
     title_el = item.first("title")
     if title_el is None or not (title_el.text or "").strip():
         ctx.emit("rss.item.title", "the episode has no title" if title_el is None else "the episode's title is empty",

@@ -38,6 +38,7 @@ class FeedSource:
     name: str  # what the user gave, for messages
     path: Path | None = None
     url: str | None = None  # the final URL after redirects, for URL sources
+    content_type: str | None = None  # what the server said the feed is, for URL sources
 
     @property
     def is_url(self) -> bool:
@@ -52,8 +53,8 @@ def read_source(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tu
     """The bytes of a feed file or URL, refusing anything over ``max_bytes``."""
     text = str(source)
     if is_url(text):
-        data, final_url = fetch_url(text, max_bytes=max_bytes, what="feed")
-        return data, FeedSource(name=text, url=final_url)
+        data, final_url, content_type = fetch_url(text, max_bytes=max_bytes, what="feed")
+        return data, FeedSource(name=text, url=final_url, content_type=content_type)
     path = Path(source)
     if path.is_dir() and (path / "feed.xml").is_file():
         path = path / "feed.xml"  # `feedtool validate public/`
@@ -83,8 +84,9 @@ def _too_big(size: int, cap: int) -> str:
     return f"the feed is {size / _MB:.1f} MB, over the {cap / _MB:.0f} MB limit"
 
 
-def fetch_url(url: str, *, max_bytes: int, what: str = "file", timeout: float = TIMEOUT_S) -> tuple[bytes, str]:
-    """GET a URL with a size cap; returns the body and the final URL after redirects."""
+def fetch_url(url: str, *, max_bytes: int, what: str = "file",
+              timeout: float = TIMEOUT_S) -> tuple[bytes, str, str]:
+    """GET a URL with a size cap; returns the body, the final URL after redirects and the Content-Type."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
@@ -95,7 +97,7 @@ def fetch_url(url: str, *, max_bytes: int, what: str = "file", timeout: float = 
             if data is None:
                 raise FeedReadError(f"{url}: the {what} is over the {max_bytes / _MB:.0f} MB limit",
                                     hint=_TOO_BIG_HINT)
-            return data, response.geturl()
+            return data, response.geturl(), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as error:
         raise FeedReadError(f"{url}: the server answered {error.code} {error.reason}",
                             hint=f"check the {what} URL; it must be publicly readable") from None
