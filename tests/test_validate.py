@@ -314,3 +314,15 @@ def test_a_feed_built_by_feedtool_validates_without_errors_or_warnings(tmp_path:
     assert "media.not-checked" not in report.rule_ids()
     audio = next((tmp_path / "public").glob("*/*.mp3"))
     assert audio_chapter_starts(audio), "the chapter agreement check saw the audio's own chapters"
+
+
+def test_entities_declared_after_a_long_prolog_are_refused_too(tmp_path: Path) -> None:
+    feed = tmp_path / "late.xml"
+    feed.write_text(BILLION_LAUGHS.replace("<!DOCTYPE", "<!--" + "x" * 200_000 + "-->\n<!DOCTYPE", 1))
+    result = run(str(feed))
+    assert result.exit_code == 2 and "declares XML entities" in result.stderr
+
+
+def test_a_doctype_inside_show_notes_is_only_text() -> None:
+    data = GOOD.read_bytes().replace(b"<p>The first episode.</p>", b"<p>&lt;!DOCTYPE html&gt;</p><!DOCTYPE x [<!ENTITY")
+    assert validate_feed_bytes(data, check_media=False).errors == 0

@@ -27,7 +27,6 @@ USER_AGENT = "feedtool-validate/1 (+https://github.com/)"
 TIMEOUT_S = 20.0  # per socket operation
 DEADLINE_S = 120.0  # for a whole body
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -138,16 +137,22 @@ class NotWellFormed(Exception):
 
 
 def refuse_entities(data: bytes, name: str) -> None:
-    """Refuse a document type that declares entities (billion laughs, XXE) before parsing."""
-    head = data[: 1 << 16]
-    match = _DOCTYPE.search(head)
-    if match is None:
+    """Refuse a document type that declares entities (billion laughs, XXE) before parsing.
+
+    XML writes the keyword in upper case and puts it before the root element (after any comments),
+    so a "<!DOCTYPE" after "<rss" is show-notes text, not a document type.
+    """
+    start = data.find(b"<!DOCTYPE")
+    if start == -1:
+        return
+    root = data.find(b"<rss")
+    if root != -1 and root < start:
         return
     # the internal subset is everything up to the first "]>" after the DOCTYPE; a feed never needs one
-    end = data.find(b"]>", match.end())
-    subset = data[match.end(): end if end != -1 else len(data)]
-    if b"<!ENTITY" in subset.upper():
-        line = data.count(b"\n", 0, match.start()) + 1
+    end = data.find(b"]>", start)
+    subset = data[start: end if end != -1 else len(data)]
+    if b"<!ENTITY" in subset:
+        line = data.count(b"\n", 0, start) + 1
         raise FeedReadError("the feed declares XML entities in its DOCTYPE; feedtool refuses to expand them "
                             "(they can read local files or blow up to gigabytes)", path=name, line=line,
                             hint="remove the <!DOCTYPE ...> block; an RSS feed needs none")
