@@ -12,8 +12,10 @@ order, so output stays deterministic.
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import os
 import re
 import urllib.error
 import urllib.request
@@ -130,12 +132,12 @@ def local_path(url: str, ctx: Context) -> Path | None:
     options = ctx.options
     if not (options.local_media and options.base_url and options.base_dir) or not url.startswith(options.base_url):
         return None
+    base = str(options.base_dir.absolute())
     rel = unquote(urlsplit(url[len(options.base_url):]).path)
-    base = options.base_dir.resolve()
-    path = (base / rel).resolve()
-    if path != base and base not in path.parents:
+    path = os.path.normpath(os.path.join(base, rel))
+    if path != base and not path.startswith(base.rstrip(os.sep) + os.sep):
         return None  # "../" out of the folder: never read outside it
-    return path
+    return Path(path)
 
 
 # --- the driver --------------------------------------------------------------------------------
@@ -476,30 +478,15 @@ def check_artwork_bytes(emit: Emit, data: bytes, *, url: str, el: Any, item: Nod
 
 # --- chapters in three places ------------------------------------------------------------------
 def audio_chapter_starts(path: Path) -> list[float] | None:
-    """Chapter start times (s) from the audio's own tags: ID3 CHAP, MP4 (Nero), Vorbis CHAPTERxxx."""
-    import mutagen
+    """Chapter start times (s) from the audio's own tags (ID3 CHAP, MP4, Vorbis CHAPTERxxx), via tagging."""
+    from feedtool.errors import FeedtoolError
+    from feedtool.tagging import read_chapters
 
     try:
-        audio = mutagen.File(path)
-    except Exception:  # noqa: BLE001 - a file probe() accepted but whose tags are broken: no chapters
-        return None
-    if audio is None:
-        return None
-    tags = audio.tags
-    starts: list[float] = []
-    if hasattr(tags, "getall"):  # ID3
-        starts = sorted(frame.start_time / 1000 for frame in tags.getall("CHAP"))
-    elif getattr(audio, "chapters", None):  # MP4 Nero chapters
-        starts = sorted(float(chapter.start) for chapter in audio.chapters)
-    elif tags is not None and hasattr(tags, "keys"):
-        for key in tags.keys():
-            if re.fullmatch(r"(?i)chapter\d{3}", key):
-                value = tags[key][0] if isinstance(tags[key], list) else tags[key]
-                match = re.match(r"(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", str(value))
-                if match:
-                    starts.append(int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3]))
-        starts.sort()
-    return starts or None
+        chapters = read_chapters(path)
+    except FeedtoolError:
+        return None  # probe() already reported a file it cannot read
+    return sorted(c.start_s for c in chapters) or None
 
 
 def description_chapter_starts(item: Node) -> list[float] | None:
@@ -508,10 +495,21 @@ def description_chapter_starts(item: Node) -> list[float] | None:
     if ":" not in text:
         return None
     from feedtool.chapters import from_show_notes
-    from feedtool.notes import plain_text
 
-    chapters = from_show_notes(plain_text(text) if "<" in text else text)
+    lines = (_html_lines(text) if "<" in text else text).splitlines()
+    # only lines with a clock time can be chapter lines; the parser is thorough, so spare it the prose
+    chapters = from_show_notes("\n".join(line for line in lines if _CLOCKISH.search(line)))
     return [c.start_s for c in chapters] or None
+
+
+_BREAK = re.compile(r"<(?:br|p|li|div|h[1-6]|tr|blockquote)\b[^>]*>|</(?:p|li|div|h[1-6]|tr|blockquote)\s*>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+_CLOCKISH = re.compile(r"\d:\d\d")
+
+
+def _html_lines(text: str) -> str:
+    """Show-notes HTML as the lines a reader sees (fast: one timestamp per line is all that matters)."""
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", text)))
 
 
 def _check_agreement(emit: Emit, item: Node, el: Any, json_starts: tuple[list[float], list[float]] | None,
