@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from feedtool.errors import FeedtoolError, InputError, RefusedError, StorageError
 from feedtool.storage import (
     FEED_HISTORY_DIR,
+    PLAIN_NAME,
     FEED_HISTORY_KEEP,
     ObjectHeaders,
     RemoteObject,
@@ -113,51 +114,62 @@ class HashCache:
 def scan_public(out_dir: Path, cache: HashCache | None = None) -> dict[str, LocalFile]:
     """Every publishable file under public/ with its sha256 and headers, sorted by key.
 
-    Hidden files (``.DS_Store``, editor droppings) are left out. A symlink that leads outside
-    public/ is refused: it would publish a file nobody meant to publish.
+    Hidden files (``.DS_Store``, build markers) are left out. A symlink that leads outside
+    public/ is refused: it would publish a file nobody meant to publish. Small files are hashed
+    in this thread (3,000 of them take a fraction of a second; threads would only fight over the
+    GIL); big ones on a small pool, where hashlib and file reads release the GIL.
     """
     if not out_dir.is_dir():
         raise InputError(f"{out_dir} does not exist", hint="run `feedtool build` first")
     cache = cache or HashCache(None)
     root = out_dir.resolve()
-    found: list[tuple[str, Path, os.stat_result]] = []
-    for dirpath, dirnames, filenames in os.walk(out_dir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.startswith("."):
-                continue
-            path = Path(dirpath, filename)
-            key = path.relative_to(out_dir).as_posix()
-            check_relative_key(key)
-            if path.is_symlink():
-                real = path.resolve()
-                if not real.is_relative_to(root):
-                    raise InputError(
-                        f"{path} is a link to {real}, outside {out_dir}",
-                        path=path,
-                        hint="copy the file into public/ or remove the link",
-                    )
-            found.append((key, path, path.stat()))
+    files: list[LocalFile] = []
+    big: list[tuple[str, Path, os.stat_result]] = []
 
-    def describe(item: tuple[str, Path, os.stat_result]) -> LocalFile:
-        key, path, stat = item
-        return LocalFile(
-            key=key,
-            path=path,
-            size=stat.st_size,
-            sha256=cache.digest(path, stat),
-            headers=headers_for(key),
-            mtime_ns=stat.st_mtime_ns,
-        )
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith("."):
+                    continue
+                key = prefix + entry.name
+                if not PLAIN_NAME.match(entry.name):
+                    check_relative_key(key)  # raises with a message that names the problem
+                if entry.is_dir():  # follows links to folders; checked below like files
+                    if entry.is_symlink():
+                        _check_inside(Path(entry.path), root, out_dir)
+                    visit(entry.path, key + "/")
+                    continue
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    _check_inside(path, root, out_dir)
+                stat = entry.stat()
+                if stat.st_size >= HASH_CACHE_MIN_SIZE:
+                    big.append((key, path, stat))
+                else:
+                    files.append(_local_file(key, path, stat, sha256_file(path)))
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        files = list(pool.map(describe, found))
-    cache.save()
+    visit(str(out_dir), "")
+    if big:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            digests = list(pool.map(lambda item: cache.digest(item[1], item[2]), big))
+        files.extend(_local_file(key, path, stat, digest) for (key, path, stat), digest in zip(big, digests))
+        cache.save()
     return {f.key: f for f in sorted(files, key=lambda f: f.key)}
 
 
-# --------------------------------------------------------------------------------------------
-# Live feed comparison
+def _local_file(key: str, path: Path, stat: os.stat_result, digest: str) -> LocalFile:
+    return LocalFile(key=key, path=path, size=stat.st_size, sha256=digest, headers=headers_for(key),
+                     mtime_ns=stat.st_mtime_ns)
+
+
+def _check_inside(path: Path, root: Path, out_dir: Path) -> None:
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        raise InputError(
+            f"{path} is a link to {real}, outside {out_dir}",
+            path=path,
+            hint="copy the file into public/ or remove the link",
+        )
 
 
 #: The findings of compare_feeds that stop a publish unless --allow-removals.
@@ -237,11 +249,12 @@ def make_plan(
     max_deletes: int = DEFAULT_MAX_DELETES,
     yes: bool = False,
     allow_removals: bool = False,
+    check_remote: bool = False,
 ) -> Plan:
     """Compare public/ with the target and decide; refuses (RefusedError) before anything changes."""
     if not any(f.kind == "feed" for f in local.values()):
         raise InputError("public/ has no feed (an .xml file at its top)", hint="run `feedtool build` first")
-    remote = target.inventory()
+    remote = target.inventory(check_remote=check_remote)
     uploads: list[Upload] = []
     skips: list[LocalFile] = []
     for key, file in local.items():
@@ -408,22 +421,26 @@ def apply_plan(
     futures = [(u, target.submit_file(u.file.path, u.file.key, u.file.headers, u.file.sha256, on_bytes))
                for u in plan.asset_uploads]
     failures: list[tuple[Upload, FeedtoolError]] = []
-    for upload, future in futures:
-        try:
-            future.result()
-            if not _still_same(upload.file):
-                raise _changed_during_upload(upload.file)
-        except FeedtoolError as error:
-            failures.append((upload, error))
-            continue
-        if progress:
-            progress.file_done()
-        record(upload.file)
-        result.uploaded.append(upload)
-        result.uploaded_bytes += upload.file.size
+    try:
+        for upload, future in futures:
+            try:
+                future.result()
+                if not _still_same(upload.file):
+                    raise _changed_during_upload(upload.file)
+            except FeedtoolError as error:
+                failures.append((upload, error))
+                continue
+            if progress:
+                progress.file_done()
+            record(upload.file)
+            result.uploaded.append(upload)
+            result.uploaded_bytes += upload.file.size
+    except BaseException:  # Ctrl-C: remember what arrived, leave the feed alone
+        _write_manifest_quietly(target, recorded)
+        raise
     if failures:
         # Keep what did arrive in the manifest so a re-run skips it; the feed stays the old one.
-        _write_manifest_quietly(target, recorded, plan.local)
+        _write_manifest_quietly(target, recorded)
         upload, error = failures[0]
         extra = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise StorageError(
@@ -435,7 +452,7 @@ def apply_plan(
     # 2. Check what the feed will point at: size and Content-Type of each new media object, and
     # one byte-range request (podcast apps and Apple need 206 answers).
     _verify_uploads(plan, target)
-    if check_ranges:
+    if check_ranges and plan.uploads:
         media = [f for f in plan.local.values() if f.kind == "media"]
         if media:
             status = target.range_status(media[0].key)
@@ -464,7 +481,8 @@ def apply_plan(
         record(file)
         result.uploaded.append(upload)
         result.uploaded_bytes += file.size
-    _prune_feed_history(target)
+    if result.previous_feeds:
+        _prune_feed_history(target)
 
     # 4. Remember what is there, then delete (only what was asked, after the feed).
     if plan.deletes:
@@ -479,28 +497,47 @@ def apply_plan(
     return result
 
 
-def _write_manifest_quietly(target: Any, recorded: dict[str, RemoteObject], local: dict[str, LocalFile]) -> None:
+def _write_manifest_quietly(target: Any, recorded: dict[str, RemoteObject]) -> None:
+    """An incomplete manifest: the next publish lists the target to find what else arrived."""
     try:
-        target.write_manifest(recorded)
+        target.write_manifest(recorded, complete=False)
     except FeedtoolError:
         pass  # listing + metadata recover it next time
 
 
+#: Up to this many new media/art objects are checked with one HEAD each; more are checked by one
+#: listing (sizes) plus a HEAD per Content-Type (3,000 HEADs would double a first publish).
+HEAD_EACH_LIMIT = 32
+
+
 def _verify_uploads(plan: Plan, target: Any) -> None:
-    """HEAD every uploaded media and artwork object: the size and Content-Type must be right."""
+    """Check every new media and artwork object: there, the right size, the right Content-Type."""
     checks = [u.file for u in plan.asset_uploads if u.file.kind in ("media", "art")]
     if not checks:
         return
+    if len(checks) <= HEAD_EACH_LIMIT:
+        headed = checks
+        sizes = None
+    else:
+        by_type: dict[str, LocalFile] = {}
+        for file in checks:
+            by_type.setdefault(file.headers.content_type, file)
+        headed = list(by_type.values())
+        sizes = target.list_sizes()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        heads = list(pool.map(lambda f: target.head(f.key), checks))
-    for file, head in zip(checks, heads):
-        if head is None:
+        heads = dict(zip([f.key for f in headed], pool.map(lambda f: target.head(f.key), headed)))
+    for file in checks:
+        head = heads.get(file.key)
+        size = head.size if head is not None else (sizes or {}).get(file.key)
+        if size is None:
             raise StorageError(f"{file.key} was uploaded but is not there; the feed was not replaced")
-        if head.size != file.size:
+        if size != file.size:
             raise StorageError(
-                f"{file.key} has {head.size} bytes on the target, not {file.size}; the feed was not replaced"
+                f"{file.key} has {size} bytes on the target, not {file.size}; the feed was not replaced"
             )
-        if head.content_type and head.content_type.split(";")[0] != file.headers.content_type.split(";")[0]:
+        if head is not None and head.content_type and (
+            head.content_type.split(";")[0] != file.headers.content_type.split(";")[0]
+        ):
             raise StorageError(
                 f"{file.key} is served as {head.content_type}, not {file.headers.content_type}; "
                 "the feed was not replaced"
@@ -540,6 +577,7 @@ class PublishOptions:
     validate: bool = True
     force: bool = False
     allow_removals: bool = False
+    check_remote: bool = False  # list the target instead of trusting its manifest
     progress: bool | None = None  # None: on when stderr is a terminal
     cache_dir: Path | None = None
 
@@ -571,7 +609,7 @@ class PublishReport:
             "previous_feeds": result.previous_feeds if result else {},
             "range_check": {"key": result.range_checked, "status": result.range_status} if result else None,
             "live_findings": [
-                {"rule": getattr(f, "rule", ""), "message": getattr(f, "message", str(f))} for f in plan.live_findings
+                {"rule": f.rule, "message": f.message} for f in plan.live_findings
             ],
             "elapsed_s": round(self.elapsed_s, 3),
         }
@@ -667,7 +705,7 @@ def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: 
             target.check_bucket()
         plan = make_plan(
             local, target, delete=options.delete, max_deletes=max_deletes, yes=options.yes,
-            allow_removals=options.allow_removals or options.force,
+            allow_removals=options.allow_removals or options.force, check_remote=options.check_remote,
         )
         if options.dry_run:
             return PublishReport(plan, None, True, built, time.monotonic() - started)
@@ -700,7 +738,7 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
     if len(plan.deletes) > limit:
         yield f"  ... and {len(plan.deletes) - limit} more deletions"
     for finding in plan.live_findings:
-        yield f"  ! {getattr(finding, 'rule', '')}: {getattr(finding, 'message', finding)} (allowed)"
+        yield f"  ! {finding.rule}: {finding.message} (allowed)"
     yield (
         f"{verb} {len(listed)} files ({human_size(sum(u.file.size for u in listed))}), "
         f"skipped {len(plan.skips)} unchanged ({human_size(plan.skip_bytes)}), "

@@ -26,7 +26,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 
 from feedtool.errors import InputError, StorageError
@@ -111,13 +111,14 @@ def headers_for(key: str) -> ObjectHeaders:
     ``chapters.json`` or ``*.chapters.json``; a JSON transcript (``*.transcript.json``) is a
     transcript.
     """
-    path = PurePosixPath(key)
-    name = path.name.lower()
-    suffix = path.suffix.lower()
-    if suffix == ".xml" and len(path.parts) == 1:
-        return ObjectHeaders(FEED_CONTENT_TYPE, CACHE_CONTROL["feed"], "feed")
+    folder, _, name = key.rpartition("/")
+    name = name.lower()
+    dot = name.rfind(".")
+    suffix = name[dot:] if dot > 0 else ""
+    if suffix == ".xml" and not folder:
+        return _FEED_HEADERS
     if name == "chapters.json" or name.endswith(".chapters.json"):
-        return ObjectHeaders(CHAPTERS_CONTENT_TYPE, CACHE_CONTROL["chapters"], "chapters")
+        return _CHAPTERS_HEADERS
     if name.endswith(".transcript.json"):
         return ObjectHeaders("application/json", CACHE_CONTROL["transcript"], "transcript")
     content_type, kind = CONTENT_TYPES.get(suffix, (DEFAULT_CONTENT_TYPE, "other"))
@@ -125,6 +126,12 @@ def headers_for(key: str) -> ObjectHeaders:
     if kind in ("media", "art") and not _VERSIONED_NAME.search(name):
         cache_control = CACHE_CONTROL_UNVERSIONED
     return ObjectHeaders(content_type, cache_control, kind)
+
+
+_FEED_HEADERS = ObjectHeaders(FEED_CONTENT_TYPE, CACHE_CONTROL["feed"], "feed")
+_CHAPTERS_HEADERS = ObjectHeaders(CHAPTERS_CONTENT_TYPE, CACHE_CONTROL["chapters"], "chapters")
+#: A name (one path segment) that needs no closer look.
+PLAIN_NAME = re.compile(r"^(?!\.\.?$)[^\\/\x00-\x1f\x7f]+$")
 
 
 def check_relative_key(name: str) -> str:
@@ -197,8 +204,11 @@ class Target(Protocol):
 
     description: str
 
-    def inventory(self) -> dict[str, RemoteObject]:
-        """Every object (except feedtool's own bookkeeping) with its recorded sha256."""
+    def inventory(self, check_remote: bool = False) -> dict[str, RemoteObject]:
+        """Every object (except feedtool's own bookkeeping) with its recorded sha256.
+
+        ``check_remote`` lists the target instead of trusting a complete manifest.
+        """
 
     def put_file(
         self, path: Path, key: str, headers: ObjectHeaders, sha256: str, progress: Progress | None = None
@@ -222,7 +232,10 @@ class Target(Protocol):
     def range_status(self, key: str) -> int | None:
         """HTTP status of ``Range: bytes=0-1`` on the key (206 expected), None if not HTTP."""
 
-    def write_manifest(self, objects: Mapping[str, RemoteObject]) -> None: ...
+    def write_manifest(self, objects: Mapping[str, RemoteObject], complete: bool = True) -> None: ...
+
+    def list_sizes(self) -> dict[str, int]:
+        """key -> size of every object under the prefix (one listing)."""
 
     def list_keys(self, under: str) -> list[str]: ...
 
@@ -233,11 +246,16 @@ class Target(Protocol):
 # Manifest
 
 
-def manifest_bytes(objects: Mapping[str, RemoteObject]) -> bytes:
-    """The manifest as deterministic JSON."""
+def manifest_bytes(objects: Mapping[str, RemoteObject], complete: bool = True) -> bytes:
+    """The manifest as deterministic JSON.
+
+    ``complete`` is False when a publish stopped half-way: the next one then lists the target
+    (objects may exist that the manifest does not know) instead of trusting the manifest alone.
+    """
     body = {
         "format": "feedtool-manifest",
         "version": 1,
+        "complete": complete,
         "objects": {
             key: {
                 "sha256": obj.sha256,
@@ -253,11 +271,18 @@ def manifest_bytes(objects: Mapping[str, RemoteObject]) -> bytes:
 
 def parse_manifest(data: bytes | None) -> dict[str, RemoteObject]:
     """Entries of a manifest; an unreadable or foreign manifest counts as empty (listing wins)."""
+    return read_manifest(data)[0]
+
+
+def read_manifest(data: bytes | None) -> tuple[dict[str, RemoteObject], bool]:
+    """(entries, complete): ``complete`` only for a readable manifest a finished publish wrote."""
     if not data:
-        return {}
+        return {}, False
     try:
         body = json.loads(data)
-        entries = body["objects"] if body.get("format") == "feedtool-manifest" else {}
+        if not isinstance(body, dict) or body.get("format") != "feedtool-manifest":
+            return {}, False
+        entries = body["objects"]
         return {
             key: RemoteObject(
                 key=key,
@@ -267,10 +292,10 @@ def parse_manifest(data: bytes | None) -> dict[str, RemoteObject]:
                 cache_control=entry.get("cache_control"),
             )
             for key, entry in entries.items()
-            if isinstance(key, str) and isinstance(entry, dict)
-        }
+            if isinstance(key, str) and isinstance(entry, dict) and not key.startswith(META_DIR + "/")
+        }, body.get("complete") is True
     except (ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        return {}, False
 
 
 def reconcile(
@@ -313,7 +338,8 @@ class LocalFolderTarget:
         check_relative_key(key)
         return self.root.joinpath(*key.split("/"))
 
-    def inventory(self) -> dict[str, RemoteObject]:
+    def inventory(self, check_remote: bool = False) -> dict[str, RemoteObject]:
+        # A folder is always listed: walking it costs little, and it catches hand edits.
         if self.root.exists() and not self.root.is_dir():
             raise StorageError(f"the publish target {self.root} exists and is not a folder")
         listed: dict[str, int] = {}
@@ -328,7 +354,7 @@ class LocalFolderTarget:
                         continue
                     key = f"{rel_dir}/{filename}" if rel_dir else filename
                     listed[key] = os.stat(os.path.join(dirpath, filename)).st_size
-        manifest = parse_manifest(self.get_bytes(MANIFEST_KEY))
+        manifest, _ = read_manifest(self.get_bytes(MANIFEST_KEY))
         self.last_manifest = manifest
         return reconcile(listed, manifest, self._hash_keys)
 
@@ -417,8 +443,13 @@ class LocalFolderTarget:
     def range_status(self, key: str) -> int | None:
         return None  # a folder has no HTTP; `feedtool serve` and the web server in front answer ranges
 
-    def write_manifest(self, objects: Mapping[str, RemoteObject]) -> None:
-        self.put_bytes(MANIFEST_KEY, manifest_bytes(objects))
+    def write_manifest(self, objects: Mapping[str, RemoteObject], complete: bool = True) -> None:
+        self.put_bytes(MANIFEST_KEY, manifest_bytes(objects, complete))
+
+    def list_sizes(self) -> dict[str, int]:
+        return {
+            p.relative_to(self.root).as_posix(): p.stat().st_size for p in self.root.rglob("*") if p.is_file()
+        }
 
     def list_keys(self, under: str) -> list[str]:
         folder = self._path(under.rstrip("/"))
@@ -572,14 +603,22 @@ class S3Target:
             raise self._error(error, "listing") from error
         return listed
 
-    def inventory(self) -> dict[str, RemoteObject]:
+    def inventory(self, check_remote: bool = False) -> dict[str, RemoteObject]:
+        """The manifest when a finished publish wrote it; else a listing plus HEADs to fill gaps.
+
+        Listing 3,000 objects costs seconds (it is most of what `aws s3 sync` does on a no-change
+        run); the manifest is one small GET. Objects changed behind feedtool's back are found
+        with ``check_remote`` (`feedtool publish --check-remote`).
+        """
+        manifest, complete = read_manifest(self.get_bytes(MANIFEST_KEY))
+        self.last_manifest = manifest
+        if complete and not check_remote:
+            return dict(manifest)
         listed = {
             key: size
             for key, size in self._list(self.location.prefix).items()
             if not key.startswith(META_DIR + "/")
         }
-        manifest = parse_manifest(self.get_bytes(MANIFEST_KEY))
-        self.last_manifest = manifest
         return reconcile(listed, manifest, self._head_many)
 
     def _head_many(self, keys: list[str]) -> dict[str, RemoteObject]:
@@ -630,6 +669,9 @@ class S3Target:
             return int(response["ResponseMetadata"]["HTTPStatusCode"])
         except (bx.ClientError, bx.BotoCoreError) as error:
             raise self._error(error, f"reading a byte range of {key} in") from error
+
+    def list_sizes(self) -> dict[str, int]:
+        return self._list(self.location.prefix)
 
     def list_keys(self, under: str) -> list[str]:
         return sorted(self._list(self.location.prefix + under.rstrip("/") + "/"))
@@ -715,8 +757,8 @@ class S3Target:
                     f"e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
                 )
 
-    def write_manifest(self, objects: Mapping[str, RemoteObject]) -> None:
-        self.put_bytes(MANIFEST_KEY, manifest_bytes(objects),
+    def write_manifest(self, objects: Mapping[str, RemoteObject], complete: bool = True) -> None:
+        self.put_bytes(MANIFEST_KEY, manifest_bytes(objects, complete),
                        ObjectHeaders("application/json", "no-cache", "other"))
 
     def check_bucket(self) -> None:

@@ -374,3 +374,15 @@ def test_unreachable_endpoint_is_a_clear_error(project: Path, monkeypatch: pytes
     code, output, _ = run(project, "--to", "s3://bucket/show", "--endpoint-url", f"http://127.0.0.1:{port}")
     assert code == 2
     assert "cannot reach" in output and "Traceback" not in output
+
+
+def test_check_remote_finds_an_object_deleted_by_hand(project: Path, s3) -> None:
+    publish(options(project, to=f"s3://{BUCKET}/show"))
+    media_key = next(k for k in keys_in(s3, "show/ep-002/") if k.endswith(".mp3"))
+    s3.delete_object(Bucket=BUCKET, Key=media_key)
+    trusted = publish(options(project, to=f"s3://{BUCKET}/show", dry_run=True))
+    assert trusted.plan.uploads == []  # the manifest says it is there: one GET instead of a listing
+    report = publish(options(project, to=f"s3://{BUCKET}/show", check_remote=True))
+    assert report.result is not None
+    assert [u.file.key for u in report.result.uploaded] == [media_key.removeprefix("show/")]
+    assert media_key in keys_in(s3)

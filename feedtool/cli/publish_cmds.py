@@ -14,7 +14,7 @@ import click
 @click.option("--endpoint-url", envvar="FEEDTOOL_ENDPOINT_URL", metavar="URL",
               help="S3-compatible service (R2, B2, MinIO, Spaces, Wasabi); overrides podcast.yaml.")
 @click.option("--region", envvar="FEEDTOOL_REGION", help="Bucket region; overrides podcast.yaml.")
-@click.option("--addressing-style", type=click.Choice(["auto", "path", "virtual"]),
+@click.option("--addressing-style", type=click.Choice(["auto", "path", "virtual"]), envvar="FEEDTOOL_ADDRESSING_STYLE",
               help="S3 addressing style; overrides podcast.yaml.")
 @click.option("--episodes", "episodes_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("episodes"), show_default=True, help="The episodes folder (for build and settings).")
@@ -29,13 +29,16 @@ import click
               help="Replace the live feed even if episodes disappear or guids change.")
 @click.option("--force", is_flag=True,
               help="Publish despite validation errors, removals or a target without byte ranges.")
+@click.option("--check-remote", is_flag=True,
+              help="List the target and read object metadata instead of trusting feedtool's manifest "
+                   "(after the bucket was changed by hand).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: a machine-readable summary on stdout.")
 @click.option("--progress/--quiet", "progress", default=None,
               help="Progress bar on stderr (default: only on a terminal).")
 def publish(
     to: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None, episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
-    no_validate: bool, allow_removals: bool, force: bool, fmt: str, progress: bool | None,
+    no_validate: bool, allow_removals: bool, force: bool, check_remote: bool, fmt: str, progress: bool | None,
 ) -> None:
     """Upload public/ to a folder or S3-compatible storage, feed last.
 
@@ -58,7 +61,7 @@ def publish(
     options = PublishOptions(
         episodes_dir=episodes_dir, out_dir=out_dir, to=to, endpoint_url=endpoint_url, region=region,
         addressing_style=addressing_style, dry_run=dry_run, delete=delete, yes=yes,
-        build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals,
+        build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals, check_remote=check_remote,
         progress=False if fmt == "json" and progress is None else progress,
         cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
     )
