@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from feedtool.validation.apple_categories import APPLE_CATEGORIES
 from feedtool.validation.registry import RULES
 
@@ -53,8 +55,12 @@ inference from the others).
 """
 
 
+_MARKUP = re.compile(r"(<[^<>]+>|&amp;)")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table text where element names and entities show as written (in code spans)."""
+    return _MARKUP.sub(r"`\1`", text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_reference() -> str:
