@@ -49,6 +49,13 @@ def test_warnings_pass_unless_strict() -> None:
     assert run(feed, "--no-check-media", "--strict").exit_code == 1
 
 
+def test_ignore_leaves_out_a_rule_and_unknown_rules_are_refused() -> None:
+    feed = str(FEEDS / "bad-author-missing.xml")
+    assert run(feed, "--no-check-media", "--strict", "--ignore", "apple.author.missing").exit_code == 0
+    result = run(feed, "--ignore", "apple.no-such-rule")
+    assert result.exit_code == 2 and "no rule apple.no-such-rule" in result.stderr
+
+
 def test_json_output_is_complete_and_deterministic() -> None:
     feed = str(FEEDS / "bad-guid-duplicate.xml")
     first, second = run(feed, "--no-check-media", "--format", "json"), run(feed, "--no-check-media", "--format", "json")

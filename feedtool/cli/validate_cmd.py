@@ -17,11 +17,13 @@ import click
               help="The live feed: report episodes that would disappear and guids that would change.")
 @click.option("--base-url", metavar="URL",
               help="The URL the feed's folder is served at (default: from its atom:link rel=self).")
+@click.option("--ignore", "ignored", multiple=True, metavar="RULE",
+              help="Leave out findings of this rule id (repeatable), e.g. --ignore apple.html.unsupported.")
 @click.option("--max-size", type=click.IntRange(min=1), default=100, show_default=True, metavar="MB",
               help="Refuse feeds larger than this.")
 @click.pass_context
 def validate(ctx: click.Context, feed: str, output_format: str, strict: bool, check_media: bool | None,
-             against: str | None, base_url: str | None, max_size: int) -> None:
+             against: str | None, base_url: str | None, ignored: tuple[str, ...], max_size: int) -> None:
     """Validate FEED against Apple, RSS 2.0 and Podcasting 2.0 rules.
 
     FEED is a feed file or an http(s) URL (default: public/feed.xml, the build). Each finding has
@@ -33,11 +35,16 @@ def validate(ctx: click.Context, feed: str, output_format: str, strict: bool, ch
         feedtool validate
         feedtool validate https://example.com/feed.xml --check-media
         feedtool validate --against https://example.com/feed.xml --format github
+        feedtool validate --strict --ignore apple.author.missing
     """
-    from feedtool.validation import validate_feed
+    from feedtool.validation import RULES, validate_feed
 
+    unknown = [rule for rule in ignored if rule not in RULES]
+    if unknown:
+        raise click.BadParameter(f"no rule {', '.join(unknown)} (see docs/validate.md)", param_hint="--ignore")
     report = validate_feed(feed, check_media=check_media, against=against, base_url=base_url,
                            max_bytes=max_size * 1024 * 1024)
+    report.findings = [f for f in report.findings if f.rule not in ignored]
     if output_format == "json":
         click.echo(report.to_json(), nl=False)
     elif output_format == "github":

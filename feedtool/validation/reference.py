@@ -42,6 +42,7 @@ feedtool validate --against https://example.com/feed.xml --format github
   `--check-media` also checks every other URL over HTTP (HEAD, a `Range` request answered with
   206 and the right bytes, Content-Type, at most 2 redirects); `--no-check-media` checks no files.
 - **`--against FEED_OR_URL`** compares with the feed subscribers already have.
+- **`--ignore RULE`** (repeatable) leaves a rule's findings out, e.g. in CI.
 - **Safety**: the size is checked before parsing (`--max-size`, 100 MB by default), DOCTYPEs
   that declare entities are refused, and lxml runs without entity expansion, DTD loading or
   network access.

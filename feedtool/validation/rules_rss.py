@@ -147,6 +147,10 @@ def _check_date(ctx: Context, el: Any, name: str, node: Node | None) -> float | 
 # --- items -------------------------------------------------------------------------------------
 def check_item(ctx: Context, item: Node) -> None:
     _check_singletons(ctx, item, ITEM_SINGLETONS)
+    link = item.text("link")
+    if link is not None and link.strip() and not is_http_url(link.strip()):
+        ctx.emit("rss.url", f"the episode <link> '{link.strip()}' is not an absolute http(s) URL", node=item,
+                 el=item.first("link"), subject="link")
     title_el = item.first("title")
     if title_el is None or not (title_el.text or "").strip():
         ctx.emit("rss.item.title", "the episode has no title" if title_el is None else "the episode's title is empty",
