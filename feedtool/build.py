@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedtool import __version__
 from feedtool.audio import AudioInfo
@@ -33,6 +34,9 @@ from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, MediaFile
 from feedtool.load import Podcast
 from feedtool.model import Episode, Show
+
+if TYPE_CHECKING:
+    from feedtool.tagging import TagMetadata
 
 CACHE_DIR_NAME = ".feedtool-cache"
 #: A file in every build output, so build never replaces a folder it did not make.
@@ -147,25 +151,41 @@ class _Builder:
         self.result = result
         self.progress = progress
         self._show_cover: tuple[bytes, str] | None = None
+        self._digests: dict[int, tuple[bytes, str]] = {}
 
     def url(self, relative: str) -> str:
         from urllib.parse import quote
 
         return self.show.base_url + quote(relative)
 
-    def probe(self, path: Path) -> AudioInfo:
-        from feedtool.audio import probe
-
+    def file_digest(self, path: Path) -> str:
+        """The sha256 of a file, read once per (path, size, mtime): the cache keys on content."""
         stat = path.stat()
         key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        digest = self.cache.digests.get(key)
+        if digest is None:
+            digest = sha256_file(path)
+            self.cache.digests.put(key, digest)
+        return str(digest)
+
+    def probe(self, path: Path) -> tuple[AudioInfo, str]:
+        """The audio facts of a file and its sha256 (probed once per content)."""
+        from feedtool.audio import probe
+
+        try:
+            digest = self.file_digest(path)
+        except OSError:
+            probe(path)  # says clearly what is wrong with the file
+            raise
+        key = f"{digest}|{path.suffix.lower()}"  # the extension decides the expected kind
         cached = self.cache.probes.get(key)
         if cached is not None:
-            return AudioInfo(**cached)
+            return AudioInfo(**cached), digest
         info = probe(path)
         self.cache.probes.put(key, {"kind": info.kind, "mime": info.mime,
                                     "duration_s": info.duration_s, "size": info.size,
                                     "bitrate": info.bitrate})
-        return info
+        return info, digest
 
     def place_file(self, source: Path, relative: str) -> None:
         """Hard-link (or copy) a finished file into the staging tree."""
@@ -183,29 +203,47 @@ class _Builder:
             self.place_file(source, relative)
         return relative
 
-    def notes_html(self, episode: Episode) -> str:
-        from feedtool.notes import render_html
+    def notes(self, episode: Episode) -> dict[str, str]:
+        """The notes as HTML, as Apple's description subset and as plain text (cached)."""
+        from feedtool.notes import apple_description, plain_text, render_html
 
         key = hashlib.sha256(episode.notes.encode("utf-8")).hexdigest()
         cached = self.cache.notes.get(key)
-        if cached is None:
-            cached = render_html(episode.notes)
+        if not isinstance(cached, dict):
+            html = render_html(episode.notes)
+            cached = {"html": html, "apple": apple_description(html), "text": plain_text(html)}
             self.cache.notes.put(key, cached)
-        return str(cached)
+        return cached
 
     def cover(self, episode: Episode) -> tuple[bytes, str]:
         if episode.artwork is not None:
             path = episode.artwork
             return path.read_bytes(), _image_mime(path)
-        if self._show_cover is None:
-            self._show_cover = (self.show.artwork.read_bytes(), _image_mime(self.show.artwork))
-        return self._show_cover
+        return self.cover_of_show()
 
-    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo,
-                    notes_html: str) -> MediaFile:
+    def _bytes_digest(self, data: bytes) -> str:
+        """sha256 of image bytes; the show's cover (one object for all episodes) is hashed once."""
+        known = self._digests.get(id(data))
+        if known is not None and known[0] is data:
+            return known[1]
+        digest = hashlib.sha256(data).hexdigest()
+        if len(self._digests) < 64:  # keep a few; the show cover comes first
+            self._digests[id(data)] = (data, digest)
+        return digest
+
+    def tag_fingerprint(self, meta: TagMetadata) -> str:
+        """What meta.fingerprint() tells apart, without hashing the same cover once per episode."""
+        from dataclasses import replace
+
+        images = {name: self._bytes_digest(data) for name, data in sorted(meta.chapter_images.items())}
+        without_images = replace(meta, cover=None, chapter_images={}).fingerprint()
+        cover = None if meta.cover is None else self._bytes_digest(meta.cover)
+        return hashlib.sha256(json.dumps([without_images, cover, images]).encode()).hexdigest()
+
+    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str,
+                    description: str) -> MediaFile:
         """The tagged copy of one audio file in staging, made or taken from the cache."""
         from feedtool import tagging
-        from feedtool.notes import plain_text
 
         cover, cover_mime = self.cover(episode)
         chapter_images = {
@@ -219,17 +257,18 @@ class _Builder:
             album=self.show.title,
             track=episode.number,
             date=episode.date.strftime("%Y-%m-%d"),
-            description=episode.summary or plain_text(notes_html),
+            description=description,
             link=episode.link,
             cover=cover,
             cover_mime=cover_mime,
             chapters=episode.chapters,
             chapter_images=chapter_images,
         )
-        stat = master.stat()
-        identity = f"{master.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{meta.fingerprint()}"
+        suffix = master.suffix.lower()
+        # Content, not path or mtime: a fresh clone (same bytes, new mtimes) reuses its copies.
+        identity = f"{digest}|{suffix}|{info.kind}|{info.duration_s!r}|{self.tag_fingerprint(meta)}"
         key = hashlib.sha256(identity.encode()).hexdigest()[:32]
-        cached_file = self.cache.tagged_dir / f"{key}{master.suffix.lower()}"
+        cached_file = self.cache.tagged_dir / f"{key}{suffix}"
         record = self.cache.tagged.get(key)
         if record is None or not cached_file.is_file():
             tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
@@ -239,26 +278,29 @@ class _Builder:
             self.result.tagged += 1
         else:
             self.result.reused += 1
-        relative = f"{episode.slug}/{ascii_name(master.stem)}-{record['sha256'][:8]}{master.suffix.lower()}"
+        relative = f"{episode.slug}/{ascii_name(master.stem)}-{record['sha256'][:8]}{suffix}"
         self.place_file(cached_file, relative)
         return MediaFile(url=self.url(relative), length=int(record["size"]), mime=info.mime,
                          duration_s=info.duration_s, bitrate=info.bitrate)
 
-    def episode_entry(self, episode: Episode, guid: str) -> EpisodeEntry:
+    def episode_parts(self, episode: Episode) -> _EntryParts:
+        """Everything of one feed item that takes work: probe, tag, chapters, notes, files."""
         from feedtool import chapters as chapter_io
         from feedtool.notes import apple_description, render_html
 
         folder = f"{episode.slug}/"
-        info = self.probe(episode.audio)
+        info, digest = self.probe(episode.audio)
         if episode.chapters:
             chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
                                       path=episode.source, source=episode.chapters_source)
-        notes_html = self.notes_html(episode)
-        enclosure = self.tagged_copy(episode, episode.audio, info, notes_html)
-        alternates = tuple(
-            self.tagged_copy(episode, path, self.probe(path), notes_html)
-            for path in episode.alternate_audio
-        )
+        notes = self.notes(episode)
+        description = episode.summary or notes["text"]
+        enclosure = self.tagged_copy(episode, episode.audio, info, digest, description)
+        alternates = []
+        for path in episode.alternate_audio:
+            alternate_info, alternate_digest = self.probe(path)
+            alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest,
+                                               description))
         (self.staging / folder).mkdir(parents=True, exist_ok=True)
 
         artwork_url = None
@@ -281,23 +323,142 @@ class _Builder:
             )
             (self.staging / folder / "chapters.json").write_bytes(data)
             chapters_url = self.url(folder + "chapters.json")
-        transcripts = []
+        transcript_urls = []
         for transcript in episode.transcripts:
             relative = folder + ascii_name(transcript.path.name)
             self.place_file(transcript.path, relative)
-            transcripts.append((transcript, self.url(relative)))
-        description = episode.summary and render_html(episode.summary) or notes_html
+            transcript_urls.append(self.url(relative))
+        summary_html = episode.summary and render_html(episode.summary)
+        description_html = apple_description(summary_html) if summary_html else notes["apple"]
+        return _EntryParts(
+            enclosure=enclosure,
+            alternates=tuple(alternates),
+            chapters_url=chapters_url,
+            transcript_urls=tuple(transcript_urls),
+            artwork_url=artwork_url,
+            notes_html=notes["html"],
+            description_html=description_html or episode.title,
+        )
+
+    def episode_entry(self, episode: Episode, guid: str) -> EpisodeEntry:
+        return self.episode_parts(episode).entry(episode, guid)
+
+    def all_parts(self, episodes: list[Episode]) -> list[_EntryParts]:
+        """episode_parts for every episode, on every core when there are many."""
+        workers = _workers(len(episodes))
+        if workers <= 1:
+            parts = []
+            for index, episode in enumerate(episodes, 1):
+                self.progress(f"[{index}/{len(episodes)}] {episode.slug}")
+                parts.append(self.episode_parts(episode))
+            return parts
+        return self._parts_in_workers(episodes, workers)
+
+    def _parts_in_workers(self, episodes: list[Episode], workers: int) -> list[_EntryParts]:
+        """Split the episodes into runs, one forked worker per core; merge what they cached.
+
+        Results come back in episode order, so the error raised is the one a single process
+        would have raised first. Workers inherit this builder (fork) and send back only the
+        small parts of each entry and their cache changes.
+        """
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _FORKED_BUILDER
+        self.cover_for_workers()
+        for table in self.cache.tables:
+            table.take_changes()  # workers report only what they add
+        size = max(1, -(-len(episodes) // (workers * 8)))
+        runs = [(start, min(start + size, len(episodes))) for start in range(0, len(episodes), size)]
+        _FORKED_BUILDER = (self, episodes)
+        parts: list[_EntryParts] = []
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        try:
+            for run_parts, changes, tagged, reused in pool.map(_parts_of_run, runs):
+                for table, (added, used) in zip(self.cache.tables, changes):
+                    table.merge(added, used)
+                self.result.tagged += tagged
+                self.result.reused += reused
+                for part in run_parts:
+                    parts.append(part)
+                    self.progress(f"[{len(parts)}/{len(episodes)}] {episodes[len(parts) - 1].slug}")
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            _FORKED_BUILDER = None
+        pool.shutdown(wait=True)
+        return parts
+
+    def cover_for_workers(self) -> None:
+        """Read the show's cover (and hash it) once, before the workers fork."""
+        cover, _ = self.cover_of_show()
+        self._bytes_digest(cover)
+
+    def cover_of_show(self) -> tuple[bytes, str]:
+        if self._show_cover is None:
+            self._show_cover = (self.show.artwork.read_bytes(), _image_mime(self.show.artwork))
+        return self._show_cover
+
+
+@dataclass(frozen=True, kw_only=True)
+class _EntryParts:
+    """What a worker sends back for one episode (the Episode itself stays in the parent)."""
+
+    enclosure: MediaFile
+    alternates: tuple[MediaFile, ...]
+    chapters_url: str | None
+    transcript_urls: tuple[str, ...]
+    artwork_url: str | None
+    notes_html: str
+    description_html: str
+
+    def entry(self, episode: Episode, guid: str) -> EpisodeEntry:
         return EpisodeEntry(
             episode=episode,
             guid=guid,
-            enclosure=enclosure,
-            alternates=alternates,
-            chapters_url=chapters_url,
-            transcripts=tuple(transcripts),
-            artwork_url=artwork_url,
-            notes_html=notes_html,
-            description_html=apple_description(description) or episode.title,
+            enclosure=self.enclosure,
+            alternates=self.alternates,
+            chapters_url=self.chapters_url,
+            transcripts=tuple(zip(episode.transcripts, self.transcript_urls)),
+            artwork_url=self.artwork_url,
+            notes_html=self.notes_html,
+            description_html=self.description_html,
         )
+
+
+#: (builder, episodes) while workers are forked; a worker reads it from its copy of memory.
+_FORKED_BUILDER: tuple[_Builder, list[Episode]] | None = None
+#: Fewer episodes than this are built in one process: forking and pickling would cost more.
+PARALLEL_MIN_EPISODES = 100
+
+
+def _workers(episodes: int) -> int:
+    """How many processes build the entries: FEEDTOOL_JOBS, else one per core for big builds."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    wanted = os.environ.get("FEEDTOOL_JOBS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return min(int(wanted), max(1, episodes))
+    if episodes < PARALLEL_MIN_EPISODES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def _parts_of_run(run: tuple[int, int]) -> tuple[list[_EntryParts], list[tuple[dict, set]], int, int]:
+    """In a worker: the parts of episodes[start:end], the cache changes and the counters."""
+    assert _FORKED_BUILDER is not None
+    builder, episodes = _FORKED_BUILDER
+    before = (builder.result.tagged, builder.result.reused)
+    parts = [builder.episode_parts(episode) for episode in episodes[run[0]:run[1]]]
+    changes = [table.take_changes() for table in builder.cache.tables]
+    return (parts, changes, builder.result.tagged - before[0], builder.result.reused - before[1])
 
 
 def _image_mime(path: Path) -> str:
@@ -366,10 +527,10 @@ def build_podcast(
     try:
         builder = _Builder(podcast, staging, cache, result, progress)
         artwork_url = builder.url(builder.place_content_named(show.artwork, ""))
-        entries = []
-        for index, episode in enumerate(episodes, 1):
-            progress(f"[{index}/{len(episodes)}] {episode.slug}")
-            entries.append(builder.episode_entry(episode, guids[episode.slug]))
+        entries = [
+            parts.entry(episode, guids[episode.slug])
+            for episode, parts in zip(episodes, builder.all_parts(episodes))
+        ]
         feed = render_feed(show, artwork_url=artwork_url,
                            description_html=apple_description(render_html(show.description)),
                            entries=entries)

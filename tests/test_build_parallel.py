@@ -1,0 +1,74 @@
+"""build on several cores, and rebuilds after a fresh clone: same output, same errors, no re-tagging."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PodcastFactory
+
+
+def tree(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def add_episodes(podcast: PodcastFactory, count: int) -> None:
+    for number in range(3, 3 + count):
+        podcast.add(f"ep-{number:02d}", number=number, date=f"2024-02-{number:02d}T09:00:00Z",
+                    seconds=3.0, notes=f"Notes for {number}, see https://example.com/{number}\n\n"
+                                       "[00:00] Start\n[00:01] Middle\n",
+                    extra="summary: A summary" if number % 3 == 0 else "")
+
+
+def test_parallel_build_writes_the_same_files_as_one_process(podcast, monkeypatch) -> None:
+    from feedtool.build import build_podcast
+
+    add_episodes(podcast, 6)
+    monkeypatch.setenv("FEEDTOOL_JOBS", "1")
+    one = build_podcast(podcast.episodes, podcast.public)
+    single = tree(podcast.public)
+    shutil.rmtree(podcast.root / ".feedtool-cache")
+    shutil.rmtree(podcast.public)
+    monkeypatch.setenv("FEEDTOOL_JOBS", "2")
+    two = build_podcast(podcast.episodes, podcast.public)
+    assert tree(podcast.public) == single
+    assert (one.tagged, two.tagged, two.reused) == (8, 8, 0)
+    # The workers' cache entries were merged: a forced rebuild re-tags nothing.
+    again = build_podcast(podcast.episodes, podcast.public, force=True)
+    assert (again.tagged, again.reused) == (0, 8)
+    assert tree(podcast.public) == single
+
+
+def test_parallel_build_reports_the_first_bad_episode(podcast, monkeypatch) -> None:
+    from feedtool.build import build_podcast
+    from feedtool.errors import ChapterError
+
+    add_episodes(podcast, 6)
+    for slug in ("ep-04", "ep-07"):  # chapters past the end of 3 s of audio
+        md = podcast.episodes / slug / "episode.md"
+        md.write_text(md.read_text(encoding="utf-8").replace("[00:01] Middle", "[00:09] Late"),
+                      encoding="utf-8")
+    monkeypatch.setenv("FEEDTOOL_JOBS", "2")
+    with pytest.raises(ChapterError) as raised:
+        build_podcast(podcast.episodes, podcast.public)
+    assert "ep-04" in str(raised.value)
+    assert not podcast.public.exists() and not list(podcast.root.glob(".public.*"))
+
+
+def test_fresh_clone_with_the_cache_reuses_tagged_audio(podcast) -> None:
+    """New mtimes, same bytes (a CI checkout with a restored cache): nothing is tagged again."""
+    from feedtool.build import build_podcast
+
+    first = build_podcast(podcast.episodes, podcast.public)
+    feed = (podcast.public / "feed.xml").read_bytes()
+    later = time.time() + 60
+    for path in podcast.episodes.rglob("*"):
+        os.utime(path, (later, later))
+    again = build_podcast(podcast.episodes, podcast.public)
+    assert not again.up_to_date
+    assert (first.tagged, again.tagged, again.reused) == (2, 0, 2)
+    assert (podcast.public / "feed.xml").read_bytes() == feed
