@@ -17,7 +17,7 @@ from pathlib import Path
 from feedtool.model import Chapter
 from feedtool.tagging import TagMetadata, chapter_image, chapter_spans, image_mime, limit_text
 from feedtool.tagging.integrity import id3v2_size
-from feedtool.tagging.streamcopy import copy_range
+from feedtool.tagging.streamcopy import copy_range, preallocate
 
 #: ID3 allows long COMM frames; players show a few lines. Apple's description limit is 4000.
 DESCRIPTION_LIMIT = 4000
@@ -43,10 +43,14 @@ def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float) -> N
         source.seek(max(size - 128, 0))
         has_v1 = size - audio_start >= 128 and source.read(3) == b"TAG"
         audio_end = size - 128 if has_v1 else size
-        target.write(header)
-        copy_range(source, target, audio_start, audio_end - audio_start)
+        v1_size = 128 if has_v1 else 0
+        preallocate(target, len(header) + audio_end - audio_start + v1_size)
+        # The audio first, then the tags around it (one kernel copy, no byte through Python).
+        copy_range(source, target, audio_start, audio_end - audio_start, at=len(header))
         if has_v1:
             target.write(MakeID3v1(tags))
+        target.seek(0)
+        target.write(header)
 
 
 def chapters_in_time_order(tag: bytes) -> bytes:

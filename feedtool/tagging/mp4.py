@@ -4,16 +4,18 @@ mutagen can read Nero chapters but not write any. Two writers produce both kinds
 Apple reads, the ``chpl`` atom AntennaPod reads):
 
 - mp4box (the usual path): rewrites only the moov index, with a chapter track laid out exactly as
-  FFmpeg's muxer writes it, puts it first ("fast start") and lets the kernel copy the media data.
-  mutagen writes the tags into that new moov before it is written out.
-- a PyAV stream-copy remux with ``set_chapters`` (FFmpeg's muxer itself), for layouts mp4box does
-  not edit (fragmented MP4). Packets are moved, never decoded; about 7x slower than a copy.
+  FFmpeg's muxer writes it and the iTunes tags in it, puts it first ("fast start") and lets the
+  kernel copy the media data.
+- a PyAV stream-copy remux with ``set_chapters`` (FFmpeg's muxer itself), then mutagen for the
+  tags, for layouts mp4box does not edit (chunk offsets outside any atom, a huge moov). Packets
+  are moved, never decoded; about 7x slower than a copy.
 
 Either way the master's own tags are carried over unless feedtool sets them.
 """
 
 from __future__ import annotations
 
+import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,28 +29,41 @@ DESCRIPTION_LIMIT = 4000
 
 def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float, kind: str = "m4a") -> None:
     """Remux the master into ``out`` with our chapters, then set the tags on ``out``."""
-    import io
-
-    from mutagen.mp4 import MP4
-
     from feedtool.tagging import mp4box
 
     spans = chapter_spans(meta.chapters, duration_s, path=master)
-
-    def tag_head(head: bytes) -> bytes:
-        buffer = io.BytesIO(head)
-        audio = MP4(buffer)
-        if audio.tags is None:
-            audio.add_tags()
-        set_tags(audio.tags, meta)
-        audio.save(buffer)
-        return buffer.getvalue()
-
     try:
-        mp4box.write(master, out, spans, tag_head)
+        mp4box.write(master, out, spans, ilst_items(meta))
     except mp4box.Unsupported:
         remux_with_chapters(master, out, spans, muxer="mp4" if kind == "mp4" else "ipod")
         _write_tags(master, out, meta)
+
+
+def ilst_items(meta: TagMetadata) -> dict[bytes, list[bytes]]:
+    """Our iTunes tags as ilst key -> 'data' atom payloads (the same set ``set_tags`` writes)."""
+    from feedtool.tagging.mp4box import data_atom
+
+    def text(value: str) -> list[bytes]:
+        return [data_atom(1, value.encode("utf-8"))]
+
+    items = {
+        b"\xa9nam": text(meta.title),
+        b"\xa9ART": text(meta.artist),
+        b"aART": text(meta.artist),
+        b"\xa9alb": text(meta.album),
+        b"\xa9gen": text("Podcast"),
+    }
+    if meta.date:
+        items[b"\xa9day"] = text(meta.date)
+    if meta.track is not None:
+        items[b"trkn"] = [data_atom(0, struct.pack(">HHHH", 0, meta.track, 0, 0))]
+    if meta.description:
+        items[b"desc"] = text(limit_text(meta.description, SHORT_DESCRIPTION_LIMIT))
+        items[b"ldes"] = text(limit_text(meta.description, DESCRIPTION_LIMIT))
+    if meta.cover:
+        png = (meta.cover_mime or image_mime(meta.cover)) == "image/png"
+        items[b"covr"] = [data_atom(14 if png else 13, meta.cover)]
+    return items
 
 
 def remux_with_chapters(master: Path, out: Path, spans: list[Span], *, muxer: str) -> None:

@@ -7,8 +7,11 @@ muxer writes both, but going through it means remuxing every packet in Python (7
 file copy for a 100 MB episode). This module writes the same two structures, laid out the way
 FFmpeg lays them out, around the untouched media data:
 
-    ftyp | moov (new: chapter track, tref/chap, chpl, tags) | mdat (chapter titles) | the master's
-    other top-level atoms, copied by the kernel, with every chunk offset moved to match.
+    ftyp | moov (new: chapter track, tref/chap, chpl, iTunes tags) | mdat (chapter titles) | the
+    master's other top-level atoms, copied by the kernel, with every chunk offset moved to match.
+
+The iTunes tags (ilst) are written here too rather than by mutagen, which would need a second pass
+over the moov and spends longer on sorting a cover (by its repr) than the rest of the job.
 
 The result is "fast start" (the index first), so players can begin before the whole file arrived.
 Fragmented MP4 (moof) is not handled here; mp4.py falls back to the PyAV remux for it.
@@ -149,8 +152,8 @@ class Plan:
         return self.ftyp + self.moov.render()
 
 
-def plan(source: BinaryIO, file_size: int, spans: list[Span]) -> Plan:
-    """Read the master's atoms and moov, and build the new moov with our chapters in it."""
+def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes, list[bytes]]) -> Plan:
+    """Read the master's atoms and moov; build the new moov with our chapters and ``items``."""
     atoms = top_level_atoms(source, file_size)
     names = [atom.name for atom in atoms]
     if b"moof" in names or names.count(b"moov") != 1:
@@ -235,6 +238,8 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span]) -> Plan:
         udta.children.insert(0, Box(b"chpl", _chpl(spans)))  # type: ignore[union-attr]
         _set_next_track_id(mvhd, new_id + 1)
 
+    if items:
+        set_items(moov, items)
     result = Plan(ftyp=ftyp, moov=moov, chapter_mdat=chapter_mdat, copied=copied)
     _place(result, tables, chapter_stco)
     return result
@@ -272,25 +277,65 @@ def _place(result: Plan, tables: list[_OffsetTable], chapter_stco: Box | None) -
     raise Unsupported("chunk offsets do not settle")
 
 
-def write(master: Path, out: Path, spans: list[Span], tag_head) -> None:  # noqa: ANN001
-    """Write ``out``. ``tag_head(bytes) -> bytes`` sets the tags in ftyp+moov (mutagen).
+def write(master: Path, out: Path, spans: list[Span], items: dict[bytes, list[bytes]]) -> None:
+    """Write ``out``: the master with ``spans`` as chapters and ``items`` in its iTunes tags.
 
-    The tagger may grow moov; it moves every chunk offset past moov by the same amount
-    (mutagen does), which keeps them right since all media comes after moov here.
+    ``items`` maps an ilst key (b"\xa9nam", b"covr" ...) to the payloads of its 'data' atoms;
+    those keys are replaced, every other tag the master has is kept as it is.
     """
-    from feedtool.tagging.streamcopy import copy_range
+    from feedtool.tagging.streamcopy import copy_range, preallocate
 
     size = master.stat().st_size
     with master.open("rb") as source:
-        layout = plan(source, size, spans)
-        head = tag_head(layout.head())
+        layout = plan(source, size, spans, items)
+        head = layout.head()
+        chapter_mdat = b""
+        if layout.chapter_mdat:
+            chapter_mdat = struct.pack(">I4s", 8 + len(layout.chapter_mdat), b"mdat") + layout.chapter_mdat
         with out.open("wb") as target:
-            target.write(head)
-            if layout.chapter_mdat:
-                target.write(struct.pack(">I4s", 8 + len(layout.chapter_mdat), b"mdat"))
-                target.write(layout.chapter_mdat)
+            position = len(head) + len(chapter_mdat)
+            preallocate(target, position + sum(atom.size for atom in layout.copied))
+            # The media first, then what goes before it (one kernel copy per atom run).
             for atom in _merge(layout.copied):
-                copy_range(source, target, atom.offset, atom.size)
+                copy_range(source, target, atom.offset, atom.size, at=position)
+                position += atom.size
+            target.seek(0)
+            target.write(head + chapter_mdat)
+
+
+# --------------------------------------------------------------------------------------------
+# iTunes tags: moov/udta/meta/ilst
+
+
+def data_atom(kind: int, value: bytes) -> bytes:
+    """The payload of one 'data' atom: type (1 UTF-8, 0 implicit, 13 JPEG, 14 PNG), locale, value."""
+    return struct.pack(">II", kind, 0) + value
+
+
+def set_items(moov: Box, items: dict[bytes, list[bytes]]) -> None:
+    """Replace the ilst items named in ``items``, keeping all others (and their order)."""
+    udta = moov.get(b"udta")
+    if udta is None:
+        udta = Box(b"udta", children=[])
+        moov.children.append(udta)  # type: ignore[union-attr]
+    meta = udta.get(b"meta")
+    if meta is None:
+        hdlr = Box(b"hdlr", struct.pack(">II4s4sII", 0, 0, b"mdir", b"appl", 0, 0) + b"\0")
+        meta = Box(b"meta", struct.pack(">I", 0) + hdlr.render())
+        udta.children.append(meta)  # type: ignore[union-attr]
+    # iTunes writes meta as a full box (4 bytes of version/flags); QuickTime files may not.
+    prefix = b"" if meta.payload[4:8] == b"hdlr" else meta.payload[:4]
+    children = parse_boxes(meta.payload[len(prefix) :])
+    ilst = next((child for child in children if child.name == b"ilst"), None)
+    if ilst is None:
+        ilst = Box(b"ilst")
+        position = next((i + 1 for i, c in enumerate(children) if c.name == b"hdlr"), len(children))
+        children.insert(position, ilst)
+    entries = [entry for entry in parse_boxes(ilst.payload) if entry.name not in items]
+    for key, payloads in items.items():
+        entries.append(Box(key, b"".join(Box(b"data", payload).render() for payload in payloads)))
+    ilst.payload = b"".join(entry.render() for entry in entries)
+    meta.payload = prefix + b"".join(child.render() for child in children)
 
 
 # --------------------------------------------------------------------------------------------
