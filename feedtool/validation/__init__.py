@@ -97,7 +97,7 @@ def validate_feed_bytes(data: bytes, *, name: str = "feed.xml", base_dir: Path |
         rules_rss.check_feed(ctx)
         if base_dir is not None and check_media is None and options.base_url is None:
             ctx.emit("media.not-checked", "the feed has no atom:link rel=\"self\", so its URLs cannot be mapped to "
-                     f"files next to it; no media files were checked", scope="feed",
+                     "files next to it; no media files were checked", scope="feed",
                      fix="Pass --base-url with the URL the feed's folder is served at, or --check-media to "
                          "check over HTTP.")
         if options.local_media or options.http_media:

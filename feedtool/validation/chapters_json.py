@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 #: start times closer than this are the same chapter (show notes give whole seconds)
 SAME_START_S = 1.5
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -84,7 +84,7 @@ def compare_chapter_lists(a: list[float], b: list[float]) -> str | None:
     """Why two lists of chapter starts are not the same chapters; None when they agree."""
     if len(a) != len(b):
         return f"{len(a)} chapters against {len(b)}"
-    for number, (x, y) in enumerate(zip(a, b), start=1):
+    for number, (x, y) in enumerate(zip(a, b, strict=True), start=1):
         if abs(x - y) > SAME_START_S:
             return f"chapter {number} starts at {_clock(x)} in one and {_clock(y)} in the other"
     return None

@@ -12,6 +12,7 @@ order, so output stays deterministic.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import json
@@ -149,17 +150,17 @@ def check_media(ctx: Context) -> None:
         image = channel.first(it("image"))
         href = (image.get("href") or "").strip() if image is not None else ""
         if href:
-            jobs.append(lambda emit, el=image, url=href: _check_artwork(ctx, emit, url, el, None))
+            jobs.append(functools.partial(_check_channel_artwork, ctx, href, image))
     for item in ctx.items:
-        jobs.append(lambda emit, node=item: _check_item(ctx, emit, node))
+        jobs.append(functools.partial(_check_item_job, ctx, item))
     collectors = [Collector() for _ in jobs]
     skipped = 0
     if ctx.options.http_media and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=HTTP_WORKERS) as pool:
-            for count in pool.map(lambda pair: pair[0](pair[1].emit), zip(jobs, collectors)):
+            for count in pool.map(lambda pair: pair[0](pair[1].emit), zip(jobs, collectors, strict=True)):
                 skipped += count
     else:
-        for job, collector in zip(jobs, collectors):
+        for job, collector in zip(jobs, collectors, strict=True):
             skipped += job(collector.emit)
     for collector in collectors:
         for args, kwargs in collector.calls:
@@ -167,6 +168,14 @@ def check_media(ctx: Context) -> None:
     if skipped:
         ctx.emit("media.not-checked", f"{skipped} URL(s) are not under {ctx.options.base_url or 'the feed base URL'} "
                  "and were not checked", scope="feed")
+
+
+def _check_channel_artwork(ctx: Context, url: str, el: Any, emit: Emit) -> int:
+    return _check_artwork(ctx, emit, url, el, None)
+
+
+def _check_item_job(ctx: Context, item: Node, emit: Emit) -> int:
+    return _check_item(ctx, emit, item)
 
 
 def _where(ctx: Context, url: str) -> str:

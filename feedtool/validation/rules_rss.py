@@ -35,7 +35,7 @@ _SPACE = re.compile(r"\s")
 
 
 def is_http_url(value: str | None) -> bool:
-    return bool(value) and value.startswith(("https://", "http://")) and len(value) > 8  # type: ignore[union-attr]
+    return value is not None and value.startswith(("https://", "http://")) and len(value) > 8
 
 
 def url_problem(value: str) -> str | None:
@@ -179,6 +179,7 @@ def _check_guid(ctx: Context, item: Node, enclosure_url: str | None) -> None:
         ctx.emit("rss.guid.missing", "the episode has no guid" if el is None else "the episode's guid is empty",
                  node=item, el=el, subject="guid")
         return
+    assert el is not None  # a non-empty guid has an element
     perma = el.get("isPermaLink")
     if perma not in (None, "true", "false"):
         ctx.emit("rss.guid.permalink", f"isPermaLink=\"{perma}\" must be true or false", node=item, el=el,
@@ -252,7 +253,7 @@ def check_feed(ctx: Context) -> None:
             if first is None:
                 seen_guids[guid] = item
             else:
-                ctx.emit("rss.guid.duplicate", f"the guid '{guid}' is also used by episode {first.index + 1} "
+                ctx.emit("rss.guid.duplicate", f"the guid '{guid}' is also used by episode {(first.index or 0) + 1} "
                          f"('{first.title}')", node=item, el=item.first("guid"), subject="guid")
         enclosure = item.first("enclosure")
         url = (enclosure.get("url") or "").strip() if enclosure is not None else ""
@@ -261,6 +262,6 @@ def check_feed(ctx: Context) -> None:
             if first is None:
                 seen_urls[url] = item
             else:
-                ctx.emit("apple.enclosure.duplicate", f"the enclosure URL is also used by episode {first.index + 1} "
+                ctx.emit("apple.enclosure.duplicate", f"the enclosure URL is also used by episode {(first.index or 0) + 1} "
                          f"('{first.title}'); Apple ignores the duplicate", node=item, el=enclosure,
                          subject="enclosure@url")
