@@ -235,6 +235,7 @@ class Handler(BaseHTTPRequestHandler):
     ranges = True
     bad_ranges = False
     head_allowed = True
+    cors_and_etag = False
     types: dict[str, str] = {}
 
     def log_message(self, *args: object) -> None:
@@ -278,6 +279,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        if self.cors_and_etag:
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("ETag", f'"{len(data)}"')
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -312,9 +316,9 @@ def served(tmp_path: Path, sources: Path, url: str, **kwargs: object) -> str:
 
 
 def http_rules(report) -> list[str]:  # type: ignore[no-untyped-def]
-    """Media findings only: the test server is plain http, which podcast.https rightly reports."""
-    return sorted({f.rule for f in report.findings if f.rule.startswith(("media.", "apple.artwork", "chapters.",
-                                                                          "transcript."))})
+    """Media errors and warnings only: the test server is plain http, which podcast.https rightly reports."""
+    return sorted({f.rule for f in report.findings if f.severity != "info"
+                   and f.rule.startswith(("media.", "apple.artwork", "chapters.", "transcript."))})
 
 
 def test_a_url_with_a_server_that_supports_range_passes(tmp_path: Path, sources: Path, server) -> None:
@@ -322,6 +326,17 @@ def test_a_url_with_a_server_that_supports_range_passes(tmp_path: Path, sources:
     report = validate_feed(served(tmp_path, sources, url), check_media=True)
     assert http_rules(report) == [], report.to_text()
     assert report.checked_media and "rss.atom-self.mismatch" not in report.rule_ids()
+
+
+def test_missing_cors_and_validators_are_noted(tmp_path: Path, sources: Path, server) -> None:
+    url, handler = server
+    feed = served(tmp_path, sources, url)
+    report = validate_feed(feed, check_media=True)
+    (cors,) = [f for f in report.findings if f.rule == "media.http.cors"]
+    assert cors.message.startswith("2 chapters or transcript file(s)") and cors.severity == "info"
+    assert "media.http.caching" in report.rule_ids()
+    handler.cors_and_etag = True
+    assert not {"media.http.cors", "media.http.caching"} & validate_feed(feed, check_media=True).rule_ids()
 
 
 def test_a_url_is_not_media_checked_unless_asked(tmp_path: Path, sources: Path, server) -> None:

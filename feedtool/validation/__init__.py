@@ -38,13 +38,17 @@ def validate_feed(source: str | Path, *, check_media: bool | None = None, agains
     report = validate_feed_bytes(
         data, name=src.name, base_dir=src.path.parent if src.path is not None else None,
         source_url=src.url, check_media=check_media, base_url=base_url, max_bytes=max_bytes, now_ts=now_ts)
-    if src.content_type is not None:
-        served = src.content_type.split(";", 1)[0].strip().lower()
+    if src.headers is not None:
+        served = src.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if served not in FEED_TYPES:
             report.findings.append(Finding.make(
                 "media.http.content-type", f"the feed is served as '{served or 'no Content-Type'}'; apps and Apple "
                 "expect application/rss+xml or application/xml", scope="feed",
                 fix="Serve feed.xml with Content-Type: application/rss+xml; charset=utf-8."))
+        if "etag" not in src.headers and "last-modified" not in src.headers:
+            report.findings.append(Finding.make(
+                "media.http.caching", "the feed is served without ETag or Last-Modified, so every crawl downloads "
+                "it in full", scope="feed"))
     if against is not None:
         from feedtool.validation.live import compare_feeds
 

@@ -47,6 +47,10 @@ _KIND_TYPES = {"mp3": {"audio/mpeg"}, "m4a": {"audio/x-m4a", "audio/mp4", "video
                "mp4": {"video/mp4", "audio/mp4", "video/x-m4v"}}
 
 
+#: a Collector call that counts something for one feed-level finding instead of emitting one per file
+TALLY = "<tally>"
+
+
 class Collector:
     """Findings of one episode's checks, kept until they can be replayed in feed order."""
 
@@ -162,9 +166,17 @@ def check_media(ctx: Context) -> None:
     else:
         for job, collector in zip(jobs, collectors, strict=True):
             skipped += job(collector.emit)
+    tallies: dict[str, list[str]] = {}
     for collector in collectors:
         for args, kwargs in collector.calls:
-            ctx.emit(*args, **kwargs)
+            if args[0] == TALLY:
+                tallies.setdefault(args[1], []).append(args[2])
+            else:
+                ctx.emit(*args, **kwargs)
+    no_cors = tallies.get("no-cors")
+    if no_cors:
+        ctx.emit("media.http.cors", f"{len(no_cors)} chapters or transcript file(s) are served without "
+                 f"Access-Control-Allow-Origin, e.g. {no_cors[0]}; web players cannot load them", scope="feed")
     if skipped:
         ctx.emit("media.not-checked", f"{skipped} URL(s) are not under {ctx.options.base_url or 'the feed base URL'} "
                  "and were not checked", scope="feed")
@@ -368,6 +380,8 @@ def _side_file(ctx: Context, emit: Emit, url: str, el: Any, item: Node, what: st
         fetched = http(url, max_body=SIDE_FILE_MAX_BYTES)
         if not _http_ok(emit, fetched, item, el, what, subject):
             return None
+        if "access-control-allow-origin" not in fetched.headers:
+            emit(TALLY, "no-cors", url)
         if fetched.too_big:
             emit("chapters.unreadable" if what.startswith("chapters") else "transcript.content",
                  f"the {what} {url} is over {SIDE_FILE_MAX_BYTES // 1024 // 1024} MB", node=item, el=el,

@@ -223,6 +223,10 @@ _rule("media.http.range", ERROR, "Media answers a Range request with 206 and the
       "Serve media from a server or bucket that supports byte ranges (S3 and most CDNs do).")
 _rule("media.http.content-type", ERROR, "The server's Content-Type matches the type in the feed.", "APPLE-REQ; derived",
       "Upload with the right Content-Type (audio/mpeg for .mp3, image/jpeg for .jpg ...).")
+_rule("media.http.cors", INFO, "Chapters and transcript files allow cross-origin GET (web players need it).",
+      "PN transcripts.md; derived", "Serve them with Access-Control-Allow-Origin: * (a CORS rule on the bucket).")
+_rule("media.http.caching", INFO, "The feed is served with ETag or Last-Modified (Apple's crawler uses conditional GET).",
+      "APPLE-2023", "Serve the feed from a server or bucket that sends ETag or Last-Modified (S3 does).")
 _rule("media.http.redirects", WARNING, "A URL reaches its file in at most 2 redirects.", "APPLE-REQ; derived",
       "Point the feed at the final URL.")
 

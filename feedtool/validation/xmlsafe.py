@@ -37,7 +37,7 @@ class FeedSource:
     name: str  # what the user gave, for messages
     path: Path | None = None
     url: str | None = None  # the final URL after redirects, for URL sources
-    content_type: str | None = None  # what the server said the feed is, for URL sources
+    headers: dict[str, str] | None = None  # the response headers (lower-case names), for URL sources
 
     @property
     def is_url(self) -> bool:
@@ -52,8 +52,8 @@ def read_source(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tu
     """The bytes of a feed file or URL, refusing anything over ``max_bytes``."""
     text = str(source)
     if is_url(text):
-        data, final_url, content_type = fetch_url(text, max_bytes=max_bytes, what="feed")
-        return data, FeedSource(name=text, url=final_url, content_type=content_type)
+        data, final_url, headers = fetch_url(text, max_bytes=max_bytes, what="feed")
+        return data, FeedSource(name=text, url=final_url, headers=headers)
     path = Path(source)
     if path.is_dir() and (path / "feed.xml").is_file():
         path = path / "feed.xml"  # `feedtool validate public/`
@@ -84,8 +84,8 @@ def _too_big(size: int, cap: int) -> str:
 
 
 def fetch_url(url: str, *, max_bytes: int, what: str = "file",
-              timeout: float = TIMEOUT_S) -> tuple[bytes, str, str]:
-    """GET a URL with a size cap; returns the body, the final URL after redirects and the Content-Type."""
+              timeout: float = TIMEOUT_S) -> tuple[bytes, str, dict[str, str]]:
+    """GET a URL with a size cap; returns the body, the final URL after redirects and the headers."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
@@ -96,7 +96,7 @@ def fetch_url(url: str, *, max_bytes: int, what: str = "file",
             if data is None:
                 raise FeedReadError(f"{url}: the {what} is over the {max_bytes / _MB:.0f} MB limit",
                                     hint=_TOO_BIG_HINT)
-            return data, response.geturl(), response.headers.get("Content-Type", "")
+            return data, response.geturl(), {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as error:
         raise FeedReadError(f"{url}: the server answered {error.code} {error.reason}",
                             hint=f"check the {what} URL; it must be publicly readable") from None
