@@ -84,28 +84,30 @@ class Box:
         return [c for c in self.children or () if c.name == name]
 
 
-def parse_boxes(data: bytes) -> list[Box]:
+def parse_boxes(data: bytes | memoryview) -> list[Box]:
+    """The boxes in ``data``; containers are opened, leaves keep their payload bytes."""
+    view = memoryview(data)  # slices of a view do not copy; only leaves become bytes
     boxes: list[Box] = []
     offset = 0
-    while offset < len(data):
-        if len(data) - offset < 8:
-            boxes.append(Box(b"", data[offset:]))
+    while offset < len(view):
+        if len(view) - offset < 8:
+            boxes.append(Box(b"", bytes(view[offset:])))
             break
-        size, name = struct.unpack(">I4s", data[offset : offset + 8])
+        size, name = struct.unpack_from(">I4s", view, offset)
         header = 8
-        if size == 1 and len(data) - offset >= 16:
-            size = struct.unpack(">Q", data[offset + 8 : offset + 16])[0]
+        if size == 1 and len(view) - offset >= 16:
+            size = struct.unpack_from(">Q", view, offset + 8)[0]
             header = 16
         elif size == 0:
-            size = len(data) - offset
-        if size < header or offset + size > len(data):
-            boxes.append(Box(b"", data[offset:]))  # not a box: keep the bytes as they are
+            size = len(view) - offset
+        if size < header or offset + size > len(view):
+            boxes.append(Box(b"", bytes(view[offset:])))  # not a box: keep the bytes as they are
             break
-        body = data[offset + header : offset + size]
+        body = view[offset + header : offset + size]
         if name in CONTAINERS:
             boxes.append(Box(name, children=parse_boxes(body)))
         else:
-            boxes.append(Box(name, body))
+            boxes.append(Box(name, bytes(body)))
         offset += size
     return boxes
 
