@@ -14,9 +14,9 @@ Run from the project root:
 Timing: copy and tag runs alternate, each going first in every other round (so both see the same
 page cache and machine load); before each run the previous outputs are deleted and ``os.sync()``
 flushes pending writes, so no run pays for another's write-back. The first round is a warm-up;
-medians are reported. Memory: a child process that only imports
-feedtool, tags once and reports ``ru_maxrss``; a child that imports the same modules and does
-not tag gives the baseline.
+medians are reported. Memory: a child process that imports feedtool,
+prepares the metadata, notes ``ru_maxrss`` (the baseline), tags once and reports ``ru_maxrss``
+again (the peak of the whole process, tagging included).
 """
 
 from __future__ import annotations
@@ -142,18 +142,24 @@ import mutagen.mp3, mutagen.mp4, mutagen.id3
 master = Path({master!r})
 info = probe(master)
 meta = bench.metadata(bench.make_cover().read_bytes(), info.duration_s)
-if {tag!r}:
-    feedtool.tagging.write_tagged_copy(master, bench.OUT / ("child" + master.suffix), meta,
-                                       kind=info.kind, duration_s=info.duration_s)
-    (bench.OUT / ("child" + master.suffix)).unlink()
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import tracemalloc
+tracemalloc.start()
+feedtool.tagging.write_tagged_copy(master, bench.OUT / ("child" + master.suffix), meta,
+                                   kind=info.kind, duration_s=info.duration_s)
+python_peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+(bench.OUT / ("child" + master.suffix)).unlink()
+print(json.dumps([before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, python_peak]))
 """
 
 
-def peak_rss_mb(master: Path, *, tag: bool) -> float:
-    code = CHILD.format(root=str(ROOT), bench=str(ROOT / "bench"), master=str(master), tag=tag)
+def peak_rss_mb(master: Path) -> tuple[float, float, float]:
+    """(peak RSS before tagging, peak RSS of the whole child, Python heap peak while tagging), MiB."""
+    code = CHILD.format(root=str(ROOT), bench=str(ROOT / "bench"), master=str(master))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+    before, after, heap = json.loads(out.strip().splitlines()[-1])
+    return before / 1024, after / 1024, heap / 2**20  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
@@ -173,13 +179,14 @@ def main() -> None:
             "ratio": tag_median / copy_median,
             "tag_min_s": min(tags),
             "copy_min_s": min(copies),
-            "rss_mb": peak_rss_mb(master, tag=True),
-            "rss_baseline_mb": peak_rss_mb(master, tag=False),
         })
-    print(f"{'file':<16}{'copyfile':>10}{'tag':>10}{'ratio':>8}{'peak RSS':>10}{'(no tag)':>10}")
+        rows[-1]["rss_baseline_mb"], rows[-1]["rss_mb"], rows[-1]["heap_mb"] = peak_rss_mb(master)
+    print(f"{'file':<16}{'copyfile':>10}{'tag':>10}{'ratio':>8}{'peak RSS':>10}{'(before)':>10}"
+          f"{'heap peak':>11}")
     for row in rows:
         print(f"{row['kind'] + ' %.1f MB' % row['size_mb']:<16}{row['copy_s']:>9.3f}s{row['tag_s']:>9.3f}s"
-              f"{row['ratio']:>8.2f}{row['rss_mb']:>8.1f}MB{row['rss_baseline_mb']:>8.1f}MB")
+              f"{row['ratio']:>8.2f}{row['rss_mb']:>8.1f}MB{row['rss_baseline_mb']:>8.1f}MB"
+              f"{row['heap_mb']:>9.1f}MB")
     print(json.dumps(rows))
     failed = [row["kind"] for row in rows if row["ratio"] > 1.5 or row["rss_mb"] >= 64]
     if failed:

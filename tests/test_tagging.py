@@ -579,6 +579,27 @@ def test_chapter_after_the_end_is_refused(masters: dict[str, Path], tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("kind", ["mp3", "m4a"])
+def test_more_chapters_than_the_format_holds_is_refused(kind: str, masters: dict[str, Path], tmp_path: Path) -> None:
+    many = tuple(Chapter(start_s=i * 0.01, title=f"C{i}") for i in range(256))
+    with pytest.raises(TagError, match="at most 255"):
+        tag(masters[kind], tmp_path / f"x.{kind}", chapters=many)
+    assert list(tmp_path.iterdir()) == []
+    tag(masters[kind], tmp_path / f"ok.{kind}", chapters=many[:255])
+    assert len(probe_chapters(tmp_path / f"ok.{kind}")) == 255
+
+
+def test_mp3_chapter_image_url_is_a_link_picture(masters: dict[str, Path], tmp_path: Path) -> None:
+    from mutagen.id3 import ID3
+
+    dest = tmp_path / "copy.mp3"
+    chapters = (Chapter(start_s=0, title="A", image="https://example.com/ä.jpg"), Chapter(start_s=1, title="B"))
+    tag(masters["mp3"], dest, chapters=chapters)
+    first = next(c for c in ID3(dest).getall("CHAP") if c.start_time == 0)
+    (picture,) = first.sub_frames.getall("APIC")
+    assert (picture.mime, picture.data) == ("-->", b"https://example.com/%C3%A4.jpg")
+
+
 def test_copy_onto_master_is_refused(masters: dict[str, Path], tmp_path: Path) -> None:
     master = tmp_path / "m.mp3"
     shutil.copyfile(masters["mp3"], master)

@@ -320,7 +320,9 @@ class Span:
     chapter: Chapter
 
 
-def chapter_spans(chapters: tuple[Chapter, ...], duration_s: float, *, path: Path) -> list[Span]:
+def chapter_spans(
+    chapters: tuple[Chapter, ...], duration_s: float, *, path: Path, limit: int | None = None
+) -> list[Span]:
     """Chapters listed in the table of contents, in time order, each with an end.
 
     Silent chapters (``toc=False``, artwork changes) stay in the JSON chapters only: a chapter in
@@ -329,6 +331,13 @@ def chapter_spans(chapters: tuple[Chapter, ...], duration_s: float, *, path: Pat
     """
     duration_ms = max(1, round(duration_s * 1000))
     listed = sorted((c for c in chapters if c.toc), key=lambda c: c.start_s)
+    if limit is not None and len(listed) > limit:
+        raise TagError(
+            f"{len(listed)} chapters do not fit in {path.suffix.lstrip('.').upper() or 'this'} "
+            f"audio tags (at most {limit})",
+            path=path,
+            hint="merge some chapters; the JSON chapters file has no such limit",
+        )
     spans: list[Span] = []
     for index, chapter in enumerate(listed):
         start = round(chapter.start_s * 1000)

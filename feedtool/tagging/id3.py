@@ -21,6 +21,8 @@ from feedtool.tagging.streamcopy import copy_range, preallocate
 
 #: ID3 allows long COMM frames; players show a few lines. Apple's description limit is 4000.
 DESCRIPTION_LIMIT = 4000
+#: A CTOC lists its children with a one-byte count.
+MAX_CHAPTERS = 255
 #: Element ids are never shown; they only have to be unique.
 TOC_ID = "toc"
 
@@ -162,7 +164,7 @@ def _set_chapters(tags, meta: TagMetadata, *, duration_s: float, path: Path) -> 
 
     tags.delall("CHAP")
     tags.delall("CTOC")
-    spans = chapter_spans(meta.chapters, duration_s, path=path)
+    spans = chapter_spans(meta.chapters, duration_s, path=path, limit=MAX_CHAPTERS)
     if not spans:
         return
     ids = []

@@ -24,6 +24,8 @@ from feedtool.tagging import Span, TagMetadata, chapter_spans, image_mime, limit
 
 #: iTunes shows 'desc' (short, 255) and 'ldes' (long) descriptions.
 SHORT_DESCRIPTION_LIMIT = 255
+#: The Nero chpl atom counts its chapters in one byte.
+MAX_CHAPTERS = 255
 DESCRIPTION_LIMIT = 4000
 
 
@@ -31,7 +33,7 @@ def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float, kind
     """Remux the master into ``out`` with our chapters, then set the tags on ``out``."""
     from feedtool.tagging import mp4box
 
-    spans = chapter_spans(meta.chapters, duration_s, path=master)
+    spans = chapter_spans(meta.chapters, duration_s, path=master, limit=MAX_CHAPTERS)
     try:
         mp4box.write(master, out, spans, ilst_items(meta))
     except mp4box.Unsupported:

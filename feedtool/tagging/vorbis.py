@@ -29,15 +29,7 @@ _CHAPTER_KEY = re.compile(r"chapter(\d+)(name|url)?", re.IGNORECASE)
 
 def write(master: Path, out: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
     """Copy the master to ``out`` and set our comments and picture on the copy."""
-    from feedtool.errors import TagError
-
-    spans = chapter_spans(meta.chapters, duration_s, path=master)
-    if len(spans) > MAX_CHAPTERS:
-        raise TagError(
-            f"{len(spans)} chapters do not fit in Vorbis comments (at most {MAX_CHAPTERS})",
-            path=master,
-            hint="merge some chapters",
-        )
+    spans = chapter_spans(meta.chapters, duration_s, path=master, limit=MAX_CHAPTERS)
     shutil.copyfile(master, out)
     audio = _open(out, kind)
     if audio.tags is None:
