@@ -73,7 +73,7 @@ def make_cover() -> Path:
     if not path.exists():
         from PIL import Image
 
-        side = 560
+        side = 705
         image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=75)
