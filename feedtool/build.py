@@ -21,11 +21,11 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from feedtool import __version__
 from feedtool.audio import AudioInfo
@@ -38,6 +38,7 @@ from feedtool.model import Episode, Show
 if TYPE_CHECKING:
     from feedtool.tagging import TagMetadata
 
+T = TypeVar("T")
 CACHE_DIR_NAME = ".feedtool-cache"
 #: A file in every build output, so build never replaces a folder it did not make.
 MARKER = ".feedtool-build"
@@ -355,40 +356,33 @@ class _Builder:
         return self._parts_in_workers(episodes, workers)
 
     def _parts_in_workers(self, episodes: list[Episode], workers: int) -> list[_EntryParts]:
-        """Split the episodes into runs, one forked worker per core; merge what they cached.
+        """The parts of every episode, from forked workers; what they cached is merged here.
 
-        Results come back in episode order, so the error raised is the one a single process
-        would have raised first. Workers inherit this builder (fork) and send back only the
-        small parts of each entry and their cache changes.
+        Workers inherit this builder (fork) and send back only the small parts of each entry,
+        their cache changes and counters; results come in episode order.
         """
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        global _FORKED_BUILDER
         self.cover_for_workers()
         for table in self.cache.tables:
             table.take_changes()  # workers report only what they add
-        size = max(1, -(-len(episodes) // (workers * 8)))
-        runs = [(start, min(start + size, len(episodes))) for start in range(0, len(episodes), size)]
-        _FORKED_BUILDER = (self, episodes)
         parts: list[_EntryParts] = []
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-        try:
-            for run_parts, changes, tagged, reused in pool.map(_parts_of_run, runs):
-                for table, (added, used) in zip(self.cache.tables, changes):
-                    table.merge(added, used)
-                self.result.tagged += tagged
-                self.result.reused += reused
-                for part in run_parts:
-                    parts.append(part)
-                    self.progress(f"[{len(parts)}/{len(episodes)}] {episodes[len(parts) - 1].slug}")
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        finally:
-            _FORKED_BUILDER = None
-        pool.shutdown(wait=True)
+        for run_parts, changes, tagged, reused in forked_runs(
+            lambda start, end: self._parts_of_run(episodes[start:end]), len(episodes), workers
+        ):
+            for table, (added, used) in zip(self.cache.tables, changes):
+                table.merge(added, used)
+            self.result.tagged += tagged
+            self.result.reused += reused
+            for part in run_parts:
+                parts.append(part)
+                self.progress(f"[{len(parts)}/{len(episodes)}] {episodes[len(parts) - 1].slug}")
         return parts
+
+    def _parts_of_run(self, episodes: list[Episode]) -> tuple[list[_EntryParts], list[tuple[dict, set]], int, int]:
+        """In a worker: the parts of some episodes, the cache changes and the counters."""
+        before = (self.result.tagged, self.result.reused)
+        parts = [self.episode_parts(episode) for episode in episodes]
+        changes = [table.take_changes() for table in self.cache.tables]
+        return parts, changes, self.result.tagged - before[0], self.result.reused - before[1]
 
     def cover_for_workers(self) -> None:
         """Read the show's cover (and hash it) once, before the workers fork."""
@@ -427,22 +421,24 @@ class _EntryParts:
         )
 
 
-#: (builder, episodes) while workers are forked; a worker reads it from its copy of memory.
-_FORKED_BUILDER: tuple[_Builder, list[Episode]] | None = None
-#: Fewer episodes than this are built in one process: forking and pickling would cost more.
+# ----------------------------------------------------------------------------- on every core
+
+#: Fewer items than this are done in one process: forking and pickling would cost more.
 PARALLEL_MIN_EPISODES = 100
+#: The work a forked worker does; set while a pool runs, read from the worker's copy of memory.
+_FORKED_WORK: Callable[[int, int], Any] | None = None
 
 
-def _workers(episodes: int) -> int:
-    """How many processes build the entries: FEEDTOOL_JOBS, else one per core for big builds."""
+def _workers(items: int) -> int:
+    """How many processes: FEEDTOOL_JOBS if set, else one per core when there is much to do."""
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     wanted = os.environ.get("FEEDTOOL_JOBS", "").strip()
     if wanted.isdigit() and int(wanted) > 0:
-        return min(int(wanted), max(1, episodes))
-    if episodes < PARALLEL_MIN_EPISODES:
+        return min(int(wanted), max(1, items))
+    if items < PARALLEL_MIN_EPISODES:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -451,14 +447,47 @@ def _workers(episodes: int) -> int:
     return max(1, min(cores, 8))
 
 
-def _parts_of_run(run: tuple[int, int]) -> tuple[list[_EntryParts], list[tuple[dict, set]], int, int]:
-    """In a worker: the parts of episodes[start:end], the cache changes and the counters."""
-    assert _FORKED_BUILDER is not None
-    builder, episodes = _FORKED_BUILDER
-    before = (builder.result.tagged, builder.result.reused)
-    parts = [builder.episode_parts(episode) for episode in episodes[run[0]:run[1]]]
-    changes = [table.take_changes() for table in builder.cache.tables]
-    return (parts, changes, builder.result.tagged - before[0], builder.result.reused - before[1])
+def _forked_run(run: tuple[int, int]) -> Any:
+    assert _FORKED_WORK is not None
+    return _FORKED_WORK(*run)
+
+
+def forked_runs(work: Callable[[int, int], T], count: int, workers: int) -> Iterator[T]:
+    """work(start, end) over runs of range(count) in forked workers, yielded in order.
+
+    Only the (start, end) pairs and the results are pickled; ``work`` and what it reads come to
+    the workers with fork. Results come in order, so the first error raised is the one a single
+    process would have met first; the runs not started yet are then cancelled.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED_WORK
+    size = max(1, -(-count // (workers * 8)))
+    runs = [(start, min(start + size, count)) for start in range(0, count, size)]
+    _FORKED_WORK = work
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield from pool.map(_forked_run, runs)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        _FORKED_WORK = None
+    pool.shutdown(wait=True)
+
+
+def ordered_map(function: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
+    """[function(item) for item in items], on every core when there are many items."""
+    items = list(items)
+    workers = _workers(len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    results: list[T] = []
+    for run in forked_runs(lambda start, end: [function(item) for item in items[start:end]],
+                           len(items), workers):
+        results.extend(run)
+    return results
 
 
 def _image_mime(path: Path) -> str:
@@ -512,7 +541,7 @@ def build_podcast(
         return result
 
     _check_out_dir(out_dir, episodes_dir)
-    podcast = load_podcast(episodes_dir, base_url=base_url)
+    podcast = load_podcast(episodes_dir, base_url=base_url, map_episodes=ordered_map)
     show = podcast.show
     result.feed_path = out_dir / show.feed_name
     episodes, next_due = select_episodes(podcast, drafts=drafts, now=now, result=result)

@@ -72,3 +72,16 @@ def test_fresh_clone_with_the_cache_reuses_tagged_audio(podcast) -> None:
     assert not again.up_to_date
     assert (first.tagged, again.tagged, again.reused) == (2, 0, 2)
     assert (podcast.public / "feed.xml").read_bytes() == feed
+
+
+def test_parallel_load_reports_the_first_bad_episode_file(podcast, monkeypatch) -> None:
+    from feedtool.build import build_podcast
+    from feedtool.errors import InputError
+
+    add_episodes(podcast, 6)
+    (podcast.episodes / "ep-05" / "episode.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
+    (podcast.episodes / "ep-08" / "episode.md").write_text("no front matter\n", encoding="utf-8")
+    monkeypatch.setenv("FEEDTOOL_JOBS", "2")
+    with pytest.raises(InputError) as raised:
+        build_podcast(podcast.episodes, podcast.public)
+    assert "ep-05" in str(raised.value) and "invalid YAML" in str(raised.value)
