@@ -38,8 +38,8 @@ from feedtool.storage import (
     sha256_file,
 )
 
-#: Files at least this big have their hash cached by (size, mtime, inode).
-HASH_CACHE_MIN_SIZE = 256 * 1024
+#: Files at least this big are hashed on a thread pool (hashlib releases the GIL on big blocks).
+BIG_FILE_SIZE = 256 * 1024
 #: Deletions allowed without --yes when podcast.yaml does not say.
 DEFAULT_MAX_DELETES = 10
 
@@ -65,16 +65,18 @@ class LocalFile:
 
 
 class HashCache:
-    """sha256 of big files keyed by path and (size, mtime, inode), kept in a JSON file.
+    """sha256 of files keyed by absolute path and (size, mtime, inode), kept in a JSON file.
 
-    Only a speed-up: a fresh clone misses it and hashes everything once (small files are never
-    cached; hashing 3,000 of them is quicker than reading a big cache).
+    Only a speed-up for re-publishing from the same checkout: one JSON read instead of reading
+    every file again. A fresh clone has no cache (and new mtimes and inodes anyway), so it hashes
+    everything once; that is what keeps "nothing changed" true in CI.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.entries: dict[str, list[Any]] = {}
         self.changed = False
+        self.seen: set[str] = set()
         self._lock = threading.Lock()
         if path is not None and path.is_file():
             try:
@@ -84,23 +86,28 @@ class HashCache:
             except (ValueError, OSError):
                 self.entries = {}
 
-    def digest(self, path: Path, stat: os.stat_result) -> str:
-        if stat.st_size < HASH_CACHE_MIN_SIZE or self.path is None:
-            return sha256_file(path)
-        name = str(path.resolve())
+    def digest(self, name: str, stat: os.stat_result) -> str:
+        """The sha256 of the file at absolute path ``name`` (whose ``stat`` the caller has)."""
         stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        cached = self.entries.get(name)
         with self._lock:
-            cached = self.entries.get(name)
+            self.seen.add(name)
         if cached and cached[:3] == stamp:
             return str(cached[3])
-        digest = sha256_file(path)
+        digest = sha256_file(Path(name))
         with self._lock:
             self.entries[name] = [*stamp, digest]
             self.changed = True
         return digest
 
     def save(self) -> None:
-        if self.path is None or not self.changed:
+        """Write the cache (only the files seen this time) if anything changed."""
+        if self.path is None:
+            return
+        gone = set(self.entries) - self.seen
+        for name in gone:
+            del self.entries[name]
+        if not (self.changed or gone):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,17 +150,17 @@ def scan_public(out_dir: Path, cache: HashCache | None = None) -> dict[str, Loca
                 if entry.is_symlink():
                     _check_inside(path, root, out_dir)
                 stat = entry.stat()
-                if stat.st_size >= HASH_CACHE_MIN_SIZE:
+                if stat.st_size >= BIG_FILE_SIZE:
                     big.append((key, path, stat))
                 else:
-                    files.append(_local_file(key, path, stat, sha256_file(path)))
+                    files.append(_local_file(key, path, stat, cache.digest(entry.path, stat)))
 
-    visit(str(out_dir), "")
+    visit(os.path.abspath(out_dir), "")
     if big:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            digests = list(pool.map(lambda item: cache.digest(item[1], item[2]), big))
+            digests = list(pool.map(lambda item: cache.digest(str(item[1]), item[2]), big))
         files.extend(_local_file(key, path, stat, digest) for (key, path, stat), digest in zip(big, digests))
-        cache.save()
+    cache.save()
     return {f.key: f for f in sorted(files, key=lambda f: f.key)}
 
 
@@ -683,7 +690,7 @@ def validation_errors(out_dir: Path, local: dict[str, LocalFile]) -> list[str]:
 
 def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: None) -> PublishReport:
     """Build if needed, validate, plan, and (unless a dry run) apply."""
-    from feedtool.storage import S3Target, open_target
+    from feedtool.storage import LocalFolderTarget, S3Target, open_target
 
     started = time.monotonic()
     built = ensure_built(options)
@@ -700,6 +707,8 @@ def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: 
     to, settings, max_deletes = resolve_target_settings(options)
     project_root = options.episodes_dir.resolve().parent
     target = open_target(to, project_root=project_root, **settings)
+    if isinstance(target, LocalFolderTarget):
+        _check_no_overlap(options.out_dir, target.root)
     try:
         if isinstance(target, S3Target):
             target.check_bucket()
@@ -718,6 +727,21 @@ def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: 
         return PublishReport(plan, result, False, built, time.monotonic() - started)
     finally:
         target.close()
+
+
+def _check_no_overlap(out_dir: Path, folder: Path) -> None:
+    """A local target must not be public/ itself, inside it, or around it.
+
+    Inside: the next scan would publish the target into itself. Around (e.g. the project
+    folder): --delete would remove everything else in it.
+    """
+    source, dest = out_dir.resolve(), folder.resolve()
+    if source == dest or source in dest.parents or dest in source.parents:
+        raise InputError(
+            f"cannot publish {out_dir} to {folder}: the two folders overlap",
+            field="publish.to",
+            hint="publish to a folder outside public/ and not around it, e.g. site/",
+        )
 
 
 def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:

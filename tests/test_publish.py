@@ -386,3 +386,53 @@ def test_check_remote_finds_an_object_deleted_by_hand(project: Path, s3) -> None
     assert report.result is not None
     assert [u.file.key for u in report.result.uploaded] == [media_key.removeprefix("show/")]
     assert media_key in keys_in(s3)
+
+
+def test_the_shipped_example_builds_and_publishes_to_a_folder(tmp_path: Path) -> None:
+    """The README's main command: `feedtool publish` in a fresh copy of the example, no account."""
+    import shutil
+
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copytree(repo / "episodes", tmp_path / "episodes")
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        first = runner.invoke(cli, ["publish", "--format", "json"])
+        second = runner.invoke(cli, ["publish", "--format", "json"])
+    finally:
+        os.chdir(old)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert report["built"] is True
+    assert report["uploaded"][-1]["key"] == "feed.xml"
+    site = tmp_path / "site"
+    assert (site / "feed.xml").read_bytes() == (tmp_path / "public" / "feed.xml").read_bytes()
+    assert any(u["content_type"] == "audio/mpeg" for u in report["uploaded"])
+    assert second.exit_code == 0, second.output
+    again = json.loads(second.stdout)
+    assert again["built"] is False and again["uploaded"] == []
+
+
+def test_progress_shows_files_bytes_and_rate() -> None:
+    import io
+
+    from feedtool.publish import ProgressMeter
+
+    stream = io.StringIO()
+    meter = ProgressMeter(2, 3_000_000, enabled=True, stream=stream)
+    meter.add_bytes(1_500_000)
+    meter.file_done()
+    meter.close()
+    last = stream.getvalue().rstrip("\n").split("\r")[-1]
+    assert "1/2 files" in last and "1.5 MB of 3.0 MB" in last and "/s" in last
+    quiet = io.StringIO()
+    ProgressMeter(2, 10, enabled=False, stream=quiet).close()
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("to", [".", "public", "public/site"])
+def test_a_local_target_that_overlaps_public_is_refused(project: Path, to: str) -> None:
+    code, output, _ = run(project, "--to", str(project / to))
+    assert code == 2
+    assert "overlap" in output
