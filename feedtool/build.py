@@ -206,13 +206,14 @@ class _Builder:
 
     def notes(self, episode: Episode) -> dict[str, str]:
         """The notes as HTML, as Apple's description subset and as plain text (cached)."""
-        from feedtool.notes import apple_description, plain_text, render_html
+        from feedtool.notes import describe, render_html
 
         key = hashlib.sha256(episode.notes.encode("utf-8")).hexdigest()
         cached = self.cache.notes.get(key)
         if not isinstance(cached, dict):
             html = render_html(episode.notes)
-            cached = {"html": html, "apple": apple_description(html), "text": plain_text(html)}
+            apple, text = describe(html)  # apple_description(html), plain_text(html)
+            cached = {"html": html, "apple": apple, "text": text}
             self.cache.notes.put(key, cached)
         return cached
 

@@ -133,7 +133,11 @@ def apple_description(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -
     parser = _AppleSubset()
     parser.feed(html_text)
     parser.close()
-    blocks = parser.result()
+    return _fit(parser.result(), limit)
+
+
+def _fit(blocks: list[str], limit: int) -> str:
+    """Apple-subset blocks joined, cut at a block boundary to fit ``limit`` UTF-8 bytes."""
     out: list[str] = []
     used = 0
     ellipsis = "<p>…</p>"
@@ -174,6 +178,39 @@ def plain_text(html_text: str) -> str:
     parser = _Text()
     parser.feed(html_text)
     parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    return _joined(parser.parts)
+
+
+def _joined(parts: list[str]) -> str:
+    lines = [" ".join(line.split()) for line in "".join(parts).splitlines()]
     text = "\n".join(line for line in lines if line)
     return text.strip()
+
+
+class _Both(HTMLParser):
+    """One pass of the HTML parser feeding both _AppleSubset and _Text (parsing is the cost)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.apple = _AppleSubset()
+        self.text = _Text()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.apple.handle_starttag(tag, attrs)
+        self.text.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.apple.handle_endtag(tag)
+        self.text.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.apple.handle_data(data)
+        self.text.handle_data(data)
+
+
+def describe(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> tuple[str, str]:
+    """(apple_description(html_text), plain_text(html_text)), parsing the HTML once."""
+    parser = _Both()
+    parser.feed(html_text)
+    parser.close()
+    return _fit(parser.apple.result(), limit), _joined(parser.text.parts)

@@ -1,4 +1,4 @@
-"""build on several cores, and rebuilds after a fresh clone: same output, same errors, no re-tagging."""
+"""build on several cores, rebuilds after a fresh clone, one-pass notes: same output, no re-tagging."""
 
 from __future__ import annotations
 
@@ -85,3 +85,19 @@ def test_parallel_load_reports_the_first_bad_episode_file(podcast, monkeypatch) 
     with pytest.raises(InputError) as raised:
         build_podcast(podcast.episodes, podcast.public)
     assert "ep-05" in str(raised.value) and "invalid YAML" in str(raised.value)
+
+
+@pytest.mark.parametrize("html", [
+    "<p>a &amp; b &lt;x&gt; &#233;</p><br/><ul><li>x<br>y</li></ul><script>if (a<b) {}</script><p>t</p>",
+    "<h1>T</h1>text<div>d</div><ol><li><a href='u?a=1&b=2'>link</a></li></ol><img src=x/>tail",
+    "<p>" + "word " * 2000 + "</p>",
+    "<p>[00:00] Intro<br>\n[01:02] Next</p>" * 300,
+    "<p>unclosed <b>bold",
+    "",
+])
+def test_one_pass_description_matches_the_two_functions(html: str) -> None:
+    """build parses each note's HTML once for both the Apple description and the plain text."""
+    from feedtool.notes import apple_description, describe, plain_text
+
+    assert describe(html) == (apple_description(html), plain_text(html))
+    assert describe(html, limit=120) == (apple_description(html, limit=120), plain_text(html))
