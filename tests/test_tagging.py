@@ -322,8 +322,9 @@ def test_m4a_is_faststart(masters: dict[str, Path], tmp_path: Path) -> None:
     """moov before mdat: players can start streaming before the whole file has arrived."""
     dest = tmp_path / "copy.m4a"
     tag(masters["m4a"], dest)
-    names = [name for name, _, _ in _atoms(dest.read_bytes())]
-    assert names.index(b"moov") < names.index(b"mdat")
+    assert [name for name, _, _ in _atoms(masters["m4a"].read_bytes())] == [b"ftyp", b"free", b"mdat", b"moov"]
+    # One mdat holding the chapter titles and then the audio, as FFmpeg's muxer lays it out.
+    assert [name for name, _, _ in _atoms(dest.read_bytes())] == [b"ftyp", b"moov", b"mdat"]
 
 
 def _text_traks(data: bytes) -> list[bytes]:
@@ -430,6 +431,31 @@ def test_mp4_video_keeps_its_video(tmp_path: Path) -> None:
     decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(dest), "-f", "null", "-"],
                              capture_output=True, text=True)
     assert decoded.returncode == 0 and decoded.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("mediainfo") is None, reason="mediainfo is not installed (apt-get install mediainfo)")
+@pytest.mark.parametrize("kind", FORMATS)
+def test_mediainfo_reads_the_chapters_too(kind: str, masters: dict[str, Path], tmp_path: Path) -> None:
+    """A second, independent reader (MediaInfoLib): a 'Menu' per chapter list it understands.
+
+    MediaInfo reads no ID3 CHAP frames, so for MP3 it only confirms the tags; for M4A it must see
+    both the QuickTime chapter track (tied to the audio track) and the Nero list.
+    """
+    dest = tmp_path / f"copy.{kind}"
+    tag(masters[kind], dest)
+    out = subprocess.run(["mediainfo", "--Output=JSON", str(dest)], capture_output=True, text=True, check=True)
+    tracks = json.loads(out.stdout)["media"]["track"]
+    general = next(t for t in tracks if t["@type"] == "General")
+    assert general.get("Title", general.get("Track")) == "Episode 7: Ça va?"
+    menus = [t for t in tracks if t["@type"] == "Menu"]
+    expected = [EXPECTED[0][2], "Main topic", "Outro & credits"]
+    for menu in menus:
+        assert [v for k, v in menu["extra"].items() if k.startswith("_")] == expected
+    if kind == "m4a":
+        assert len(menus) == 2 and menus[0]["Format"] == "Timed Text" and menus[0]["extra"]["Menu_For"] == "1"
+        assert general["IsStreamable"] == "Yes"
+    elif kind != "mp3":
+        assert len(menus) == 1
 
 
 @pytest.mark.parametrize("kind", ["ogg", "opus", "flac"])

@@ -7,8 +7,8 @@ muxer writes both, but going through it means remuxing every packet in Python (7
 file copy for a 100 MB episode). This module writes the same two structures, laid out the way
 FFmpeg lays them out, around the untouched media data:
 
-    ftyp | moov (new: chapter track, tref/chap, chpl, iTunes tags) | mdat (chapter titles) | the
-    master's other top-level atoms, copied by the kernel, with every chunk offset moved to match.
+    ftyp | moov (new: chapter track, tref/chap, chpl, iTunes tags) | mdat (chapter titles, then
+    the master's media data) | the master's other top-level atoms; every chunk offset moved to match.
 
 The iTunes tags (ilst) are written here too rather than by mutagen, which would need a second pass
 over the moov and spends longer on sorting a cover (by its repr) than the rest of the job.
@@ -47,6 +47,7 @@ class TopAtom:
     name: bytes
     offset: int
     size: int
+    header: int = 8  # 16 with a 64-bit size
 
 
 @dataclass
@@ -119,13 +120,15 @@ def top_level_atoms(handle: BinaryIO, file_size: int) -> list[TopAtom]:
         handle.seek(offset)
         header = handle.read(16)
         size, name = struct.unpack(">I4s", header[:8])
+        header_size = 8
         if size == 1:
             size = struct.unpack(">Q", header[8:16])[0]
+            header_size = 16
         elif size == 0:
             size = file_size - offset
-        if size < 8 or offset + size > file_size:
+        if size < header_size or offset + size > file_size:
             raise Unsupported(f"atom '{name.decode('latin-1')}' at byte {offset} does not fit the file")
-        atoms.append(TopAtom(name, offset, size))
+        atoms.append(TopAtom(name, offset, size, header_size))
         offset += size
     return atoms
 
@@ -142,13 +145,23 @@ class _OffsetTable:
 
 
 @dataclass
+class Piece:
+    """A stretch of the output after the head: literal bytes, or ``size`` bytes of the master."""
+
+    data: bytes = b""
+    offset: int = 0
+    size: int = 0
+
+
+@dataclass
 class Plan:
-    """What to write: the head (ftyp + moov, before tagging), the chapter mdat, the copied atoms."""
+    """What to write: the head (ftyp + moov), then the pieces (mdat headers, chapter titles, media)."""
 
     ftyp: bytes
     moov: Box
-    chapter_mdat: bytes
+    chapter_data: bytes
     copied: list[TopAtom] = field(default_factory=list)
+    pieces: list[Piece] = field(default_factory=list)
 
     def head(self) -> bytes:
         return self.ftyp + self.moov.render()
@@ -216,12 +229,12 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes,
         if box.name in (b"stco", b"co64")
     ]
 
-    chapter_mdat = b""
+    chapter_data = b""
     chapter_stco: Box | None = None
     if spans:
         new_id = max([*ids, *old_chapter_ids, 0]) + 1
         samples = [_text_sample(span.chapter.title) for span in spans]
-        chapter_mdat = b"".join(samples)
+        chapter_data = b"".join(samples)
         chapter_trak, chapter_stco = _chapter_track(
             new_id, spans, [len(s) for s in samples], movie_scale, movie_ms
         )
@@ -242,41 +255,69 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes,
 
     if items:
         set_items(moov, items)
-    result = Plan(ftyp=ftyp, moov=moov, chapter_mdat=chapter_mdat, copied=copied)
+    result = Plan(ftyp=ftyp, moov=moov, chapter_data=chapter_data, copied=copied)
     _place(result, tables, chapter_stco)
     return result
 
 
 def _place(result: Plan, tables: list[_OffsetTable], chapter_stco: Box | None) -> None:
-    """Set every chunk offset for the layout ftyp | moov | chapter mdat | copied atoms."""
-    olds = sorted(result.copied, key=lambda atom: atom.offset)
-    starts = [atom.offset for atom in olds]
+    """Lay out what follows the moov and move every chunk offset to match.
+
+    The chapter titles go at the start of the master's media data atom, as FFmpeg places them,
+    so the file keeps a single mdat (some simple parsers expect one); with several mdat atoms they
+    get one of their own in front.
+    """
+    mdats = [atom for atom in result.copied if atom.name == b"mdat"]
+    host = mdats[0] if len(mdats) == 1 and result.chapter_data else None
     for _attempt in range(3):
         position = len(result.ftyp) + result.moov.size()
-        mdat_at = position
-        if result.chapter_mdat:
-            position += 8 + len(result.chapter_mdat)
-        new_start = {}
+        pieces: list[Piece] = []
+        ranges: list[tuple[int, int, int]] = []  # (start, end) in the master -> new start
+        chapter_at = 0
+        if result.chapter_data and host is None:
+            pieces.append(Piece(data=_mdat_header(len(result.chapter_data)) + result.chapter_data))
+            chapter_at = position + 8
+            position += len(pieces[-1].data)
         for atom in result.copied:
-            new_start[atom.offset] = position
-            position += atom.size
+            if atom is host:
+                payload = atom.size - atom.header
+                header = _mdat_header(len(result.chapter_data) + payload)
+                pieces.append(Piece(data=header + result.chapter_data))
+                chapter_at = position + len(header)
+                position += len(pieces[-1].data)
+                pieces.append(Piece(offset=atom.offset + atom.header, size=payload))
+                ranges.append((atom.offset + atom.header, atom.offset + atom.size, position))
+                position += payload
+            else:
+                pieces.append(Piece(offset=atom.offset, size=atom.size))
+                ranges.append((atom.offset, atom.offset + atom.size, position))
+                position += atom.size
         if chapter_stco is not None:
-            chapter_stco.payload = struct.pack(">III", 0, 1, mdat_at + 8)
+            chapter_stco.payload = struct.pack(">III", 0, 1, chapter_at)
+        ranges.sort()
+        starts = [start for start, _, _ in ranges]
         widened = False
         for table in tables:
             moved = []
             for offset in table.offsets:
                 index = bisect_right(starts, offset) - 1
-                if index < 0 or offset >= olds[index].offset + olds[index].size:
+                if index < 0 or offset >= ranges[index][1]:
                     raise Unsupported(f"chunk offset {offset} is outside the media atoms")
-                moved.append(offset - olds[index].offset + new_start[olds[index].offset])
+                moved.append(offset - ranges[index][0] + ranges[index][2])
             if table.box.name == b"stco" and moved and max(moved) > 0xFFFFFFFF:
                 table.box.name = b"co64"
                 widened = True
             table.box.payload = _write_offsets(moved, wide=table.box.name == b"co64")
+        result.pieces = pieces
         if not widened:
             return
     raise Unsupported("chunk offsets do not settle")
+
+
+def _mdat_header(payload: int) -> bytes:
+    if payload + 8 <= 0xFFFFFFFF:
+        return struct.pack(">I4s", payload + 8, b"mdat")
+    return struct.pack(">I4sQ", 1, b"mdat", payload + 16)
 
 
 def write(master: Path, out: Path, spans: list[Span], items: dict[bytes, list[bytes]]) -> None:
@@ -291,18 +332,22 @@ def write(master: Path, out: Path, spans: list[Span], items: dict[bytes, list[by
     with master.open("rb") as source:
         layout = plan(source, size, spans, items)
         head = layout.head()
-        chapter_mdat = b""
-        if layout.chapter_mdat:
-            chapter_mdat = struct.pack(">I4s", 8 + len(layout.chapter_mdat), b"mdat") + layout.chapter_mdat
         with out.open("wb") as target:
-            position = len(head) + len(chapter_mdat)
-            preallocate(target, position + sum(atom.size for atom in layout.copied))
-            # The media first, then what goes before it (one kernel copy per atom run).
-            for atom in _merge(layout.copied):
-                copy_range(source, target, atom.offset, atom.size, at=position)
-                position += atom.size
-            target.seek(0)
-            target.write(head + chapter_mdat)
+            total = len(head) + sum(len(piece.data) + piece.size for piece in layout.pieces)
+            preallocate(target, total)
+            # The media first, then the small pieces around it.
+            position = len(head)
+            literals = [(0, head)]
+            for piece in _merge(layout.pieces):
+                if piece.data:
+                    literals.append((position, piece.data))
+                    position += len(piece.data)
+                else:
+                    copy_range(source, target, piece.offset, piece.size, at=position)
+                    position += piece.size
+            for at, data in literals:
+                target.seek(at)
+                target.write(data)
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,12 +529,13 @@ def _set_next_track_id(mvhd: Box, next_id: int) -> None:
         mvhd.payload = mvhd.payload[:at] + struct.pack(">I", next_id) + mvhd.payload[at + 4 :]
 
 
-def _merge(atoms: list[TopAtom]) -> list[TopAtom]:
-    """Adjacent atoms as one range, so the kernel copies them in one go."""
-    merged: list[TopAtom] = []
-    for atom in atoms:
-        if merged and merged[-1].offset + merged[-1].size == atom.offset:
-            merged[-1] = TopAtom(b"", merged[-1].offset, merged[-1].size + atom.size)
+def _merge(pieces: list[Piece]) -> list[Piece]:
+    """Adjacent ranges of the master as one, so each is copied in one go."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        last = merged[-1] if merged else None
+        if last and not piece.data and not last.data and last.offset + last.size == piece.offset:
+            merged[-1] = Piece(offset=last.offset, size=last.size + piece.size)
         else:
-            merged.append(TopAtom(atom.name, atom.offset, atom.size))
+            merged.append(piece)
     return merged
