@@ -548,6 +548,15 @@ def test_truncated_mp3_is_refused(tmp_path: Path) -> None:
     _assert_refused(cut, out, "mp3", AudioError, "truncated")
     write_tagged_copy(whole, out / "ok.mp3", meta(), kind="mp3", duration_s=20.0)  # the whole one is fine
 
+    from mutagen.id3 import APIC, ID3
+
+    big_tag = tmp_path / "big-tag.mp3"  # a tag much larger than the audio is not "missing audio"
+    shutil.copyfile(whole, big_tag)
+    tags = ID3()
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="", data=b"\xff\xd8\xff" + b"\0" * 1_000_000))
+    tags.save(big_tag)
+    write_tagged_copy(big_tag, out / "ok2.mp3", meta(), kind="mp3", duration_s=20.0)
+
 
 def test_truncated_m4a_is_refused(masters: dict[str, Path], tmp_path: Path) -> None:
     cut = _cut(masters["m4a"], tmp_path / "cut.m4a", 0.6)

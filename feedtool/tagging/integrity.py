@@ -45,10 +45,11 @@ def check_mp3(path: Path) -> None:
     sync = _first_frame(head)
     if sync < 0:
         return  # mutagen found frames further on; nothing we can compare
-    promised = _promised_bytes(head[sync:])
+    promised, whole_file = _promised_bytes(head[sync:])
     if promised is None:
         return  # plain CBR without a header: duration comes from the size, so nothing is promised
-    present = size - start - sync - trailer
+    # Xing/Info counts the MPEG stream; VBRI's count may include tags, so compare it generously.
+    present = size - trailer if whole_file else size - start - sync - trailer
     if present < promised * (1 - _SLACK):
         raise AudioError(
             f"the MP3 is truncated: its header promises {promised:,} bytes of audio but only "
@@ -157,20 +158,20 @@ def _first_frame(data: bytes) -> int:
     return -1
 
 
-def _promised_bytes(frame: bytes) -> int | None:
-    """The stream length a Xing/Info or VBRI header in the first frame promises, if any."""
+def _promised_bytes(frame: bytes) -> tuple[int | None, bool]:
+    """(stream length a Xing/Info or VBRI header in the first frame promises, is it VBRI)."""
     for tag in (b"Xing", b"Info"):
         at = frame.find(tag, 4, 64)
         if at >= 0 and len(frame) >= at + 16:
             flags = struct.unpack(">I", frame[at + 4 : at + 8])[0]
             if not flags & 0x02:
-                return None
+                return None, False
             field = at + 8 + (4 if flags & 0x01 else 0)
-            return int(struct.unpack(">I", frame[field : field + 4])[0]) or None
+            return int(struct.unpack(">I", frame[field : field + 4])[0]) or None, False
     at = frame.find(b"VBRI", 4, 64)
     if at >= 0 and len(frame) >= at + 14:
-        return int(struct.unpack(">I", frame[at + 10 : at + 14])[0]) or None
-    return None
+        return int(struct.unpack(">I", frame[at + 10 : at + 14])[0]) or None, True
+    return None, False
 
 
 def _truncated_mp4(path: Path) -> AudioError:
