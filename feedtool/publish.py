@@ -472,12 +472,14 @@ def apply_plan(
                 )
 
     # 3. Keep the live feed, then replace it.
-    stamp = now().strftime("%Y%m%dT%H%M%SZ")
+    stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")  # sorts by time, to the microsecond
     for upload in plan.feed_uploads:
         file = upload.file
         if file.key in plan.remote:
             stem, _, ext = file.key.rpartition(".")
-            kept = f"{FEED_HISTORY_DIR}/{stem}-{stamp}.{ext}"
+            # The old feed's own hash in the name: two publishes in one second keep both.
+            old_hash = (plan.remote[file.key].sha256 or "unknown")[:8]
+            kept = f"{FEED_HISTORY_DIR}/{stem}-{stamp}-{old_hash}.{ext}"
             target.copy(file.key, kept)
             result.previous_feeds[file.key] = kept
         target.put_file(file.path, file.key, file.headers, file.sha256, on_bytes)
@@ -559,7 +561,7 @@ def _prune_feed_history(target: Any) -> None:
         return
     by_feed: dict[str, list[str]] = {}
     for key in kept:
-        by_feed.setdefault(key.rsplit("-", 1)[0], []).append(key)
+        by_feed.setdefault(key.rsplit("-", 2)[0], []).append(key)  # <stem>-<time>-<sha8>.<ext>
     old = [k for keys in by_feed.values() for k in sorted(keys)[:-FEED_HISTORY_KEEP]]
     if old:
         target.delete(old)

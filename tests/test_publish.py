@@ -436,3 +436,19 @@ def test_a_local_target_that_overlaps_public_is_refused(project: Path, to: str) 
     code, output, _ = run(project, "--to", str(project / to))
     assert code == 2
     assert "overlap" in output
+
+
+def test_the_last_ten_replaced_feeds_are_kept(project: Path, tone: Path) -> None:
+    episodes = two_episodes()
+    assert run(project)[0] == 0
+    versions = [(project / "public" / "feed.xml").read_bytes()]
+    for number in range(3, 15):  # twelve more publishes, each adding an episode
+        episodes.append(EpisodeSpec(f"ep-{number:03d}", f"Episode {number}", f"guid-{number:03d}"))
+        write_public(project / "public", tone, episodes)
+        assert run(project)[0] == 0
+        versions.append((project / "public" / "feed.xml").read_bytes())
+    kept = sorted((project / "site" / ".feedtool" / "feeds").iterdir())
+    assert len(kept) == 10
+    # All within a second or two: names still differ (each carries its feed's hash) and the
+    # newest ten replaced feeds are the ones kept.
+    assert {p.read_bytes() for p in kept} == set(versions[-11:-1])

@@ -158,3 +158,26 @@ def test_unknown_bucket_is_a_clear_error(project: Path, seaweed: SeaweedServer) 
     code, output, _ = publish(project, seaweed, "s3://no-such-bucket-anywhere/show")
     assert code == 2
     assert "does not exist" in output and "Traceback" not in output
+
+
+def test_a_multipart_upload_is_recognised_by_its_sha256_not_its_etag(
+    project: Path, seaweed: SeaweedServer, bucket: str
+) -> None:
+    import hashlib
+
+    data = os.urandom(20 * 1024 * 1024)  # above the 16 MB multipart threshold: 2 parts
+    name = f"ep-001/video-{hashlib.sha256(data).hexdigest()[:8]}.mp4"
+    (project / "public" / name).write_bytes(data)
+    code, output, _ = publish(project, seaweed, f"s3://{bucket}/show")
+    assert code == 0, output
+    s3 = seaweed.client()
+    head = s3.head_object(Bucket=bucket, Key=f"show/{name}")
+    assert head["ETag"].strip('"').endswith("-2")  # not an MD5 of the bytes
+    assert head["Metadata"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert head["ContentType"] == "video/mp4"
+
+    # Without the manifest, the object's own metadata still says it is unchanged.
+    s3.delete_object(Bucket=bucket, Key="show/.feedtool/manifest.json")
+    code, output, again = publish(project, seaweed, f"s3://{bucket}/show")
+    assert code == 0, output
+    assert again["uploaded"] == []
