@@ -117,7 +117,14 @@ def _write_atomically(master: Path, dest: Path, meta: TagMetadata, *, kind: str,
     except FeedtoolError:
         temp.unlink(missing_ok=True)
         raise
-    except Exception as error:  # mutagen, PyAV and OS errors become one clear message
+    except OSError as error:  # the destination side: disk full, no permission ...
+        temp.unlink(missing_ok=True)
+        raise TagError(
+            f"could not write the tagged copy ({error.strerror or error})",
+            path=dest,
+            hint="check the free space and the permissions of that folder",
+        ) from None
+    except Exception as error:  # mutagen and PyAV errors: something in the master they cannot handle
         temp.unlink(missing_ok=True)
         raise TagError(
             f"could not write the tagged copy ({type(error).__name__}: {error})",
