@@ -224,6 +224,7 @@ def test_explicit_chapter_end_is_kept(masters: dict[str, Path], tmp_path: Path) 
 
 def test_mp3_frames_ctoc_flags_and_cover(masters: dict[str, Path], tmp_path: Path) -> None:
     from mutagen.id3 import ID3, CTOCFlags
+    from mutagen.mp3 import MP3
 
     dest = tmp_path / "copy.mp3"
     tag(masters["mp3"], dest)
@@ -244,6 +245,7 @@ def test_mp3_frames_ctoc_flags_and_cover(masters: dict[str, Path], tmp_path: Pat
     assert str(tags["TALB"]) == "Test Show & Friends"
     assert str(tags["TRCK"]) == "7"
     assert str(tags["TCON"]) == "Podcast"
+    assert str(tags["TLEN"]) == str(round(MP3(masters["mp3"]).info.length * 1000))
     assert str(ID3(dest, translate=False)["TYER"]) == "2024"  # v2.3 has TYER + TDAT, not TDRC
     assert str(tags["TDRC"]) == "2024-05-01"  # ... which readers turn back into the full date
     assert tags.getall("COMM")[0].text[0].startswith("What we talk about.")

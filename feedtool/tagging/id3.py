@@ -31,8 +31,12 @@ def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float) -> N
     """Write ``out`` = new ID3v2.3 tag + the master's audio (+ a refreshed ID3v1 if it had one)."""
     from mutagen.id3 import ID3, MakeID3v1
 
+    from mutagen.id3 import TLEN
+
     tags = _load(master)
     _set_text_frames(tags, meta)
+    # The length in ms: some readers end the last chapter there rather than scan the audio.
+    tags.setall("TLEN", [TLEN(encoding=3, text=[str(max(1, round(duration_s * 1000)))])])
     _set_chapters(tags, meta, duration_s=duration_s, path=master)
     tags.update_to_v23()
     rendered = io.BytesIO()
