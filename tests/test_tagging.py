@@ -141,6 +141,12 @@ def probe_chapters(path: Path) -> list[tuple[float, float, str]]:
     ]
 
 
+def decoded_md5(path: Path) -> str:
+    """MD5 of the decoded audio: equal for master and copy when not one sample changed."""
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-f", "md5", "-"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
 def duration(path: Path) -> float:
     return float(ffprobe(path)["format"]["duration"])
 
@@ -180,6 +186,7 @@ def test_chapters_in_every_format_as_ffprobe_reads_them(kind: str, masters: dict
                              capture_output=True, text=True)
     assert decoded.returncode == 0 and decoded.stderr == ""
     assert duration(dest) == pytest.approx(duration(master), abs=0.03)  # within one frame
+    assert decoded_md5(dest) == decoded_md5(master)  # not one sample changed
     assert [s["codec_name"] for s in ffprobe(dest)["streams"] if s["codec_type"] == "audio"] == [
         s["codec_name"] for s in ffprobe(master)["streams"] if s["codec_type"] == "audio"
     ]
@@ -386,6 +393,51 @@ def test_m4a_master_in_fast_start_order(masters: dict[str, Path], tmp_path: Path
                              capture_output=True, text=True)
     assert decoded.returncode == 0 and decoded.stderr == ""
     assert duration(dest) == pytest.approx(duration(master), abs=0.03)
+
+
+def _variant(master: Path, dest: Path, how: str) -> Path:
+    """The master with a second (empty) mdat at the end, or with 64-bit chunk offsets (co64)."""
+    import struct as st
+
+    from feedtool.tagging.mp4box import Box, parse_boxes
+
+    data = master.read_bytes()
+    moov_at = next(offset for name, offset, _ in _atoms(data) if name == b"moov")
+    if how == "two-mdat":
+        dest.write_bytes(data + st.pack(">I4s", 8, b"mdat"))
+        return dest
+    (moov,) = parse_boxes(data[moov_at:])
+
+    def widen(box: Box) -> None:
+        for child in box.children or ():
+            if child.name == b"stco":
+                count = st.unpack(">I", child.payload[4:8])[0]
+                offsets = st.unpack(f">{count}I", child.payload[8 : 8 + 4 * count])
+                child.name, child.payload = b"co64", child.payload[:8] + st.pack(f">{count}Q", *offsets)
+            widen(child)
+
+    widen(moov)
+    dest.write_bytes(data[:moov_at] + moov.render())  # moov is last: no offset moves
+    return dest
+
+
+@pytest.mark.parametrize("how", ["two-mdat", "co64"])
+def test_m4a_less_common_layouts(how: str, masters: dict[str, Path], tmp_path: Path) -> None:
+    master = _variant(masters["m4a"], tmp_path / "master.m4a", how)
+    assert subprocess.run(["ffmpeg", "-v", "error", "-i", str(master), "-f", "null", "-"],
+                          capture_output=True, text=True).stderr == ""
+    dest = tmp_path / "out" / "copy.m4a"
+    tag(master, dest)
+    assert [t for _, _, t in probe_chapters(dest)] == [EXPECTED[0][2], "Main topic", "Outro & credits"]
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(dest), "-f", "null", "-"],
+                             capture_output=True, text=True)
+    assert decoded.returncode == 0 and decoded.stderr == ""
+    assert duration(dest) == pytest.approx(duration(master), abs=0.03)
+    assert decoded_md5(dest) == decoded_md5(master)
+    names = [name for name, _, _ in _atoms(dest.read_bytes())]
+    assert names[:2] == [b"ftyp", b"moov"]
+    if how == "co64":
+        assert b"co64" in dest.read_bytes() and b"stco" in dest.read_bytes()  # audio co64, chapters stco
 
 
 def test_fragmented_m4a_is_refused_with_a_fix(masters: dict[str, Path], tmp_path: Path) -> None:
