@@ -197,6 +197,24 @@ def test_chapters_in_every_format_as_ffprobe_reads_them(kind: str, masters: dict
 
 
 @pytest.mark.parametrize("kind", FORMATS)
+def test_same_input_gives_the_same_bytes(kind: str, masters: dict[str, Path], tmp_path: Path) -> None:
+    """A rebuild after a lost cache must not make publish upload every episode again."""
+    tag(masters[kind], tmp_path / f"a.{kind}")
+    tag(masters[kind], tmp_path / f"b.{kind}")
+    assert sha256(tmp_path / f"a.{kind}") == sha256(tmp_path / f"b.{kind}")
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_tagging_a_tagged_file_again_changes_nothing(kind: str, masters: dict[str, Path], tmp_path: Path) -> None:
+    """`feedtool tag --in-place` twice: no growth, no second chapter track, the same bytes."""
+    once = tmp_path / f"once.{kind}"
+    twice = tmp_path / f"twice.{kind}"
+    tag(masters[kind], once)
+    tag(once, twice)
+    assert sha256(once) == sha256(twice)
+
+
+@pytest.mark.parametrize("kind", FORMATS)
 def test_existing_chapters_are_replaced_and_other_tags_kept(
     kind: str, chaptered_masters: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -381,6 +399,7 @@ def test_m4a_old_chapter_track_is_replaced_not_added(chaptered_masters: dict[str
     tag(master, dest)
     assert len(_text_traks(dest.read_bytes())) == 1
     assert [c.title for c in MP4(dest).chapters] == [EXPECTED[0][2], "Main topic", "Outro & credits"]
+    assert b"Old 1" not in dest.read_bytes()  # FFmpeg's old chapter titles are not carried along
 
 
 def test_m4a_master_in_fast_start_order(masters: dict[str, Path], tmp_path: Path) -> None:

@@ -205,10 +205,12 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes,
         if chap is not None:
             old_chapter_ids.update(array_u32(chap.payload))
     # Replace the old chapters: drop disabled tracks that served as chapters, and the links to them.
+    old_samples: list[tuple[int, int]] = []  # where their titles sit in the master
     for track_id in old_chapter_ids:
         trak = ids.get(track_id)
         if trak is not None and not _track_flags(trak) & 1:
             moov.children.remove(trak)  # type: ignore[union-attr]
+            old_samples.extend(_single_chunk(trak))
     tracks = moov.all(b"trak")
     for trak in tracks:
         tref = trak.get(b"tref")
@@ -232,7 +234,7 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes,
     chapter_data = b""
     chapter_stco: Box | None = None
     if spans:
-        new_id = max([*ids, *old_chapter_ids, 0]) + 1
+        new_id = max([_track_id(trak) for trak in tracks] + [0]) + 1
         samples = [_text_sample(span.chapter.title) for span in spans]
         chapter_data = b"".join(samples)
         chapter_trak, chapter_stco = _chapter_track(
@@ -256,19 +258,30 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes,
     if items:
         set_items(moov, items)
     result = Plan(ftyp=ftyp, moov=moov, chapter_data=chapter_data, copied=copied)
-    _place(result, tables, chapter_stco)
+    _place(result, tables, chapter_stco, old_samples)
     return result
 
 
-def _place(result: Plan, tables: list[_OffsetTable], chapter_stco: Box | None) -> None:
+def _place(
+    result: Plan, tables: list[_OffsetTable], chapter_stco: Box | None, old_samples: list[tuple[int, int]]
+) -> None:
     """Lay out what follows the moov and move every chunk offset to match.
 
     The chapter titles go at the start of the master's media data atom, as FFmpeg places them,
     so the file keeps a single mdat (some simple parsers expect one); with several mdat atoms they
-    get one of their own in front.
+    get one of their own in front. Old chapter titles found at that same place (a master written by
+    FFmpeg or by feedtool) are left out, so tagging a tagged file again gives the same bytes.
     """
     mdats = [atom for atom in result.copied if atom.name == b"mdat"]
-    host = mdats[0] if len(mdats) == 1 and result.chapter_data else None
+    host = mdats[0] if len(mdats) == 1 else None
+    skip = 0
+    if host is not None:
+        payload_start = host.offset + host.header
+        for start, length in sorted(old_samples):
+            if start == payload_start + skip:
+                skip += length
+    if not result.chapter_data and not skip:
+        host = None
     for _attempt in range(3):
         position = len(result.ftyp) + result.moov.size()
         pieces: list[Piece] = []
@@ -280,13 +293,14 @@ def _place(result: Plan, tables: list[_OffsetTable], chapter_stco: Box | None) -
             position += len(pieces[-1].data)
         for atom in result.copied:
             if atom is host:
-                payload = atom.size - atom.header
+                payload = atom.size - atom.header - skip
                 header = _mdat_header(len(result.chapter_data) + payload)
                 pieces.append(Piece(data=header + result.chapter_data))
                 chapter_at = position + len(header)
                 position += len(pieces[-1].data)
-                pieces.append(Piece(offset=atom.offset + atom.header, size=payload))
-                ranges.append((atom.offset + atom.header, atom.offset + atom.size, position))
+                kept_from = atom.offset + atom.header + skip
+                pieces.append(Piece(offset=kept_from, size=payload))
+                ranges.append((kept_from, atom.offset + atom.size, position))
                 position += payload
             else:
                 pieces.append(Piece(offset=atom.offset, size=atom.size))
@@ -520,6 +534,21 @@ def _index_of(parent: Box, name: bytes) -> int:
         if child.name == name:
             return index
     return len(parent.children or ())
+
+
+def _single_chunk(trak: Box) -> list[tuple[int, int]]:
+    """(offset, length) of a track's samples when they sit in one chunk (as chapter tracks do)."""
+    stbl = _stbl(trak)
+    stco = stbl.get(b"stco") or stbl.get(b"co64") if stbl else None
+    stsz = stbl.get(b"stsz") if stbl else None
+    if stco is None or stsz is None:
+        return []
+    offsets = _read_offsets(stco)
+    sample_size, count = struct.unpack(">II", stsz.payload[4:12])
+    sizes = [sample_size] * count if sample_size else array_u32(stsz.payload[12 : 12 + 4 * count])
+    if len(offsets) != 1 or not sizes:
+        return []
+    return [(offsets[0], sum(sizes))]
 
 
 def _set_next_track_id(mvhd: Box, next_id: int) -> None:
