@@ -706,6 +706,7 @@ def test_mp3_chapter_image_url_is_a_link_picture(masters: dict[str, Path], tmp_p
     first = next(c for c in ID3(dest).getall("CHAP") if c.start_time == 0)
     (picture,) = first.sub_frames.getall("APIC")
     assert (picture.mime, picture.data) == ("-->", b"https://example.com/%C3%A4.jpg")
+    assert read_chapters(dest)[0].image == "https://example.com/%C3%A4.jpg"
 
 
 def test_copy_onto_master_is_refused(masters: dict[str, Path], tmp_path: Path) -> None:

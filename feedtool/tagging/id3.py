@@ -111,18 +111,21 @@ def read_chapters(path: Path) -> list[Chapter]:
     chapters = []
     for key in ordered + rest:
         frame = frames[key]
-        title = url = None
+        title = url = image = None
         for sub in frame.sub_frames.values():
             if sub.FrameID == "TIT2" and sub.text:
                 title = str(sub.text[0])
             elif sub.FrameID == "WXXX":
                 url = sub.url
+            elif sub.FrameID == "APIC" and sub.mime == "-->":
+                image = sub.data.decode("latin-1")  # a linked picture: its URL
         chapters.append(
             Chapter(
                 start_s=frame.start_time / 1000,
                 end_s=frame.end_time / 1000,
                 title=title or "",
                 url=url or None,
+                image=image,
             )
         )
     return chapters
