@@ -184,7 +184,8 @@ def main() -> None:
     print(f"{'file':<16}{'copyfile':>10}{'tag':>10}{'ratio':>8}{'peak RSS':>10}{'(before)':>10}"
           f"{'heap peak':>11}")
     for row in rows:
-        print(f"{row['kind'] + ' %.1f MB' % row['size_mb']:<16}{row['copy_s']:>9.3f}s{row['tag_s']:>9.3f}s"
+        label = f"{row['kind']} {row['size_mb']:.1f} MB"
+        print(f"{label:<16}{row['copy_s']:>9.3f}s{row['tag_s']:>9.3f}s"
               f"{row['ratio']:>8.2f}{row['rss_mb']:>8.1f}MB{row['rss_baseline_mb']:>8.1f}MB"
               f"{row['heap_mb']:>9.1f}MB")
     print(json.dumps(rows))

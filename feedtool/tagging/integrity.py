@@ -91,7 +91,8 @@ def check_mp4(path: Path) -> None:
         raise AudioError(
             "this is a fragmented MP4 (a streaming layout); podcast apps expect a regular one",
             path=path,
-            hint=f"rewrite it without re-encoding: ffmpeg -i {path.name} -c copy -movflags +faststart fixed{path.suffix}",
+            hint="rewrite it without re-encoding: "
+            f"ffmpeg -i {path.name} -c copy -movflags +faststart fixed{path.suffix}",
         )
     if b"moov" not in seen:
         raise AudioError(
