@@ -758,6 +758,16 @@ def test_tag_command_output_and_in_place(podcast, runner, tmp_path: Path) -> Non
     assert str(ID3(outside)["TIT2"]) == "Second: ünïcödé 日本語 😀"
 
 
+def test_tag_command_from_inside_the_episode_folder(podcast, runner, monkeypatch) -> None:
+    from conftest import run_cli
+
+    folder = podcast.episodes / "first"
+    monkeypatch.chdir(folder)
+    result = run_cli(runner, "tag", "audio.mp3", "--episode", ".", "-o", "out.mp3")
+    assert result.exit_code == 0, result.output
+    assert [t for _, _, t in probe_chapters(folder / "out.mp3")] == ["Start", "Middle"]
+
+
 def test_tag_command_bad_episode_folder(podcast, runner, tmp_path: Path) -> None:
     from conftest import run_cli
 

@@ -193,7 +193,7 @@ def tag_file(
                 hint="pass --force to overwrite it, or choose another --output",
             )
     show, episode = _load_episode(episode_dir)
-    meta = metadata_for_episode(show, episode, episode_dir=episode_dir)
+    meta = metadata_for_episode(show, episode, episode_dir=episode.source.parent)
     info = probe(audio)
     _write_atomically(audio, dest, meta, kind=info.kind, duration_s=info.duration_s)
     return dest, meta
@@ -204,6 +204,8 @@ def _load_episode(episode_dir: Path) -> tuple[Show, Episode]:
     from feedtool.errors import InputError
     from feedtool.load import load_episode, load_show
 
+    if episode_dir.name in ("", ".."):  # "." or ".." has no usable parent: the show is above it
+        episode_dir = episode_dir.resolve()
     if not (episode_dir / "episode.md").is_file():
         raise InputError(
             "no episode.md in this folder",
