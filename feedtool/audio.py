@@ -123,5 +123,12 @@ def probe(path: Path) -> AudioInfo:
             path=path,
             hint="the file may be truncated; export it again",
         )
+    from feedtool.tagging.integrity import check_mp3, check_mp4
+
+    # mutagen trusts the length in the header; these catch a file that was cut short.
+    if kind == "mp3":
+        check_mp3(path)
+    elif kind in ("m4a", "mp4"):
+        check_mp4(path)
     bitrate = getattr(audio.info, "bitrate", None) or None
     return AudioInfo(kind=kind, mime=MIME_TYPES[kind], duration_s=duration, size=size, bitrate=bitrate)

@@ -43,6 +43,12 @@ def truncate_audio(podcast: PodcastFactory) -> None:
     path.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x10" + b"\x00" * 40)
 
 
+def cut_audio_in_half(podcast: PodcastFactory) -> None:
+    path = podcast.episodes / "second/audio.mp3"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
 def remove_show_file(podcast: PodcastFactory) -> None:
     (podcast.episodes / "podcast.yaml").unlink()
 
@@ -74,6 +80,7 @@ CASES = [
     ("audio-not-audio", write_bytes("second/audio.mp3", b"<html>not audio</html>" * 50),
      ["second/audio.mp3", "cannot read this audio file"]),
     ("audio-truncated-to-header", truncate_audio, ["second/audio.mp3"]),
+    ("audio-cut-short", cut_audio_in_half, ["second/audio.mp3", "truncated"]),
     ("lying-extension", lying_extension, ["second/audio.m4a", "content is OGG"]),
     ("wav-not-publishable", wav_audio, ["second/audio.wav", ".wav", "MP3 or M4A"]),
     ("audio-escapes-folder", edit_episode("audio: audio.mp3", "audio: ../first/audio.mp3"),
