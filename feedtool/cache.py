@@ -8,7 +8,9 @@ Four small JSON tables and a folder of tagged audio:
 - notes.json: rendered show-note HTML (and its Apple description and plain text) by the hash of
   its Markdown;
 - tagged/: tagged copies of the audio, named by the hash of (master content, tag metadata),
-  with their sha256 and size in tagged.json, so unchanged audio is never re-tagged.
+  with their sha256 and size in tagged.json, so unchanged audio is never re-tagged;
+- files/: other generated files (chapters.json) named by their content, listed in files.json;
+  build hard-links them into public/, so a rebuild makes no new file for an unchanged one.
 The cache is disposable: deleting it only makes the next build slower.
 """
 
@@ -108,10 +110,13 @@ class BuildCache:
         self.tagged = JsonTable(root / "tagged.json")
         self.tagged_dir = root / "tagged"
         self.tagged_dir.mkdir(exist_ok=True)
+        self.files = JsonTable(root / "files.json")
+        self.files_dir = root / "files"
+        self.files_dir.mkdir(exist_ok=True)
 
     @property
     def tables(self) -> tuple[JsonTable, ...]:
-        return (self.digests, self.probes, self.notes, self.tagged)
+        return (self.digests, self.probes, self.notes, self.tagged, self.files)
 
     def save(self) -> None:
         """Persist the tables, dropping what this build no longer needs (and its files)."""
@@ -124,5 +129,7 @@ class BuildCache:
                 key, dot, _ = path.name.partition(".")
                 if dot and key in stale:
                     path.unlink(missing_ok=True)
+        for name in self.files.prune():
+            (self.files_dir / name).unlink(missing_ok=True)
         for table in self.tables:
             table.save()

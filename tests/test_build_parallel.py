@@ -101,3 +101,22 @@ def test_one_pass_description_matches_the_two_functions(html: str) -> None:
 
     assert describe(html) == (apple_description(html), plain_text(html))
     assert describe(html, limit=120) == (apple_description(html, limit=120), plain_text(html))
+
+
+def test_unchanged_chapters_file_is_not_written_again(podcast) -> None:
+    """chapters.json comes from a content-named file in the cache, linked into public/."""
+    from feedtool.build import build_podcast
+
+    build_podcast(podcast.episodes, podcast.public)
+    chapters = podcast.public / "first" / "chapters.json"
+    before = chapters.stat()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert before.st_mode & 0o777 == 0o666 & ~mask
+    build_podcast(podcast.episodes, podcast.public, force=True)
+    assert chapters.stat().st_ino == before.st_ino
+    md = podcast.episodes / "first" / "episode.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("Middle", "Centre"), encoding="utf-8")
+    build_podcast(podcast.episodes, podcast.public)
+    assert chapters.stat().st_ino != before.st_ino and b"Centre" in chapters.read_bytes()
+    assert len(list((podcast.root / ".feedtool-cache" / "files").iterdir())) == 2  # old one pruned
