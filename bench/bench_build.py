@@ -13,13 +13,17 @@ In one run, for each catalogue size N (3,000 by default), this times:
              (in-process, median of 5; only the writing is timed);
 - --help:    `feedtool --help` as a subprocess (median of 10), plus the slowest imports.
 
-Builds run as subprocesses; wall-clock time is taken around each, and the peak RSS is the child's
-own (os.wait4), so it covers the whole command, interpreter start-up included. Rounds are
-interleaved (cold, no change, touched; again) and medians reported.
+Builds run as subprocesses under GNU time: wall-clock time around each, CPU time (user + system,
+the build's worker processes included) and peak RSS of the largest process, interpreter start-up
+included. Rounds are interleaved (cold, no change, touched; again) and medians reported.
 
     .venv/bin/python bench/bench_build.py                   # N = 3,000, 3 rounds
     .venv/bin/python bench/bench_build.py --also 10000      # and the linearity check
+    .venv/bin/python bench/bench_build.py --settle 65       # cold builds as on a fresh machine
     .venv/bin/python bench/bench_build.py --write           # also update docs/benchmarks.md
+
+FEEDTOOL_JOBS=1 in the environment makes the builds use one process (the default is one per core
+for 100 episodes or more).
 
 Catalogues are made by bench/make_catalogue.py under bench/out/ (gitignored) and reused.
 """
@@ -135,7 +139,7 @@ def touch_all(episodes: Path) -> int:
     return count
 
 
-def bench_size(n: int, rounds: int, out_root: Path) -> SizeResult:
+def bench_size(n: int, rounds: int, out_root: Path, settle: float = 0.0) -> SizeResult:
     catalogue = out_root / f"catalogue-{n}"
     print(f"\n== N = {n}: making the catalogue in {catalogue}", flush=True)
     episodes = make_catalogue(n, catalogue)
@@ -144,6 +148,8 @@ def bench_size(n: int, rounds: int, out_root: Path) -> SizeResult:
     for round_ in range(1, rounds + 1):
         make_cold(episodes, public)
         subprocess.run(["sync"], check=False)
+        if settle:  # let ext4 forget the inodes just freed (see --settle)
+            time.sleep(settle)
         for step in ("cold", "nochange", "touched"):
             if step == "touched":
                 touch_all(episodes)
@@ -305,11 +311,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="another catalogue size, for the linearity check (e.g. --also 10000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per size (default 3)")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where catalogues go")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait between deleting the previous build and the cold build "
+                             "(ext4 without a journal is slow to allocate inodes for a minute after "
+                             "many were freed; 65 lets the cold build start as on a fresh machine)")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     print(f"machine: {machine()}")
-    results = [bench_size(n, args.rounds, args.out) for n in [args.n, *args.also]]
+    results = [bench_size(n, args.rounds, args.out, args.settle) for n in [args.n, *args.also]]
     help_s, help_mb = bench_help()
     offenders = import_offenders()
     text = report(results, help_s, help_mb, offenders, args.rounds,
