@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from feedtool.storage import (
 
 #: Files at least this big are hashed on a thread pool (hashlib releases the GIL on big blocks).
 BIG_FILE_SIZE = 256 * 1024
+#: Uploads queued at once (the transfer manager runs S3_CONCURRENCY of them in parallel).
+UPLOAD_WINDOW = 256
 #: Deletions allowed without --yes when podcast.yaml does not say.
 DEFAULT_MAX_DELETES = 10
 
@@ -424,24 +427,33 @@ def apply_plan(
         if progress:
             progress.add_bytes(count)
 
-    # 1. Assets, all at once; the feed waits for every one of them.
-    futures = [(u, target.submit_file(u.file.path, u.file.key, u.file.headers, u.file.sha256, on_bytes))
-               for u in plan.asset_uploads]
+    # 1. Assets, many at a time; the feed waits for every one of them. At most UPLOAD_WINDOW are
+    # queued at once, so memory stays flat and Ctrl-C lands while waiting, not while queueing.
     failures: list[tuple[Upload, FeedtoolError]] = []
+    pending: deque[tuple[Upload, Any]] = deque()
+
+    def settle(upload: Upload, future: Any) -> None:
+        try:
+            future.result()
+            if not _still_same(upload.file):
+                raise _changed_during_upload(upload.file)
+        except FeedtoolError as error:
+            failures.append((upload, error))
+            return
+        if progress:
+            progress.file_done()
+        record(upload.file)
+        result.uploaded.append(upload)
+        result.uploaded_bytes += upload.file.size
+
     try:
-        for upload, future in futures:
-            try:
-                future.result()
-                if not _still_same(upload.file):
-                    raise _changed_during_upload(upload.file)
-            except FeedtoolError as error:
-                failures.append((upload, error))
-                continue
-            if progress:
-                progress.file_done()
-            record(upload.file)
-            result.uploaded.append(upload)
-            result.uploaded_bytes += upload.file.size
+        for upload in plan.asset_uploads:
+            file = upload.file
+            pending.append((upload, target.submit_file(file.path, file.key, file.headers, file.sha256, on_bytes)))
+            if len(pending) >= UPLOAD_WINDOW:
+                settle(*pending.popleft())
+        while pending:
+            settle(*pending.popleft())
     except BaseException:  # Ctrl-C: remember what arrived, leave the feed alone
         _write_manifest_quietly(target, recorded)
         raise
@@ -456,6 +468,37 @@ def apply_plan(
             hint=error.hint or "publish again: only what is missing will be uploaded, then the feed",
         ) from error
 
+    try:
+        _check_and_replace_feed(plan, target, result, record, on_bytes, progress, check_ranges, now)
+    except BaseException:
+        # The assets that arrived stay remembered, so a re-run skips them.
+        _write_manifest_quietly(target, recorded)
+        raise
+
+    # 4. Remember what is there, then delete (only what was asked, after the feed).
+    if plan.deletes:
+        target.write_manifest(recorded)
+        keys = [d.key for d in plan.deletes]
+        target.delete(keys)
+        for key in keys:
+            recorded.pop(key, None)
+        result.deleted = keys
+    if result.uploaded or result.deleted or plan.manifest != recorded:
+        target.write_manifest(recorded)
+    return result
+
+
+def _check_and_replace_feed(
+    plan: Plan,
+    target: Any,
+    result: ApplyResult,
+    record: Callable[[LocalFile], None],
+    on_bytes: Callable[[int], None],
+    progress: ProgressMeter | None,
+    check_ranges: bool,
+    now: Callable[[], datetime],
+) -> None:
+    """Steps 2 and 3 of apply: check the uploaded assets, keep the live feed, upload the new one."""
     # 2. Check what the feed will point at: size and Content-Type of each new media object, and
     # one byte-range request (podcast apps and Apple need 206 answers).
     _verify_uploads(plan, target)
@@ -492,18 +535,6 @@ def apply_plan(
         result.uploaded_bytes += file.size
     if result.previous_feeds:
         _prune_feed_history(target)
-
-    # 4. Remember what is there, then delete (only what was asked, after the feed).
-    if plan.deletes:
-        target.write_manifest(recorded)
-        keys = [d.key for d in plan.deletes]
-        target.delete(keys)
-        for key in keys:
-            recorded.pop(key, None)
-        result.deleted = keys
-    if result.uploaded or result.deleted or plan.manifest != recorded:
-        target.write_manifest(recorded)
-    return result
 
 
 def _write_manifest_quietly(target: Any, recorded: dict[str, RemoteObject]) -> None:
@@ -727,6 +758,9 @@ def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: 
         finally:
             meter.close()
         return PublishReport(plan, result, False, built, time.monotonic() - started)
+    except BaseException:
+        target.close(cancel=True)  # Ctrl-C or a failure: do not wait for queued uploads
+        raise
     finally:
         target.close()
 
@@ -750,6 +784,10 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
     """Human-readable lines: one per upload and deletion (up to ``limit``), then totals."""
     plan = report.plan
     verb = "would upload" if report.dry_run else "uploaded"
+    if not plan.uploads and not plan.deletes:
+        yield (f"Nothing to do: {plan.target} is up to date "
+               f"({len(plan.skips)} files, {human_size(plan.skip_bytes)}).")
+        return
     head = "Plan for" if report.dry_run else "Published to"
     yield f"{head} {plan.target}"
     marks = {"new": "+", "changed": "~", "headers": "*"}

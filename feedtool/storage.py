@@ -239,7 +239,8 @@ class Target(Protocol):
 
     def list_keys(self, under: str) -> list[str]: ...
 
-    def close(self) -> None: ...
+    def close(self, cancel: bool = False) -> None:
+        """Finish (or, with ``cancel``, abandon) queued uploads and free the connections."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,9 +458,9 @@ class LocalFolderTarget:
             return []
         return sorted(f"{under.rstrip('/')}/{p.name}" for p in folder.iterdir() if p.is_file())
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
 
 
@@ -772,10 +773,27 @@ class S3Target:
         except (bx.ClientError, bx.BotoCoreError) as error:
             raise self._error(error, "checking the bucket") from error
 
-    def close(self) -> None:
-        if self._transfer is not None:
-            self._transfer.shutdown()
-            self._transfer = None
+    def close(self, cancel: bool = False) -> None:
+        if self._transfer is None:
+            return
+        transfer, self._transfer = self._transfer, None
+        if not cancel:
+            transfer.shutdown()
+            return
+        # s3transfer's cancel waits for every queued transfer to acknowledge; one interrupted
+        # while being queued never does. Give it a few seconds, then leave without it.
+        import threading
+
+        # (TransferManager.shutdown(cancel=True) passes its message where an exception type
+        # belongs, in s3transfer 0.16, and fails; _shutdown takes the arguments in order.)
+        cancel_all = getattr(transfer, "_shutdown", None)
+        stopper = threading.Thread(
+            target=cancel_all if cancel_all else transfer.shutdown,
+            args=(True, "publish interrupted") if cancel_all else (),
+            daemon=True,
+        )
+        stopper.start()
+        stopper.join(timeout=5)
 
 
 class _ProgressSubscriber:
