@@ -181,3 +181,51 @@ def test_a_multipart_upload_is_recognised_by_its_sha256_not_its_etag(
     code, output, again = publish(project, seaweed, f"s3://{bucket}/show")
     assert code == 0, output
     assert again["uploaded"] == []
+
+
+def test_ctrl_c_mid_publish_then_a_rerun_uploads_only_the_rest(
+    tmp_path: Path, tone: Path, seaweed: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedtool import storage
+    from feedtool.publish import PublishOptions
+    from feedtool.publish import publish as run_publish
+
+    episodes = [EpisodeSpec(f"ep-{n:03d}", f"Episode {n}", f"guid-{n:03d}") for n in range(1, 41)]
+    write_public(tmp_path / "public", tone, episodes)  # 122 files
+    for name, value in {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    options = PublishOptions(episodes_dir=tmp_path / "episodes", out_dir=tmp_path / "public",
+                             to=f"s3://{bucket}/show", endpoint_url=seaweed.endpoint_url,
+                             addressing_style="path", validate=False, progress=False)
+    real_submit = storage.S3Target.submit_file
+    calls = {"n": 0}
+
+    def interrupted_submit(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 60:
+            import time
+
+            time.sleep(0.5)  # let some of the 59 queued uploads arrive, as they would before a Ctrl-C
+            raise KeyboardInterrupt
+        return real_submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(storage.S3Target, "submit_file", interrupted_submit)
+    with pytest.raises(KeyboardInterrupt):
+        run_publish(options)
+    s3 = seaweed.client()
+    present = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="show/")["Contents"]}
+    assert "show/feed.xml" not in present  # nothing points at what is missing
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key="show/.feedtool/manifest.json")["Body"].read())
+    assert manifest["complete"] is False
+
+    monkeypatch.setattr(storage.S3Target, "submit_file", real_submit)
+    report = run_publish(options)
+    assert report.result is not None
+    uploaded = [u.file.key for u in report.result.uploaded]
+    assert uploaded[-1] == "feed.xml"
+    already = {key.removeprefix("show/") for key in present} - {".feedtool/manifest.json"}
+    assert already and not already & set(uploaded)
+    skipped = {f.key for f in report.plan.skips}
+    assert skipped == already, sorted(skipped - already)[:5]
+    assert len(uploaded) + len(already) == len(report.plan.local) == 3 * 40 + 2
