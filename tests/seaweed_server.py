@@ -93,7 +93,7 @@ class SeaweedServer:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=5)  # it waits for half-sent requests (a cancelled upload)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
