@@ -19,7 +19,7 @@ from feedtool.cli import cli
 from feedtool.errors import InputError, StorageError
 from feedtool.publish import PublishOptions, publish
 from feedtool.storage import MANIFEST_KEY, check_relative_key, headers_for, parse_s3_url
-from public_tree import BASE_URL, EpisodeSpec, make_tone, two_episodes, write_public
+from public_tree import EpisodeSpec, make_tone, two_episodes, write_public
 
 BUCKET = "feedtool-test"
 
