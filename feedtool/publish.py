@@ -436,6 +436,9 @@ def apply_plan(
         try:
             future.result()
             if not _still_same(upload.file):
+                if upload.reason == "new":
+                    # Its metadata names the hash planned, not the bytes sent: do not leave it.
+                    _delete_quietly(target, upload.file.key)
                 raise _changed_during_upload(upload.file)
         except FeedtoolError as error:
             failures.append((upload, error))
@@ -448,6 +451,8 @@ def apply_plan(
 
     try:
         for upload in plan.asset_uploads:
+            if failures:
+                break  # wrong keys, a full disk...: do not queue thousands more to fail the same way
             file = upload.file
             pending.append((upload, target.submit_file(file.path, file.key, file.headers, file.sha256, on_bytes)))
             if len(pending) >= UPLOAD_WINDOW:
@@ -535,6 +540,13 @@ def _check_and_replace_feed(
         result.uploaded_bytes += file.size
     if result.previous_feeds:
         _prune_feed_history(target)
+
+
+def _delete_quietly(target: Any, key: str) -> None:
+    try:
+        target.delete([key])
+    except FeedtoolError:
+        pass  # the error about the changed file is the one to report
 
 
 def _write_manifest_quietly(target: Any, recorded: dict[str, RemoteObject]) -> None:

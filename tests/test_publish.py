@@ -351,6 +351,12 @@ def test_a_file_that_changes_during_upload_stops_the_publish(project: Path, s3) 
         with pytest.raises(StorageError, match="changed while it was being uploaded"):
             publish(options(project, to=f"s3://{BUCKET}/show"))
     assert "show/feed.xml" not in keys_in(s3)
+    # The object sent with the wrong bytes is gone; a re-run sends the file as it is now.
+    assert "show/ep-002/chapters.json" not in keys_in(s3)
+    report = publish(options(project, to=f"s3://{BUCKET}/show"))
+    assert report.result is not None
+    body = s3.get_object(Bucket=BUCKET, Key="show/ep-002/chapters.json")["Body"].read()
+    assert body == (project / "public/ep-002/chapters.json").read_bytes()
 
 
 def test_unknown_bucket_is_a_clear_error(project: Path, s3) -> None:
