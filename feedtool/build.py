@@ -12,6 +12,10 @@ be served (the enclosure length is the tagged copy's size). The new tree is buil
 folder next to public/ and swapped in only when complete, so a failed build leaves the previous
 public/ untouched. Nothing in episodes/ is modified, except that new guids are recorded in
 episodes/feedtool.lock.
+
+A catalogue of 100 episodes or more is loaded and built on every core (forked worker processes;
+results are taken in episode order, so the first problem reported is the same as in one process).
+FEEDTOOL_JOBS=N in the environment sets the number of processes (1: no workers).
 """
 
 from __future__ import annotations
