@@ -452,9 +452,10 @@ _FORKED_WORK: Callable[[int, int], Any] | None = None
 def _workers(items: int) -> int:
     """How many processes: FEEDTOOL_JOBS if set, else one per core when there is much to do."""
     import multiprocessing
+    import threading
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1  # no fork, or other threads whose locks a forked child could inherit held
     wanted = os.environ.get("FEEDTOOL_JOBS", "").strip()
     if wanted.isdigit() and int(wanted) > 0:
         return min(int(wanted), max(1, items))
