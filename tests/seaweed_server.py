@@ -8,6 +8,7 @@ become the admin identity, so wrong keys are rejected the way AWS rejects them.
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import shutil
@@ -126,6 +127,7 @@ def start_seaweed() -> SeaweedServer:
             break
         try:
             probe.list_buckets()
+            atexit.register(server.stop)  # also when a test run or the bench is cut short
             return server
         except Exception as error:  # noqa: BLE001 - any failure means "not up yet"
             last_error = error
