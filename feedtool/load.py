@@ -482,7 +482,7 @@ def _publish(fields: Fields) -> PublishTarget | None:
         region=sub.text_("region"),
         addressing_style=style,
         acl=sub.text_("acl"),
-        max_deletes=sub.int_("max_deletes", minimum=0) or 10,
+        max_deletes=10 if not sub.has("max_deletes") else (sub.int_("max_deletes", minimum=0) or 0),
     )
 
 

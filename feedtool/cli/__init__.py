@@ -57,6 +57,9 @@ class FeedtoolGroup(click.Group):
         except FeedtoolError as error:
             click.secho(f"Error: {error}", err=True, fg="red")
             ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=FeedtoolGroup, context_settings=CONTEXT_SETTINGS)
@@ -80,6 +83,6 @@ def main() -> None:
     """Console-script entry point."""
     try:
         cli(prog_name="feedtool")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # during start-up, before a command runs
         click.echo("Interrupted.", err=True)
         sys.exit(130)
