@@ -156,7 +156,7 @@ class _Builder:
         self.result = result
         self.progress = progress
         self._show_cover: tuple[bytes, str] | None = None
-        self._digests: dict[int, tuple[bytes, str]] = {}
+        self._show_cover_digest: str | None = None
 
     def url(self, relative: str) -> str:
         from urllib.parse import quote
@@ -244,13 +244,11 @@ class _Builder:
 
     def _bytes_digest(self, data: bytes) -> str:
         """sha256 of image bytes; the show's cover (one object for all episodes) is hashed once."""
-        known = self._digests.get(id(data))
-        if known is not None and known[0] is data:
-            return known[1]
-        digest = hashlib.sha256(data).hexdigest()
-        if len(self._digests) < 64:  # keep a few; the show cover comes first
-            self._digests[id(data)] = (data, digest)
-        return digest
+        if self._show_cover is not None and data is self._show_cover[0]:
+            if self._show_cover_digest is None:
+                self._show_cover_digest = hashlib.sha256(data).hexdigest()
+            return self._show_cover_digest
+        return hashlib.sha256(data).hexdigest()
 
     def tag_fingerprint(self, meta: TagMetadata) -> str:
         """What meta.fingerprint() tells apart, without hashing the same cover once per episode."""
@@ -361,9 +359,6 @@ class _Builder:
             description_html=description_html or episode.title,
         )
 
-    def episode_entry(self, episode: Episode, guid: str) -> EpisodeEntry:
-        return self.episode_parts(episode).entry(episode, guid)
-
     def all_parts(self, episodes: list[Episode]) -> list[_EntryParts]:
         """episode_parts for every episode, on every core when there are many."""
         workers = _workers(len(episodes))
@@ -397,7 +392,9 @@ class _Builder:
                 self.progress(f"[{len(parts)}/{len(episodes)}] {episodes[len(parts) - 1].slug}")
         return parts
 
-    def _parts_of_run(self, episodes: list[Episode]) -> tuple[list[_EntryParts], list[tuple[dict, set]], int, int]:
+    def _parts_of_run(
+        self, episodes: list[Episode]
+    ) -> tuple[list[_EntryParts], list[tuple[dict[str, Any], set[str]]], int, int]:
         """In a worker: the parts of some episodes, the cache changes and the counters."""
         before = (self.result.tagged, self.result.reused)
         parts = [self.episode_parts(episode) for episode in episodes]
