@@ -16,10 +16,17 @@ def tree(folder: Path) -> dict[Path, bytes]:
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def assert_two_workers() -> None:
-    """The tests below mean the forked path: make sure it is the one taken."""
+def assert_two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests below mean the forked path: make sure it is the one taken.
+
+    build forks no workers while other threads run; a thread another test module left running
+    (a local server) must not turn these tests into one-process builds.
+    """
+    import threading
+
     from feedtool.build import _workers
 
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert _workers(8) == 2
 
 
@@ -41,7 +48,7 @@ def test_parallel_build_writes_the_same_files_as_one_process(podcast, monkeypatc
     shutil.rmtree(podcast.root / ".feedtool-cache")
     shutil.rmtree(podcast.public)
     monkeypatch.setenv("FEEDTOOL_JOBS", "2")
-    assert_two_workers()
+    assert_two_workers(monkeypatch)
     two = build_podcast(podcast.episodes, podcast.public)
     assert tree(podcast.public) == single
     assert (one.tagged, two.tagged, two.reused) == (8, 8, 0)
@@ -61,7 +68,7 @@ def test_parallel_build_reports_the_first_bad_episode(podcast, monkeypatch) -> N
         md.write_text(md.read_text(encoding="utf-8").replace("[00:01] Middle", "[00:09] Late"),
                       encoding="utf-8")
     monkeypatch.setenv("FEEDTOOL_JOBS", "2")
-    assert_two_workers()
+    assert_two_workers(monkeypatch)
     with pytest.raises(ChapterError) as raised:
         build_podcast(podcast.episodes, podcast.public)
     assert "ep-04" in str(raised.value)
@@ -91,7 +98,7 @@ def test_parallel_load_reports_the_first_bad_episode_file(podcast, monkeypatch) 
     (podcast.episodes / "ep-05" / "episode.md").write_text("---\ntitle: [broken\n---\n", encoding="utf-8")
     (podcast.episodes / "ep-08" / "episode.md").write_text("no front matter\n", encoding="utf-8")
     monkeypatch.setenv("FEEDTOOL_JOBS", "2")
-    assert_two_workers()
+    assert_two_workers(monkeypatch)
     with pytest.raises(InputError) as raised:
         build_podcast(podcast.episodes, podcast.public)
     assert "ep-05" in str(raised.value) and "invalid YAML" in str(raised.value)
