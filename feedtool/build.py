@@ -25,11 +25,11 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from feedtool import __version__
 from feedtool.audio import AudioInfo
@@ -37,12 +37,12 @@ from feedtool.cache import BuildCache, write_atomic
 from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, MediaFile
 from feedtool.load import Podcast
+from feedtool.parallel import forked_runs, ordered_map, worker_count
 from feedtool.model import Episode, Show
 
 if TYPE_CHECKING:
     from feedtool.tagging import TagMetadata
 
-T = TypeVar("T")
 CACHE_DIR_NAME = ".feedtool-cache"
 #: A file in every build output, so build never replaces a folder it did not make.
 MARKER = ".feedtool-build"
@@ -361,7 +361,7 @@ class _Builder:
 
     def all_parts(self, episodes: list[Episode]) -> list[_EntryParts]:
         """episode_parts for every episode, on every core when there are many."""
-        workers = _workers(len(episodes))
+        workers = worker_count(len(episodes))
         if workers <= 1:
             parts = []
             for index, episode in enumerate(episodes, 1):
@@ -436,76 +436,6 @@ class _EntryParts:
             notes_html=self.notes_html,
             description_html=self.description_html,
         )
-
-
-# ----------------------------------------------------------------------------- on every core
-
-#: Fewer items than this are done in one process: forking and pickling would cost more.
-PARALLEL_MIN_EPISODES = 100
-#: The work a forked worker does; set while a pool runs, read from the worker's copy of memory.
-_FORKED_WORK: Callable[[int, int], Any] | None = None
-
-
-def _workers(items: int) -> int:
-    """How many processes: FEEDTOOL_JOBS if set, else one per core when there is much to do."""
-    import multiprocessing
-    import threading
-
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
-        return 1  # no fork, or other threads whose locks a forked child could inherit held
-    wanted = os.environ.get("FEEDTOOL_JOBS", "").strip()
-    if wanted.isdigit() and int(wanted) > 0:
-        return min(int(wanted), max(1, items))
-    if items < PARALLEL_MIN_EPISODES:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 8))
-
-
-def _forked_run(run: tuple[int, int]) -> Any:
-    assert _FORKED_WORK is not None
-    return _FORKED_WORK(*run)
-
-
-def forked_runs(work: Callable[[int, int], T], count: int, workers: int) -> Iterator[T]:
-    """work(start, end) over runs of range(count) in forked workers, yielded in order.
-
-    Only the (start, end) pairs and the results are pickled; ``work`` and what it reads come to
-    the workers with fork. Results come in order, so the first error raised is the one a single
-    process would have met first; the runs not started yet are then cancelled.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    global _FORKED_WORK
-    size = max(1, -(-count // (workers * 8)))
-    runs = [(start, min(start + size, count)) for start in range(0, count, size)]
-    _FORKED_WORK = work
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        yield from pool.map(_forked_run, runs)
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        _FORKED_WORK = None
-    pool.shutdown(wait=True)
-
-
-def ordered_map(function: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
-    """[function(item) for item in items], on every core when there are many items."""
-    items = list(items)
-    workers = _workers(len(items))
-    if workers <= 1:
-        return [function(item) for item in items]
-    results: list[T] = []
-    for run in forked_runs(lambda start, end: [function(item) for item in items[start:end]],
-                           len(items), workers):
-        results.extend(run)
-    return results
 
 
 def _umask() -> int:

@@ -24,10 +24,10 @@ def assert_two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     import threading
 
-    from feedtool.build import _workers
+    from feedtool.parallel import worker_count
 
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert _workers(8) == 2
+    assert worker_count(8) == 2
 
 
 def add_episodes(podcast: PodcastFactory, count: int) -> None:

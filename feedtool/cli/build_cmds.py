@@ -84,7 +84,7 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
     if quiet:
         return
     if result.up_to_date:
-        click.echo(f"{result.feed_path} is up to date ({result.episodes} episodes).")
+        click.echo(f"{result.feed_path} is up to date ({result.episodes} episode(s)).")
         return
     held = []
     if result.drafts_left_out:

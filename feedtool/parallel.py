@@ -1,0 +1,82 @@
+"""Work on every core: forked worker processes whose results come back in order.
+
+Used by build for large catalogues. Fork (not spawn) means the work function and everything it
+reads reach the workers without pickling; only (start, end) pairs and results are pickled. Where
+fork is not available, or other threads are running (a forked child could inherit their locks
+held), everything runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+#: Fewer items than this are done in one process: forking and pickling would cost more.
+PARALLEL_MIN_EPISODES = 100
+#: The work a forked worker does; set while a pool runs, read from the worker's copy of memory.
+_FORKED_WORK: Callable[[int, int], Any] | None = None
+
+
+def worker_count(items: int) -> int:
+    """How many processes: FEEDTOOL_JOBS if set, else one per core when there is much to do."""
+    import multiprocessing
+    import threading
+
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1  # no fork, or other threads whose locks a forked child could inherit held
+    wanted = os.environ.get("FEEDTOOL_JOBS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return min(int(wanted), max(1, items))
+    if items < PARALLEL_MIN_EPISODES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def _forked_run(run: tuple[int, int]) -> Any:
+    assert _FORKED_WORK is not None
+    return _FORKED_WORK(*run)
+
+
+def forked_runs(work: Callable[[int, int], T], count: int, workers: int) -> Iterator[T]:
+    """work(start, end) over runs of range(count) in forked workers, yielded in order.
+
+    Only the (start, end) pairs and the results are pickled; ``work`` and what it reads come to
+    the workers with fork. Results come in order, so the first error raised is the one a single
+    process would have met first; the runs not started yet are then cancelled.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED_WORK
+    size = max(1, -(-count // (workers * 8)))
+    runs = [(start, min(start + size, count)) for start in range(0, count, size)]
+    _FORKED_WORK = work
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield from pool.map(_forked_run, runs)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        _FORKED_WORK = None
+    pool.shutdown(wait=True)
+
+
+def ordered_map(function: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
+    """[function(item) for item in items], on every core when there are many items."""
+    items = list(items)
+    workers = worker_count(len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    results: list[T] = []
+    for run in forked_runs(lambda start, end: [function(item) for item in items[start:end]],
+                           len(items), workers):
+        results.extend(run)
+    return results
