@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # bump when a table changes shape: older tables are then ignored
 
 
 class JsonTable:
