@@ -738,6 +738,9 @@ def load_episode(folder: Path, show: Show) -> Episode:
     date_ = fields.date_("date", required=True)
     assert date_ is not None
     chapters, chapters_source = _episode_chapters(fields, folder, notes, body_line)
+    for chapter in chapters:
+        if chapter.image and not chapter.image.startswith(("http://", "https://")):
+            _check_chapter_image(chapter.image, folder, path=path, source=chapters_source)
     guid = fields.text_("guid")
     episode_type = fields.choice("episode_type", apple.EPISODE_TYPES, "full")
     number = fields.int_("episode")
@@ -777,6 +780,20 @@ def load_episode(folder: Path, show: Show) -> Episode:
         txt=_txt(fields),
         draft=draft,
     )
+
+
+def _check_chapter_image(name: str, folder: Path, *, path: Path, source: str) -> None:
+    """A chapter picture named in a chapters source: a JPEG/PNG inside the episode folder."""
+    candidate = Path(name)
+    where = f"chapter image {name!r} (from {source})"
+    if candidate.is_absolute() or ".." in candidate.parts or "\\" in name:
+        raise InputError(f"{where} must be a file inside the episode folder", path=path,
+                         field="chapters", hint="put the picture next to episode.md and use its name")
+    if candidate.suffix.lower() not in ARTWORK_TYPES:
+        raise InputError(f"{where} must be a .jpg or .png file", path=path, field="chapters")
+    if not (folder / candidate).is_file():
+        raise InputError(f"{where}: file not found", path=path, field="chapters",
+                         hint="put the picture next to episode.md, or use an https:// URL")
 
 
 def _slugify(name: str) -> str:

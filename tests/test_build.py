@@ -331,3 +331,27 @@ def test_every_command_has_help_with_an_example(runner) -> None:
         result = run_cli(runner, name, "--help")
         assert result.exit_code == 0, name
         assert "Example" in result.output or "feedtool " + name in result.output, name
+
+
+def test_chapter_images_are_served_and_embedded(podcast, artwork_jpg) -> None:
+    from mutagen.id3 import ID3
+
+    from feedtool.build import build_podcast
+
+    folder = podcast.episodes / "first"
+    shutil.copyfile(artwork_jpg, folder / "slide.jpg")
+    md = folder / "episode.md"
+    md.write_text(md.read_text().replace("episode: 1", """episode: 1
+chapters:
+  - {start: 0, title: Opening, image: slide.jpg}
+  - {start: 2, title: Link, url: "https://example.com/more"}"""), encoding="utf-8")
+    build_podcast(podcast.episodes, podcast.public)
+    data = json.loads((podcast.public / "first/chapters.json").read_text())
+    image_url = data["chapters"][0]["img"]
+    assert image_url.startswith("https://cdn.example.com/show/first/slide-")
+    assert (podcast.public / image_url.split("/show/", 1)[1]).read_bytes() == artwork_jpg.read_bytes()
+    assert data["chapters"][1]["url"] == "https://example.com/more"
+    tags = ID3(next(podcast.public.glob("first/*.mp3")))
+    chap = [frame for frame in tags.getall("CHAP")]
+    assert chap[0].sub_frames.getall("APIC")[0].data == artwork_jpg.read_bytes()
+    assert chap[1].sub_frames.getall("WXXX")[0].url == "https://example.com/more"

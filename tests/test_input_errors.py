@@ -120,6 +120,10 @@ CASES = [
      ["funding[0].url", "is not an absolute http(s) URL"]),
     ("serial-without-numbers", lambda p: (edit_show(type="serial")(p), p.add("third", number=None)),
      ["third/episode.md", "serial show needs an episode number"]),
+    ("chapter-image-escapes", edit_episode("episode: 2", "episode: 2\nchapters:\n  - {start: 0, title: A, image: ../../secret.jpg}"),
+     ["chapter image '../../secret.jpg'", "inside the episode folder"]),
+    ("chapter-image-missing", edit_episode("episode: 2", "episode: 2\nchapters:\n  - {start: 0, title: A, image: nope.png}"),
+     ["chapter image 'nope.png'", "file not found"]),
     ("credentials-in-show-file", edit_show(publish="{to: 's3://b', aws_secret_access_key: x}"),
      ["publish.aws_secret_access_key", "unknown key"]),
 ]
