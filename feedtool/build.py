@@ -193,7 +193,10 @@ class _Builder:
         return info, digest
 
     def place_file(self, source: Path, relative: str) -> None:
-        """Hard-link (or copy) a finished file into the staging tree."""
+        """Hard-link (or copy) a file from the build cache into the staging tree.
+
+        Only for files feedtool made and never changes in place (tagged audio, chapters.json).
+        """
         target = self.staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -216,11 +219,26 @@ class _Builder:
             self.cache.files.put(name, len(data))
         self.place_file(stored, relative)
 
+    def copy_source(self, source: Path, relative: str) -> bytes:
+        """Copy one of the user's files into staging; returns the bytes that were copied.
+
+        Never a hard link: an editor that saves the source in place would change the built
+        (and maybe published) copy behind feedtool's back.
+        """
+        data = source.read_bytes()
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return data
+
     def place_content_named(self, source: Path, folder: str) -> str:
         """Copy a picture under a content-derived name; returns its path relative to public/."""
-        relative = f"{folder}{content_name(source, sha256_file(source))}"
-        if not (self.staging / relative).exists():
-            self.place_file(source, relative)
+        data = source.read_bytes()  # read once: the name and the bytes always agree
+        relative = f"{folder}{content_name(source, hashlib.sha256(data).hexdigest())}"
+        target = self.staging / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         return relative
 
     def notes(self, episode: Episode) -> dict[str, str]:
@@ -324,6 +342,8 @@ class _Builder:
 
         artwork_url = None
         if episode.artwork is not None:
+            check_artwork(episode.artwork, what="episode artwork", source=episode.source,
+                          field="artwork", result=None)
             artwork_url = self.url(self.place_content_named(episode.artwork, folder))
         chapters_url = None
         if episode.chapters:
@@ -345,7 +365,7 @@ class _Builder:
         transcript_urls = []
         for transcript in episode.transcripts:
             relative = folder + ascii_name(transcript.path.name)
-            self.place_file(transcript.path, relative)
+            self.copy_source(transcript.path, relative)
             transcript_urls.append(self.url(relative))
         summary_html = episode.summary and render_html(episode.summary)
         description_html = apple_description(summary_html) if summary_html else notes["apple"]
@@ -444,6 +464,24 @@ def _umask() -> int:
     return mask
 
 
+def check_artwork(path: Path, *, what: str, source: Path, field: str,
+                  result: BuildResult | None) -> None:
+    """Stop on artwork Apple rejects (with the file's name); keep its warnings for the report.
+
+    Episode artwork is checked in worker processes, whose warnings would be lost: only its
+    errors count here (feedtool validate reports the rest).
+    """
+    from feedtool.validation.media import artwork_problems
+
+    for rule_id, severity, message in artwork_problems(path, what=what):
+        if severity == "error":
+            raise InputError(f"{path.name}: {message}", path=source, field=field,
+                             hint="Apple needs a square JPEG or PNG, 1400 to 3000 px, RGB "
+                             f"(rule {rule_id} in docs/validate.md)")
+        if result is not None:
+            result.warnings.append(f"{path}: {message} [{rule_id}]")
+
+
 def _image_mime(path: Path) -> str:
     return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
 
@@ -509,6 +547,8 @@ def build_podcast(
     staging.mkdir(parents=True)
     try:
         builder = _Builder(podcast, staging, cache, result, progress)
+        check_artwork(show.artwork, what="show artwork", source=show.source, field="artwork",
+                      result=result)
         artwork_url = builder.url(builder.place_content_named(show.artwork, ""))
         entries = [
             parts.entry(episode, guids[episode.slug])

@@ -49,6 +49,18 @@ def cut_audio_in_half(podcast: PodcastFactory) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def small_artwork(podcast: PodcastFactory) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (800, 800), (0, 0, 0)).save(podcast.episodes / "artwork.jpg", "JPEG")
+
+
+def png_named_jpg(podcast: PodcastFactory) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (1400, 1400), (0, 0, 0)).save(podcast.episodes / "artwork.jpg", "PNG")
+
+
 def remove_show_file(podcast: PodcastFactory) -> None:
     (podcast.episodes / "podcast.yaml").unlink()
 
@@ -124,6 +136,10 @@ CASES = [
      ["chapter image '../../secret.jpg'", "inside the episode folder"]),
     ("chapter-image-missing", edit_episode("episode: 2", "episode: 2\nchapters:\n  - {start: 0, title: A, image: nope.png}"),
      ["chapter image 'nope.png'", "file not found"]),
+    ("artwork-too-small", small_artwork, ["podcast.yaml", "artwork", "800x800", "1400"]),
+    ("artwork-type-lies", png_named_jpg, ["podcast.yaml", "artwork.jpg", "PNG"]),
+    ("artwork-not-an-image", write_bytes("artwork.jpg", b"not an image"),
+     ["podcast.yaml", "artwork.jpg", "cannot be read as an image"]),
     ("credentials-in-show-file", edit_show(publish="{to: 's3://b', aws_secret_access_key: x}"),
      ["publish.aws_secret_access_key", "unknown key"]),
 ]

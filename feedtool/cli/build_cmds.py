@@ -81,6 +81,8 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
     from feedtool.build import build_podcast
 
     result = build_podcast(episodes_dir, out_dir, base_url=base_url, drafts=drafts, force=force)
+    for warning in result.warnings:
+        click.secho(f"Warning: {warning}", err=True, fg="yellow")
     if quiet:
         return
     if result.up_to_date:

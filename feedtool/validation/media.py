@@ -499,6 +499,23 @@ def check_artwork_bytes(emit: Emit, data: bytes, *, url: str, el: Any, item: Nod
              subject=subject)
 
 
+def artwork_problems(path: Path, *, what: str) -> list[tuple[str, str, str]]:
+    """Apple's artwork rules on a local image: (rule id, severity, message) for each problem.
+
+    Build runs this on the show's and each episode's artwork, so a cover Apple would reject
+    stops the build with the file's name instead of surfacing at publish time.
+    """
+    from feedtool.validation.registry import rule
+
+    found: list[tuple[str, str, str]] = []
+
+    def collect(rule_id: str, message: str, **_where: Any) -> None:
+        found.append((rule_id, rule(rule_id).severity, message))
+
+    check_artwork_bytes(collect, path.read_bytes(), url=path.name, el=None, item=None, what=what)
+    return found
+
+
 # --- chapters in three places ------------------------------------------------------------------
 def audio_chapter_starts(path: Path) -> list[float] | None:
     """Chapter start times (s) from the audio's own tags (ID3 CHAP, MP4, Vorbis CHAPTERxxx), via tagging."""
