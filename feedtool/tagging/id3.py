@@ -22,7 +22,7 @@ import struct
 from pathlib import Path
 
 from feedtool.model import Chapter
-from feedtool.tagging import TagMetadata, chapter_image, chapter_spans, image_mime, limit_text
+from feedtool.tagging import Span, TagMetadata, chapter_image, chapter_spans, image_mime, limit_text
 from feedtool.tagging.id3render import (
     chapter_frame,
     comment_frame,
@@ -139,7 +139,9 @@ def _render_direct(tags, meta: TagMetadata, *, duration_s: float, path: Path) ->
         kept = [(f.FrameID, f.HashKey, save_frame(f, config=config)) for f in tags.values()]
     except Exception:
         return None
-    entries = [(sort_key(name, key, data, index), name, data) for index, (name, key, data) in enumerate(ours + kept)]
+    entries = [
+        (sort_key(name, key, data, index), name, data) for index, (name, key, data) in enumerate(ours + kept)
+    ]
     frames = [(name, data) for _, name, data in sorted(entries, key=lambda entry: entry[0]) if data]
     body = [data for _, data in _chapter_frames_in_time_order(frames)]
     try:
@@ -154,13 +156,15 @@ def _plain_date(date: str) -> tuple[str, str] | None:
     import re
 
     match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", date)
-    if match is None or "0000" in match.group(1) or "00" in (match.group(2), match.group(3)):
+    if match is None or "0000" == match.group(1) or "00" in (match.group(2), match.group(3)):
         return None
     year, month, day = match.groups()
     return year, day + month
 
 
-def _own_frames(meta: TagMetadata, spans: list, *, duration_s: float, date: tuple) -> list[tuple[str, str, bytes]]:
+def _own_frames(
+    meta: TagMetadata, spans: list[Span], *, duration_s: float, date: tuple[str, ...]
+) -> list[tuple[str, str, bytes]]:
     """(frame id, mutagen HashKey, bytes) of every frame feedtool sets, as ``_set_text_frames``,
     the TLEN line and ``_set_chapters`` would after ``update_to_v23``."""
     frames = [
