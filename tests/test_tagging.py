@@ -774,3 +774,16 @@ def test_tag_command_bad_episode_folder(podcast, runner, tmp_path: Path) -> None
 
     result = run_cli(runner, "tag", podcast.episodes / "first" / "audio.mp3", "--episode", tmp_path)
     assert result.exit_code == 2 and "episode.md" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("changes", [{}, {"cover": None}, {"chapters": ()}, {"date": "", "track": None}])
+def test_mp3_direct_tag_is_mutagens_byte_for_byte(chaptered_masters, changes) -> None:
+    """The fast ID3 writer (id3render) produces exactly the bytes mutagen would."""
+    from feedtool.audio import probe
+    from feedtool.tagging import id3
+
+    master, data = chaptered_masters["mp3"], meta(**changes)
+    length = probe(master).duration_s
+    direct = id3._render_direct(id3._load(master), data, duration_s=length, path=master)
+    assert direct is not None
+    assert b"".join(direct) == id3._render_with_mutagen(id3._load(master), data, duration_s=length, path=master)
