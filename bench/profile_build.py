@@ -42,7 +42,7 @@ PHASES = (
     ("feedtool.build", "_Builder.episode_parts", "entries: everything per episode (all)"),
     ("feedtool.build", "_Builder.file_digest", "entries: sha256 of the masters"),
     ("feedtool.audio", "probe", "entries: mutagen probe (build's and tagging's)"),
-    ("feedtool.notes", "render_html", "entries: notes to HTML (mistune)"),
+    ("feedtool.notes", "render_html", "entries: notes to HTML (cmark-gfm)"),
     ("feedtool.notes", "describe", "entries: Apple description + plain text"),
     ("feedtool.chapters", "check_chapters", "entries: chapter checks"),
     ("feedtool.build", "_Builder.tag_fingerprint", "entries: tag fingerprint"),
