@@ -309,7 +309,7 @@ class _Builder:
         record = self.cache.tagged.get(key)
         if record is None or not cached_file.is_file():
             tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
-                                      duration_s=info.duration_s)
+                                      duration_s=info.duration_s, master_checked=True)
             record = {"sha256": sha256_file(cached_file), "size": cached_file.stat().st_size}
             self.cache.tagged.put(key, record)
             self.result.tagged += 1

@@ -79,13 +79,16 @@ class TagMetadata:
 
 
 def write_tagged_copy(
-    master: Path, dest: Path, meta: TagMetadata, *, kind: str, duration_s: float
+    master: Path, dest: Path, meta: TagMetadata, *, kind: str, duration_s: float,
+    master_checked: bool = False,
 ) -> None:
     """Write ``dest``: the master's audio, untouched, with ``meta`` in its tags.
 
     The master is opened read-only. ``dest`` appears only when complete: the copy is built in a
     temporary file in dest's folder and moved into place with ``os.replace``; on any failure the
-    temporary file is removed and a TagError says what to do.
+    temporary file is removed and a TagError says what to do. ``master_checked=True`` skips the
+    checks of the master (kind, truncation) when the caller has just run them: build probes every
+    master with feedtool.audio.probe, which runs the same checks.
     """
     master, dest = Path(master), Path(dest)
     if kind not in KINDS:
@@ -100,12 +103,13 @@ def write_tagged_copy(
             path=dest,
             hint="write the copy to another file; the master is never modified",
         )
+    if not master_checked:
+        _check_source(master, kind)
     _write_atomically(master, dest, meta, kind=kind, duration_s=duration_s)
 
 
 def _write_atomically(master: Path, dest: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
     """Build the copy in a temporary file next to ``dest``, then move it over ``dest``."""
-    _check_source(master, kind)
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=dest.suffix, dir=dest.parent)
     os.close(handle)
