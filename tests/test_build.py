@@ -355,3 +355,15 @@ chapters:
     chap = [frame for frame in tags.getall("CHAP")]
     assert chap[0].sub_frames.getall("APIC")[0].data == artwork_jpg.read_bytes()
     assert chap[1].sub_frames.getall("WXXX")[0].url == "https://example.com/more"
+
+
+def test_example_audio_carries_the_seed_chapters_for_ffprobe(example_build: Path) -> None:
+    """ffprobe, an independent reader, sees the same chapters in the published MP3."""
+    import subprocess
+
+    (audio,) = (example_build / "public/coffee-sessions-29").glob("*.mp3")
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(audio)],
+                         capture_output=True, text=True, check=True).stdout
+    chapters = json.loads(out)["chapters"]
+    assert [(round(float(c["start_time"])), c["tags"]["title"]) for c in chapters] == SEED_CHAPTERS
+    assert float(chapters[-1]["end_time"]) == pytest.approx(2910.1, abs=0.1)
