@@ -93,6 +93,10 @@ def probe(path: Path) -> AudioInfo:
         ) from None
     if size == 0:
         raise AudioError("audio file is empty", path=path, hint="replace it with the real audio")
+    from feedtool.tagging.integrity import check_mp3, check_mp4, looks_like_mp4
+
+    if expected in ("m4a", "mp4") and looks_like_mp4(path):
+        check_mp4(path)  # before mutagen, whose complaint about a cut MP4 is less helpful
     try:
         audio = mutagen.File(path, options=[MP3, MP4, OggVorbis, OggOpus, FLAC])
     except (mutagen.MutagenError, OSError, ValueError, IndexError) as error:
@@ -123,12 +127,7 @@ def probe(path: Path) -> AudioInfo:
             path=path,
             hint="the file may be truncated; export it again",
         )
-    from feedtool.tagging.integrity import check_mp3, check_mp4
-
-    # mutagen trusts the length in the header; these catch a file that was cut short.
-    if kind == "mp3":
+    if kind == "mp3":  # mutagen trusts the length in the header; this catches a file cut short
         check_mp3(path)
-    elif kind in ("m4a", "mp4"):
-        check_mp4(path)
     bitrate = getattr(audio.info, "bitrate", None) or None
     return AudioInfo(kind=kind, mime=MIME_TYPES[kind], duration_s=duration, size=size, bitrate=bitrate)

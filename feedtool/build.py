@@ -219,17 +219,15 @@ class _Builder:
             self.cache.files.put(name, len(data))
         self.place_file(stored, relative)
 
-    def copy_source(self, source: Path, relative: str) -> bytes:
-        """Copy one of the user's files into staging; returns the bytes that were copied.
+    def copy_source(self, source: Path, relative: str) -> None:
+        """Copy one of the user's files into staging.
 
         Never a hard link: an editor that saves the source in place would change the built
         (and maybe published) copy behind feedtool's back.
         """
-        data = source.read_bytes()
         target = self.staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        return data
+        shutil.copyfile(source, target)
 
     def place_content_named(self, source: Path, folder: str) -> str:
         """Copy a picture under a content-derived name; returns its path relative to public/."""
@@ -350,10 +348,7 @@ class _Builder:
             images = {}
             for chapter in episode.chapters:
                 if chapter.image and not chapter.image.startswith(("http://", "https://")):
-                    source = self.podcast.episode_dir(episode.slug) / chapter.image
-                    if not source.is_file():
-                        raise InputError(f"chapter image not found: {source}", path=episode.source,
-                                         field="chapters", hint="put the image next to episode.md")
+                    source = self.podcast.episode_dir(episode.slug) / chapter.image  # checked by load
                     images[chapter.image] = self.url(self.place_content_named(source, folder))
             data = chapter_io.to_json(
                 list(episode.chapters), title=episode.title, podcast_name=self.show.title,

@@ -470,9 +470,6 @@ def _publish(fields: Fields) -> PublishTarget | None:
         value = {"to": value}
     sub = fields.sub("publish", value)
     sub.check_known(("to", "endpoint_url", "region", "addressing_style", "acl", "max_deletes"))
-    for secret in ("aws_access_key_id", "aws_secret_access_key", "key", "secret"):
-        if secret in value:  # never reached: check_known refuses it first; kept as documentation
-            raise sub.error(secret, "credentials never go in podcast.yaml")
     style = sub.text_("addressing_style")
     if style is not None and style not in ("path", "virtual", "auto"):
         raise sub.error("addressing_style", "must be path, virtual or auto")
@@ -638,7 +635,7 @@ def _local_file(fields: Fields, key: str, value: Any, folder: Path) -> Path:
 
 
 def _episode_chapters(
-    fields: Fields, folder: Path, notes: str, body_line: int
+    fields: Fields, folder: Path, notes: str
 ) -> tuple[list[Chapter], str]:
     """Chapters by precedence: front matter list, a chapters file, the show notes' timestamps."""
     value = fields.raw("chapters")
@@ -715,7 +712,7 @@ def load_episode(folder: Path, show: Show) -> Episode:
             hint=f"rename the folder, e.g. to {_slugify(slug)!r}",
         )
     text = read_text(path)
-    front, notes, body_line = split_front_matter(text, path=path)
+    front, notes, _ = split_front_matter(text, path=path)
     data = parse_yaml(front, path=path, first_line=2)
     fields = Fields(data, path=path, text=front, first_line=2)
     fields.check_known(EPISODE_KEYS)
@@ -737,7 +734,7 @@ def load_episode(folder: Path, show: Show) -> Episode:
 
     date_ = fields.date_("date", required=True)
     assert date_ is not None
-    chapters, chapters_source = _episode_chapters(fields, folder, notes, body_line)
+    chapters, chapters_source = _episode_chapters(fields, folder, notes)
     for chapter in chapters:
         if chapter.image and not chapter.image.startswith(("http://", "https://")):
             _check_chapter_image(chapter.image, folder, path=path, source=chapters_source)

@@ -14,8 +14,6 @@ import html
 import re
 from html.parser import HTMLParser
 
-#: Apple: "rich text formatting and some HTML (<p>, <ol>, <ul>, <li>, <a>)" in description.
-APPLE_TAGS = ("p", "ol", "ul", "li", "a")
 APPLE_DESCRIPTION_LIMIT = 4000  # bytes
 _BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr"}
 
@@ -52,7 +50,10 @@ def render_html(markdown_text: str) -> str:
 
 
 class _AppleSubset(HTMLParser):
-    """Rewrite HTML into Apple's subset: keep p/ol/ul/li/a[href], turn other blocks into <p>."""
+    """Rewrite HTML into Apple's subset: keep p/ol/ul/li/a[href], turn other blocks into <p>.
+
+    Apple: "rich text formatting and some HTML (<p>, <ol>, <ul>, <li>, <a>)" in description.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

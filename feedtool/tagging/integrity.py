@@ -18,20 +18,19 @@ _SLACK = 0.01
 
 
 def check(path: Path, kind: str) -> None:
-    """Raise AudioError when ``path`` is missing, empty, not ``kind``, or visibly truncated."""
+    """Raise AudioError when ``path`` is missing, empty, not ``kind``, or visibly truncated.
+
+    feedtool.audio.probe runs the truncation checks below as part of every probe.
+    """
     from feedtool.audio import probe
 
-    if kind in ("m4a", "mp4") and _looks_like_mp4(path):
-        check_mp4(path)  # first: mutagen's own complaint about these files is less helpful
-    info = probe(path)  # missing, empty, unreadable, extension that lies
+    info = probe(path)  # missing, empty, unreadable, truncated, extension that lies
     if info.kind != kind and {info.kind, kind} != {"m4a", "mp4"}:
         raise AudioError(
             f"expected {kind.upper()} audio but the content is {info.kind.upper()}",
             path=path,
             hint=f"export the audio again as {kind.upper()}",
         )
-    if kind == "mp3":
-        check_mp3(path)
 
 
 def check_mp3(path: Path) -> None:
@@ -102,7 +101,7 @@ def check_mp4(path: Path) -> None:
         )
 
 
-def _looks_like_mp4(path: Path) -> bool:
+def looks_like_mp4(path: Path) -> bool:
     """The first atom is one an MP4 starts with (else probe names what the file really is)."""
     try:
         with path.open("rb") as handle:
