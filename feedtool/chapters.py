@@ -208,7 +208,75 @@ def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
     chapter for each. Bracketed timestamps always split; bare ones only when the line itself starts
     with a bare timestamp, so "[12:00] We met at 10:30" stays one chapter.
     """
-    lead = _match_lead(line.strip())
+    text = line.strip()
+    if not _may_be_chapter_line(text):
+        return []
+    simple = _simple_chapter(text)
+    if simple is not None:
+        return [simple]
+    return _parse_full(text, split=split)
+
+
+def _may_be_chapter_line(text: str) -> bool:
+    """False for a (stripped) line that cannot be a chapter line; cheap, so prose costs little.
+
+    Every chapter line holds a clock, so a ':'; and it begins either with its prefix (a quote
+    ``>``, a bullet ``- * + •`` or a number ``1.``) or with its timestamp (emphasis ``*``/``_``,
+    a bracket ``[``/``(`` or the clock's first digit). ``isdecimal`` is exactly what ``\\d``
+    matches in the patterns above, so lines with non-ASCII digits are not turned away here.
+    """
+    return bool(text) and ":" in text and (text[0] in _FIRST_CHARS or text[0].isdecimal())
+
+
+_FIRST_CHARS = frozenset(">-*+\u2022_[(")
+
+#: The dominant chapter line, decided by one pattern: "[12:30] Title", "(1:02:03) - Title",
+#: "- 12:30 Title". Why its result is always the one ``_parse_full`` gives:
+#: - the prefix is ``_PREFIX`` without quotes, atomic as in ``_PREFIX.match``; what follows it
+#:   (a bracket or a digit) leaves ``_LEAD`` no emphasis to take and no other way to match, and
+#:   the clock is atomic too (its look-ahead already makes it the longest clock at that place);
+#: - the clock (or closing bracket) is followed by a space or tab, so there is no range, no link
+#:   target, no closing emphasis, and a bare time is not glued to "am"/"pm";
+#: - the title holds no ':' (so no further clock: nothing to split and no range), no '[' (no
+#:   Markdown link) and no backslash (no hard line break), and it starts after at most one
+#:   separator with a character that is neither a separator nor a space, so trimming takes off
+#:   exactly what the pattern skips. The line was stripped, so the title ends in a non-space.
+#: Anything else (quotes, emphasis around the time, ranges, links, several times, ...) goes
+#: through ``_parse_full``.
+_SIMPLE = re.compile(
+    rf"""
+    (?>(?:[-*+\u2022]\s+|\d{{1,3}}[.)]\s+)?)
+    (?P<open>[\[(]?)
+    (?>(?:(?P<h>\d{{1,2}}):(?P<hm>[0-5]\d):(?P<hs>[0-5]\d)|(?P<m>\d{{1,3}}):(?P<ms>[0-5]\d))
+       (?P<frac>\.\d{{1,3}})?(?!\d|:\d|\.\d))
+    (?P<close>[\])]?)
+    [ \t]+
+    (?:[-\u2013\u2014:|][ \t]*)?
+    (?P<title>[^\s:\[\\\-\u2013\u2014|][^:\[\\]*)
+    """,
+    re.VERBOSE,
+)
+
+
+def _simple_chapter(text: str) -> Chapter | None:
+    """The chapter of a line of the dominant simple shape (see ``_SIMPLE``), else None."""
+    match = _SIMPLE.fullmatch(text)
+    if match is None or _PAIRS[match["open"]] != match["close"]:
+        return None
+    hours = match["h"]
+    if hours is not None:
+        whole = int(hours) * 3600 + int(match["hm"]) * 60 + int(match["hs"])
+    else:
+        whole = int(match["m"]) * 60 + int(match["ms"])
+    frac = match["frac"]
+    # The same conversion as ``parse_timestamp``: float(str(n)) == float(n) for an int n.
+    start_s = float(f"{whole}{frac}") if frac else float(whole)
+    return Chapter(start_s=start_s, title=match["title"])
+
+
+def _parse_full(text: str, *, split: bool) -> list[Chapter]:
+    """``parse_chapter_line`` for every shape: lead, further timestamps, titles and links."""
+    lead = _match_lead(text)
     if lead is None:
         return []
     points = _split_points(lead.rest, bare=lead.bare) if split else []
@@ -232,7 +300,7 @@ def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
 # Show notes
 # --------------------------------------------------------------------------------------------
 
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCES = ("```", "~~~")
 
 
 def from_show_notes(text: str) -> list[Chapter]:
@@ -242,15 +310,26 @@ def from_show_notes(text: str) -> list[Chapter]:
     in the middle of prose or inside a URL (``&t=5s``, ``?t=1:23``) is not a chapter. Lines in
     fenced code blocks are skipped. All timestamp lines are taken, in order of appearance; whether
     they make sense together is for ``check_chapters`` to say.
+
+    This runs for every episode of every build, so it is ``parse_chapter_line`` inlined: most
+    lines are turned away by ``_may_be_chapter_line`` and most chapter lines are ``_SIMPLE``.
     """
+    if ":" not in text:  # no clock anywhere
+        return []
     chapters: list[Chapter] = []
     in_fence = False
     for line in text.splitlines():
-        if _FENCE.match(line):
+        stripped = line.strip()
+        if stripped.startswith(_FENCES):  # what ^\s*(```|~~~) matched on the raw line
             in_fence = not in_fence
             continue
-        if not in_fence:
-            chapters.extend(parse_chapter_line(line))
+        if in_fence or not _may_be_chapter_line(stripped):
+            continue
+        simple = _simple_chapter(stripped)
+        if simple is not None:
+            chapters.append(simple)
+        else:
+            chapters.extend(_parse_full(stripped, split=True))
     return chapters if len(chapters) >= 2 else []
 
 
