@@ -135,6 +135,9 @@ def apple_description(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -
 
     The full notes stay in content:encoded; a cut description ends with an ellipsis paragraph.
     """
+    pieces = _fast_tokens(html_text)
+    if pieces is not None:
+        return _fit(_fast_describe(pieces)[0], limit)
     parser = _AppleSubset()
     parser.feed(html_text)
     parser.close()
@@ -180,6 +183,9 @@ class _Text(HTMLParser):
 
 def plain_text(html_text: str) -> str:
     """Readable plain text of some HTML (for audio tags and summaries)."""
+    pieces = _fast_tokens(html_text)
+    if pieces is not None:
+        return _joined(_fast_text(pieces))
     parser = _Text()
     parser.feed(html_text)
     parser.close()
@@ -213,8 +219,184 @@ class _Both(HTMLParser):
         self.text.handle_data(data)
 
 
+# --- Fast path -------------------------------------------------------------------------------
+#
+# HTMLParser tokenizes in pure Python, and that was most of describe()'s time. cmark-gfm's own
+# output is a small regular language: a fixed set of lowercase tags, attributes written
+# ` name="value"`, `<br />`-style empty tags, every `<` of the text escaped as `&lt;`. When the
+# notes' HTML is made only of that (every `<` in it starts one of those tags), one regex split
+# finds exactly the tags and text runs HTMLParser would report, and the loop below applies the
+# _AppleSubset and _Text rules to them directly. Anything else (raw HTML the author wrote with
+# other tags or another spelling, comments, doctypes, a stray `<`) takes the HTMLParser path,
+# so the output is the same either way (tests/test_notes_speed_equivalence.py compares the two).
+
+#: Tags HTMLParser treats as plain tags (never script/style, whose content it does not parse).
+_FAST_TAG_NAMES = (
+    "a|b|blockquote|br|code|dd|del|div|dl|dt|em|h[1-6]|hr|i|img|input|li|ol|p|pre|s|section|span"
+    "|strong|sub|sup|table|tbody|td|th|thead|tr|u|ul"
+)
+#: One tag in cmark-gfm's spelling: groups end-tag name, start-tag name, attributes, " /".
+_FAST_TAG = re.compile(
+    rf'<(?:/({_FAST_TAG_NAMES})|({_FAST_TAG_NAMES})((?: [a-z][a-z-]*="[^"<>]*")*)( /)?)>'
+)
+_FAST_ATTRIBUTES = re.compile(r' ([a-z][a-z-]*)="([^"<>]*)"')
+_GROUPS = 4  # capturing groups in _FAST_TAG: split() yields text, then 4 groups, per tag
+
+_LIST, _ITEM, _LINK, _BREAK, _BLOCK = 1, 2, 3, 4, 5
+_KIND = {"ul": _LIST, "ol": _LIST, "li": _ITEM, "a": _LINK, "br": _BREAK}
+_KIND.update((tag, _BLOCK) for tag in _BLOCK_TAGS)
+_TEXT_BREAK_TAGS = frozenset({"br", "li"} | _BLOCK_TAGS)
+
+_SPACES = re.compile(r"\s+")
+_SPACE_AFTER_OPEN = re.compile(r"(<(?:p|ul|ol|li|/li)>) ")
+_SPACE_BEFORE_CLOSE = re.compile(r" (</(?:p|ul|ol|li)>|<li>)")
+_BLOCK_SEPARATOR = "\x00"  # not whitespace, not in any tidy pattern: no match can span it
+
+
+def _fast_tokens(html_text: str) -> list[str | None] | None:
+    """``_FAST_TAG.split`` of the HTML, or None when some ``<`` is not one of those tags."""
+    pieces = _FAST_TAG.split(html_text)
+    if html_text.count("<") != len(pieces) // (_GROUPS + 1):
+        return None  # a `<` in a text run: markup the fast path does not read like HTMLParser
+    return pieces
+
+
+def _tidy_all(blocks: list[str]) -> list[str]:
+    """``[_tidy(block) for block in blocks]`` with three regex passes in all instead of per block."""
+    if len(blocks) < 2:
+        return [_tidy(block) for block in blocks]
+    tidied = _SPACES.sub(" ", _BLOCK_SEPARATOR.join(blocks))
+    tidied = _SPACE_AFTER_OPEN.sub(r"\1", tidied)
+    tidied = _SPACE_BEFORE_CLOSE.sub(r"\1", tidied).split(_BLOCK_SEPARATOR)
+    if len(tidied) != len(blocks):  # a block held the separator itself
+        return [_tidy(block) for block in blocks]
+    return tidied
+
+
+def _fast_describe(pieces: list[str | None]) -> tuple[list[str], list[str]]:
+    """(_AppleSubset.result(), _Text.parts) for HTML already split by ``_fast_tokens``."""
+    blocks: list[str] = []
+    current: list[str] = []
+    stack: list[str] = []
+    in_link = False
+    parts: list[str] = []
+    last = len(pieces) - 1
+    index = 0
+    while True:
+        raw = pieces[index]
+        if raw:
+            if "&" in raw:
+                data = html.unescape(raw)
+                escaped = html.escape(data, quote=False)
+            else:
+                data = raw
+                escaped = raw.replace(">", "&gt;") if ">" in raw else raw
+            parts.append(data)
+            if current:
+                current.append(escaped)
+            elif not stack and data.strip():
+                current.append("<p>")
+                current.append(escaped)
+        if index == last:
+            break
+        end_tag = pieces[index + 1]
+        if end_tag is None:
+            tag = pieces[index + 2]
+            if tag in _TEXT_BREAK_TAGS:
+                parts.append("\n")
+            kind = _KIND.get(tag)
+            if kind is None:
+                pass
+            elif kind == _BREAK:
+                if stack:
+                    current.append(" ")
+                elif current:
+                    if len(current) > 1 or current[0] != "<p>":
+                        blocks.append("".join(current) + "</p>")
+                    current = []
+            elif kind == _BLOCK:
+                if current and not stack:
+                    if len(current) > 1 or current[0] != "<p>":
+                        blocks.append("".join(current) + "</p>")
+                    current = []
+            elif kind == _ITEM:
+                if stack:
+                    current.append("<li>")
+            elif kind == _LIST:
+                if current and not stack:
+                    if len(current) > 1 or current[0] != "<p>":
+                        blocks.append("".join(current) + "</p>")
+                    current = []
+                stack.append(tag)
+                current.append(f"<{tag}>")
+            else:  # _LINK
+                attributes = pieces[index + 3]
+                href = dict(_FAST_ATTRIBUTES.findall(attributes)).get("href") if attributes else None
+                if href and "&" in href:
+                    href = html.unescape(href)
+                if href:
+                    if not stack and not current:
+                        current.append("<p>")
+                    current.append(f'<a href="{html.escape(href, quote=True)}">')
+                    in_link = True
+            if pieces[index + 4] is None:  # not `<tag ... />`, whose end tag HTMLParser also reports
+                index += _GROUPS + 1
+                continue
+        else:
+            tag = end_tag
+        kind = _KIND.get(tag)
+        if kind is None or kind == _BREAK:
+            pass
+        elif kind == _BLOCK:
+            if current and not stack:
+                if len(current) > 1 or current[0] != "<p>":
+                    blocks.append("".join(current) + "</p>")
+                current = []
+        elif kind == _ITEM:
+            if stack:
+                current.append("</li>")
+        elif kind == _LIST:
+            if stack:
+                stack.pop()
+                current.append(f"</{tag}>")
+                if not stack:
+                    blocks.append("".join(current))
+                    current = []
+        elif in_link:  # _LINK
+            current.append("</a>")
+            in_link = False
+        index += _GROUPS + 1
+    if current and not stack:
+        if len(current) > 1 or current[0] != "<p>":
+            blocks.append("".join(current) + "</p>")
+        current = []
+    if current:
+        blocks.append("".join(current))
+    return _tidy_all([block for block in blocks if block.strip()]), parts
+
+
+def _fast_text(pieces: list[str | None]) -> list[str]:
+    """_Text.parts for HTML already split by ``_fast_tokens``."""
+    parts: list[str] = []
+    last = len(pieces) - 1
+    for index in range(0, last, _GROUPS + 1):
+        raw = pieces[index]
+        if raw:
+            parts.append(html.unescape(raw) if "&" in raw else raw)
+        if pieces[index + 2] in _TEXT_BREAK_TAGS:
+            parts.append("\n")
+    raw = pieces[last]
+    if raw:
+        parts.append(html.unescape(raw) if "&" in raw else raw)
+    return parts
+
+
 def describe(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> tuple[str, str]:
     """(apple_description(html_text), plain_text(html_text)), parsing the HTML once."""
+    pieces = _fast_tokens(html_text)
+    if pieces is not None:
+        blocks, parts = _fast_describe(pieces)
+        return _fit(blocks, limit), _joined(parts)
     parser = _Both()
     parser.feed(html_text)
     parser.close()
