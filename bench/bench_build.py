@@ -15,11 +15,21 @@ In one run, for each catalogue size N (3,000 by default), this times:
 
 Builds run as subprocesses under GNU time: wall-clock time around each, CPU time (user + system,
 the build's worker processes included) and peak RSS of the largest process, interpreter start-up
-included. Rounds are interleaved (cold, no change, touched; again) and medians reported.
+included. Medians of --rounds runs are reported.
+
+A cold build must start as it would on a fresh machine, and on this machine's file system that
+takes care. ext4 without a journal (the root file system here; GitHub's runners have a journal)
+skips, one by one, every free inode whose table block says it was freed less than 60 s ago, or
+360 s while that block has not been written back, which a build's own new files keep it from
+being: a cold build right after deleting the previous build spends seconds of system time in the
+kernel's `recently_deleted()`. So this script never deletes a build before a cold build: it moves
+the previous public/ and cache into bench/out/trash/ (a rename, nothing freed), runs every cold
+build of every size first, then the no-change and touched rebuilds (whose swap does delete the old
+tree), and empties the trash at the end. Before the first cold build it waits until 6 minutes have
+passed since the last deletion it recorded (bench/out/.last-deletion), unless --no-wait.
 
     .venv/bin/python bench/bench_build.py                   # N = 3,000, 3 rounds
     .venv/bin/python bench/bench_build.py --also 10000      # and the linearity check
-    .venv/bin/python bench/bench_build.py --settle 65       # cold builds as on a fresh machine
     .venv/bin/python bench/bench_build.py --write           # also update docs/benchmarks.md
 
 FEEDTOOL_JOBS=1 in the environment makes the builds use one process (the default is one per core
@@ -119,13 +129,58 @@ def build_command(episodes: Path, public: Path) -> list[str]:
     return [sys.executable, "-m", "feedtool", "build", "--episodes", str(episodes), "--out", str(public)]
 
 
-def make_cold(episodes: Path, public: Path) -> None:
-    """Remove everything a build leaves: public/, the cache, the guid ledger."""
-    shutil.rmtree(public, ignore_errors=True)
-    shutil.rmtree(episodes.parent / ".feedtool-cache", ignore_errors=True)
+#: ext4 without a journal avoids reusing an inode for 60 s after it was freed, 360 s while its
+#: inode table block is dirty; 6 minutes and a bit covers both.
+FS_WINDOW_S = 365.0
+
+
+def trash_dir(out_root: Path) -> Path:
+    return out_root / "trash"
+
+
+def make_cold(episodes: Path, public: Path, trash: Path) -> None:
+    """Take away what a build leaves (public/, the cache, the guid ledger) without freeing inodes.
+
+    The folders are renamed into ``trash`` (same file system), so the cold build that follows
+    allocates files as on a fresh machine; empty_trash deletes them after the measurements.
+    """
+    trash.mkdir(parents=True, exist_ok=True)
+    stamp = time.time_ns()
+    leftovers = [public, episodes.parent / ".feedtool-cache", *public.parent.glob(f".{public.name}.*")]
+    for index, path in enumerate(leftovers):
+        if path.exists():
+            os.rename(path, trash / f"{stamp}-{index}-{path.name.lstrip('.')}")
     (episodes / "feedtool.lock").unlink(missing_ok=True)
-    for stale in public.parent.glob(f".{public.name}.*"):
-        shutil.rmtree(stale, ignore_errors=True)
+
+
+def deletion_stamp(out_root: Path) -> Path:
+    return out_root / ".last-deletion"
+
+
+def record_deletion(out_root: Path) -> None:
+    """Note when this script last made the file system free many inodes."""
+    deletion_stamp(out_root).write_text(f"{time.time():.0f}\n")
+
+
+def empty_trash(out_root: Path) -> None:
+    trash = trash_dir(out_root)
+    if trash.exists():
+        shutil.rmtree(trash)
+        record_deletion(out_root)
+
+
+def wait_for_file_system(out_root: Path) -> None:
+    """Sleep until FS_WINDOW_S have passed since the last recorded deletion (see the docstring)."""
+    try:
+        last = float(deletion_stamp(out_root).read_text())
+    except (OSError, ValueError):
+        return
+    wait = last + FS_WINDOW_S - time.time()
+    if wait > 0:
+        print(f"   waiting {wait:.0f} s: files were deleted less than {FS_WINDOW_S:.0f} s ago "
+              "(see the docstring; --no-wait skips this)", flush=True)
+        subprocess.run(["sync"], check=False)
+        time.sleep(wait)
 
 
 def touch_all(episodes: Path) -> int:
@@ -139,26 +194,41 @@ def touch_all(episodes: Path) -> int:
     return count
 
 
-def bench_size(n: int, rounds: int, out_root: Path, settle: float = 0.0) -> SizeResult:
+def catalogue_paths(n: int, out_root: Path) -> tuple[Path, Path]:
     catalogue = out_root / f"catalogue-{n}"
-    print(f"\n== N = {n}: making the catalogue in {catalogue}", flush=True)
-    episodes = make_catalogue(n, catalogue)
-    public = catalogue / "public"
+    print(f"\n== N = {n}: the catalogue in {catalogue}", flush=True)
+    return make_catalogue(n, catalogue), catalogue / "public"
+
+
+def timed_build(result: SizeResult, step: str, round_: int, episodes: Path, public: Path) -> None:
+    run = run_child(build_command(episodes, public))
+    result.runs[step].append(run)
+    print(f"   round {round_} {step:9s} {run.seconds:7.3f} s  cpu {run.cpu_s:7.3f} s  "
+          f"{run.rss_mb:6.1f} MB  | {run.output}", flush=True)
+
+
+def bench_cold(n: int, rounds: int, out_root: Path) -> SizeResult:
+    """The cold builds of one size: each after moving the previous build aside."""
+    episodes, public = catalogue_paths(n, out_root)
     result = SizeResult(n=n, runs={"cold": [], "nochange": [], "touched": []})
     for round_ in range(1, rounds + 1):
-        make_cold(episodes, public)
+        make_cold(episodes, public, trash_dir(out_root))
         subprocess.run(["sync"], check=False)
-        if settle:  # let ext4 forget the inodes just freed (see --settle)
-            time.sleep(settle)
-        for step in ("cold", "nochange", "touched"):
-            if step == "touched":
-                touch_all(episodes)
-            run = run_child(build_command(episodes, public))
-            result.runs[step].append(run)
-            print(f"   round {round_} {step:9s} {run.seconds:7.3f} s  cpu {run.cpu_s:7.3f} s  "
-                  f"{run.rss_mb:6.1f} MB  | {run.output}", flush=True)
+        timed_build(result, "cold", round_, episodes, public)
+    return result
+
+
+def bench_rebuilds(result: SizeResult, rounds: int, out_root: Path) -> SizeResult:
+    """No-change and touched rebuilds after the last cold build, the baseline, one tagging."""
+    n = result.n
+    episodes, public = catalogue_paths(n, out_root)
+    for round_ in range(1, rounds + 1):
+        timed_build(result, "nochange", round_, episodes, public)
         if "up to date" not in result.runs["nochange"][-1].output:
             raise SystemExit("the no-change rebuild did not report 'up to date'")
+        touch_all(episodes)
+        timed_build(result, "touched", round_, episodes, public)
+        record_deletion(out_root)  # the touched build's swap removed the previous tree
     feed = public / "feed.xml"
     result.feed_mb = feed.stat().st_size / 1e6
     result.baseline_s, result.items, _ = time_baseline(feed, rounds=5)
@@ -321,15 +391,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="another catalogue size, for the linearity check (e.g. --also 10000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per size (default 3)")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where catalogues go")
-    parser.add_argument("--settle", type=float, default=0.0,
-                        help="seconds to wait between deleting the previous build and the cold build "
-                             "(ext4 without a journal is slow to allocate inodes for a minute after "
-                             "many were freed; 65 lets the cold build start as on a fresh machine)")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="start the cold builds even if files were deleted in the last 6 minutes "
+                             "(ext4 without a journal is then slow to allocate inodes; see the docstring)")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     print(f"machine: {machine()}")
-    results = [bench_size(n, args.rounds, args.out, args.settle) for n in [args.n, *args.also]]
+    sizes = [args.n, *args.also]
+    empty_trash(args.out)
+    if not args.no_wait:
+        wait_for_file_system(args.out)
+    results = [bench_cold(n, args.rounds, args.out) for n in sizes]  # every cold build first
+    results = [bench_rebuilds(result, args.rounds, args.out) for result in results]
+    empty_trash(args.out)
     help_s, help_mb = bench_help()
     offenders = import_offenders()
     text = report(results, help_s, help_mb, offenders, args.rounds,

@@ -35,9 +35,9 @@ from feedtool import __version__
 from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache, write_atomic
 from feedtool.errors import FeedtoolError, InputError
+from feedtool.hashing import sha256_file
 from feedtool.feed import EpisodeEntry, MediaFile
-from feedtool.load import Podcast
-from feedtool.parallel import forked_runs, ordered_map, worker_count
+from feedtool.parallel import forked_runs, worker_count
 from feedtool.model import Episode, Show
 
 if TYPE_CHECKING:
@@ -64,14 +64,6 @@ class BuildResult:
 
 def default_cache_dir(episodes_dir: Path) -> Path:
     return episodes_dir.resolve().parent / CACHE_DIR_NAME
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def ascii_name(name: str) -> str:
@@ -147,10 +139,12 @@ def is_stale(
 class _Builder:
     """One build: holds the podcast, the cache and the staging folder while files are made."""
 
-    def __init__(self, podcast: Podcast, staging: Path, cache: BuildCache, result: BuildResult,
-                 progress: Callable[[str], None]) -> None:
-        self.podcast = podcast
-        self.show: Show = podcast.show
+    def __init__(self, root: Path, show: Show, staging: Path, cache: BuildCache, result: BuildResult,
+                 progress: Callable[[str], None], *, drafts: bool, now: datetime) -> None:
+        self.root = root  # episodes/
+        self.show = show
+        self.drafts = drafts
+        self.now = now
         self.staging = staging
         self.cache = cache
         self.result = result
@@ -165,8 +159,8 @@ class _Builder:
 
     def file_digest(self, path: Path) -> str:
         """The sha256 of a file, read once per (path, size, mtime): the cache keys on content."""
-        stat = path.stat()
-        key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+        stat = os.stat(path)
+        key = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
         digest = self.cache.digests.get(key)
         if digest is None:
             digest = sha256_file(path)
@@ -267,13 +261,8 @@ class _Builder:
         return hashlib.sha256(data).hexdigest()
 
     def tag_fingerprint(self, meta: TagMetadata) -> str:
-        """What meta.fingerprint() tells apart, without hashing the same cover once per episode."""
-        from dataclasses import replace
-
-        images = {name: self._bytes_digest(data) for name, data in sorted(meta.chapter_images.items())}
-        without_images = replace(meta, cover=None, chapter_images={}).fingerprint()
-        cover = None if meta.cover is None else self._bytes_digest(meta.cover)
-        return hashlib.sha256(json.dumps([without_images, cover, images]).encode()).hexdigest()
+        """meta.fingerprint(), without hashing the same cover once per episode."""
+        return meta.fingerprint(image_digest=self._bytes_digest)
 
     def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str,
                     description: str) -> MediaFile:
@@ -282,7 +271,7 @@ class _Builder:
 
         cover, cover_mime = self.cover(episode)
         chapter_images = {
-            chapter.image: (self.podcast.episode_dir(episode.slug) / chapter.image).read_bytes()
+            chapter.image: (self.root / episode.slug / chapter.image).read_bytes()
             for chapter in episode.chapters
             if chapter.image and not chapter.image.startswith(("http://", "https://"))
         }
@@ -300,20 +289,18 @@ class _Builder:
             chapter_images=chapter_images,
         )
         suffix = master.suffix.lower()
-        # Content, not path or mtime: a fresh clone (same bytes, new mtimes) reuses its copies.
-        identity = f"{digest}|{suffix}|{info.kind}|{info.duration_s!r}|{self.tag_fingerprint(meta)}"
-        key = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        key = tagged_copy_key(digest, suffix, info, self.tag_fingerprint(meta))
         cached_file = self.cache.tagged_dir / f"{key}{suffix}"
         record = self.cache.tagged.get(key)
         if record is None or not cached_file.is_file():
             tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
                                       duration_s=info.duration_s, master_checked=True)
-            record = {"sha256": sha256_file(cached_file), "size": cached_file.stat().st_size}
+            record = {"size": cached_file.stat().st_size}
             self.cache.tagged.put(key, record)
             self.result.tagged += 1
         else:
             self.result.reused += 1
-        relative = f"{episode.slug}/{ascii_name(master.stem)}-{record['sha256'][:8]}{suffix}"
+        relative = f"{episode.slug}/{ascii_name(master.stem)}-{key[:8]}{suffix}"
         self.place_file(cached_file, relative)
         return MediaFile(url=self.url(relative), length=int(record["size"]), mime=info.mime,
                          duration_s=info.duration_s, bitrate=info.bitrate)
@@ -348,7 +335,7 @@ class _Builder:
             images = {}
             for chapter in episode.chapters:
                 if chapter.image and not chapter.image.startswith(("http://", "https://")):
-                    source = self.podcast.episode_dir(episode.slug) / chapter.image  # checked by load
+                    source = self.root / episode.slug / chapter.image  # checked by load
                     images[chapter.image] = self.url(self.place_content_named(source, folder))
             data = chapter_io.to_json(
                 list(episode.chapters), title=episode.title, podcast_name=self.show.title,
@@ -374,47 +361,65 @@ class _Builder:
             description_html=description_html or episode.title,
         )
 
-    def all_parts(self, episodes: list[Episode]) -> list[_EntryParts]:
-        """episode_parts for every episode, on every core when there are many."""
-        workers = worker_count(len(episodes))
+    def goes_in_feed(self, episode: Episode) -> bool:
+        return goes_in_feed(episode, drafts=self.drafts, now=self.now)
+
+    def load_and_build(self, folder: Path) -> tuple[Episode, _EntryParts | None]:
+        """One episode folder read and checked, and, if it goes in the feed, its parts made."""
+        from feedtool.load import load_episode
+
+        episode = load_episode(folder, self.show)
+        return episode, (self.episode_parts(episode) if self.goes_in_feed(episode) else None)
+
+    def all_episodes(self, folders: list[Path]) -> list[tuple[Episode, _EntryParts | None]]:
+        """load_and_build for every folder, in order; on every core when there are many.
+
+        Loading and building happen in one pass (one fork, each episode handled start to finish
+        by one worker): what spans episodes (numbers, guids) is checked afterwards, so a build
+        that fails there has done work for nothing, which a failing build may.
+        """
+        workers = worker_count(len(folders))
         if workers <= 1:
-            parts = []
-            for index, episode in enumerate(episodes, 1):
-                self.progress(f"[{index}/{len(episodes)}] {episode.slug}")
-                parts.append(self.episode_parts(episode))
-            return parts
-        return self._parts_in_workers(episodes, workers)
+            done = []
+            for index, folder in enumerate(folders, 1):
+                self.progress(f"[{index}/{len(folders)}] {folder.name}")
+                done.append(self.load_and_build(folder))
+            return done
+        return self._all_in_workers(folders, workers)
 
-    def _parts_in_workers(self, episodes: list[Episode], workers: int) -> list[_EntryParts]:
-        """The parts of every episode, from forked workers; what they cached is merged here.
+    def _all_in_workers(
+        self, folders: list[Path], workers: int
+    ) -> list[tuple[Episode, _EntryParts | None]]:
+        """load_and_build in forked workers; what they cached is merged here.
 
-        Workers inherit this builder (fork) and send back only the small parts of each entry,
-        their cache changes and counters; results come in episode order.
+        Workers inherit this builder (fork) and send back each Episode, the small parts of its
+        entry, their cache changes and counters; results come in folder order, so the first
+        problem reported is the one a single process would have met first.
         """
         self.cover_for_workers()
         for table in self.cache.tables:
             table.take_changes()  # workers report only what they add
-        parts: list[_EntryParts] = []
-        for run_parts, changes, tagged, reused in forked_runs(
-            lambda start, end: self._parts_of_run(episodes[start:end]), len(episodes), workers
+        done: list[tuple[Episode, _EntryParts | None]] = []
+        for run, changes, tagged, reused in forked_runs(
+            lambda start, end: self._run_in_worker(folders[start:end]), len(folders), workers
         ):
             for table, (added, used) in zip(self.cache.tables, changes):
                 table.merge(added, used)
             self.result.tagged += tagged
             self.result.reused += reused
-            for part in run_parts:
-                parts.append(part)
-                self.progress(f"[{len(parts)}/{len(episodes)}] {episodes[len(parts) - 1].slug}")
-        return parts
+            for item in run:
+                done.append(item)
+                self.progress(f"[{len(done)}/{len(folders)}] {folders[len(done) - 1].name}")
+        return done
 
-    def _parts_of_run(
-        self, episodes: list[Episode]
-    ) -> tuple[list[_EntryParts], list[tuple[dict[str, Any], set[str]]], int, int]:
-        """In a worker: the parts of some episodes, the cache changes and the counters."""
+    def _run_in_worker(
+        self, folders: list[Path]
+    ) -> tuple[list[tuple[Episode, _EntryParts | None]], list[tuple[dict[str, Any], set[str]]], int, int]:
+        """In a worker: some episodes loaded and built, the cache changes and the counters."""
         before = (self.result.tagged, self.result.reused)
-        parts = [self.episode_parts(episode) for episode in episodes]
+        done = [self.load_and_build(folder) for folder in folders]
         changes = [table.take_changes() for table in self.cache.tables]
-        return parts, changes, self.result.tagged - before[0], self.result.reused - before[1]
+        return done, changes, self.result.tagged - before[0], self.result.reused - before[1]
 
     def cover_for_workers(self) -> None:
         """Read the show's cover (and hash it) once, before the workers fork."""
@@ -481,12 +486,30 @@ def _image_mime(path: Path) -> str:
     return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
 
 
-def select_episodes(podcast: Podcast, *, drafts: bool, now: datetime,
+def tagged_copy_key(master_digest: str, suffix: str, info: AudioInfo, tag_fingerprint: str) -> str:
+    """What a tagged copy is made from, hashed: it names the copy in the cache and in public/.
+
+    The master's content (not its path or mtime: a fresh clone reuses its copies), the kind and
+    duration the tag is written for, and every tag field (tag_fingerprint holds the tag layout
+    version, bumped whenever the writer's bytes change). The same key always gives the same bytes,
+    so naming the served file by it keeps "new bytes, new URL" without reading the copy back to
+    hash it.
+    """
+    identity = f"{master_digest}|{suffix}|{info.kind}|{info.duration_s!r}|{tag_fingerprint}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def goes_in_feed(episode: Episode, *, drafts: bool, now: datetime) -> bool:
+    """Drafts and episodes dated later than now stay out, unless the build asks for drafts."""
+    return drafts or (not episode.draft and episode.date <= now)
+
+
+def select_episodes(episodes: tuple[Episode, ...], *, drafts: bool, now: datetime,
                     result: BuildResult) -> tuple[list[Episode], datetime | None]:
     """The episodes that go into the feed, and when the next held-back one comes due."""
     chosen = []
     next_due = None
-    for episode in podcast.episodes:
+    for episode in episodes:
         if not drafts and episode.draft:
             result.drafts_left_out += 1
             continue
@@ -512,7 +535,7 @@ def build_podcast(
     """Build public/ from episodes/ (or report that it is up to date)."""
     from feedtool.feed import render_feed
     from feedtool.guids import GuidLedger
-    from feedtool.load import load_podcast
+    from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
 
     now = now or datetime.now(timezone.utc)
@@ -528,12 +551,9 @@ def build_podcast(
         return result
 
     _check_out_dir(out_dir, episodes_dir)
-    podcast = load_podcast(episodes_dir, base_url=base_url, map_episodes=ordered_map)
-    show = podcast.show
+    show = load_show(episodes_dir, base_url=base_url)
+    folders = episode_folders(episodes_dir)
     result.feed_path = out_dir / show.feed_name
-    episodes, next_due = select_episodes(podcast, drafts=drafts, now=now, result=result)
-    ledger = GuidLedger.load(episodes_dir)
-    guids = ledger.assign(show, episodes)
 
     cache = BuildCache(cache_dir)
     staging = out_dir.parent / f".{out_dir.name}.staging"
@@ -541,13 +561,21 @@ def build_podcast(
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        builder = _Builder(podcast, staging, cache, result, progress)
+        builder = _Builder(episodes_dir, show, staging, cache, result, progress,
+                           drafts=drafts, now=now)
         check_artwork(show.artwork, what="show artwork", source=show.source, field="artwork",
                       result=result)
         artwork_url = builder.url(builder.place_content_named(show.artwork, ""))
+        loaded = builder.all_episodes(folders)
+        all_episodes = tuple(episode for episode, _ in loaded)
+        check_across_episodes(show, all_episodes)
+        episodes, next_due = select_episodes(all_episodes, drafts=drafts, now=now, result=result)
+        ledger = GuidLedger.load(episodes_dir)
+        guids = ledger.assign(show, episodes)
         entries = [
             parts.entry(episode, guids[episode.slug])
-            for episode, parts in zip(episodes, builder.all_parts(episodes))
+            for episode, parts in loaded
+            if parts is not None
         ]
         feed = render_feed(show, artwork_url=artwork_url,
                            description_html=apple_description(render_html(show.description)),

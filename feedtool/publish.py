@@ -36,8 +36,8 @@ from feedtool.storage import (
     RemoteObject,
     check_relative_key,
     headers_for,
-    sha256_file,
 )
+from feedtool.hashing import sha256_file
 
 #: Files at least this big are hashed on a thread pool (hashlib releases the GIL on big blocks).
 BIG_FILE_SIZE = 256 * 1024

@@ -21,7 +21,6 @@ read, printed or logged here.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from feedtool.errors import InputError, StorageError
+from feedtool.hashing import sha256_file
 
 #: Folder (under the target prefix) where feedtool keeps its own bookkeeping.
 META_DIR = ".feedtool"
@@ -175,15 +175,6 @@ def normalise_prefix(prefix: str) -> str:
     if not parts:
         return ""
     return check_relative_key("/".join(parts)) + "/"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks (hashlib releases the GIL on big blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

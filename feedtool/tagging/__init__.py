@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,11 +52,16 @@ class TagMetadata:
     chapters: tuple[Chapter, ...]
     chapter_images: Mapping[str, bytes] = field(default_factory=dict)  # chapter.image -> bytes
 
-    def fingerprint(self) -> str:
-        """sha256 over every field (images by their own sha256) and the tag layout version."""
+    def fingerprint(self, image_digest: Callable[[bytes], str] | None = None) -> str:
+        """sha256 over every field (images by their own sha256) and the tag layout version.
+
+        ``image_digest`` may stand in for hashing each picture (build hashes the show's cover,
+        which every episode carries, once per build rather than once per episode).
+        """
+        image_sha256 = image_digest or (lambda data: hashlib.sha256(data).hexdigest())
 
         def digest(data: bytes | None) -> str | None:
-            return None if data is None else hashlib.sha256(data).hexdigest()
+            return None if data is None else image_sha256(data)
 
         document = {
             "layout": TAG_LAYOUT_VERSION,
