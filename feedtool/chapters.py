@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from feedtool.errors import ChapterError
@@ -230,48 +231,48 @@ def _may_be_chapter_line(text: str) -> bool:
 
 _FIRST_CHARS = frozenset(">-*+\u2022_[(")
 
-#: The dominant chapter line, decided by one pattern: "[12:30] Title", "(1:02:03) - Title",
-#: "- 12:30 Title". Why its result is always the one ``_parse_full`` gives:
-#: - the prefix is ``_PREFIX`` without quotes, atomic as in ``_PREFIX.match``; what follows it
-#:   (a bracket or a digit) leaves ``_LEAD`` no emphasis to take and no other way to match, and
-#:   the clock is atomic too (its look-ahead already makes it the longest clock at that place);
+#: The dominant chapter line: "[12:30] Title", "(1:02:03) - Title", "- 12:30 Title", matched by
+#: one pattern, with a title that ``_simple_chapter`` checks has no ':', '[' or backslash.
+#: Why the chapter it gives is always the one ``_parse_full`` gives:
+#: - the prefix is ``_PREFIX`` without quotes, atomic as in ``_PREFIX.match``; what follows it (a
+#:   bracket or a digit) leaves ``_LEAD`` no emphasis to take and no other way to match; the
+#:   clock is atomic too (its look-ahead already makes it the longest clock at that place);
 #: - the clock (or closing bracket) is followed by a space or tab, so there is no range, no link
 #:   target, no closing emphasis, and a bare time is not glued to "am"/"pm";
-#: - the title holds no ':' (so no further clock: nothing to split and no range), no '[' (no
-#:   Markdown link) and no backslash (no hard line break), and it starts after at most one
-#:   separator with a character that is neither a separator nor a space, so trimming takes off
-#:   exactly what the pattern skips. The line was stripped, so the title ends in a non-space.
+#: - no ':' in the title means no further clock: nothing to split, no range; no '[' means no
+#:   Markdown link; no backslash means no hard line break to trim;
+#: - the title starts after the spaces, at most one separator and its spaces, with a character
+#:   that is neither a space nor a separator, so trimming takes off exactly what the pattern
+#:   skips; the line was stripped, so the title ends in a non-space.
 #: Anything else (quotes, emphasis around the time, ranges, links, several times, ...) goes
 #: through ``_parse_full``.
 _SIMPLE = re.compile(
     rf"""
-    (?>(?:[-*+\u2022]\s+|\d{{1,3}}[.)]\s+)?)
+    (?>(?:[-*+\u2022]\s+|\d{{1,3}}[.)]\s+)?)   # _PREFIX without quotes, atomic like .match
     (?P<open>[\[(]?)
-    (?>(?:(?P<h>\d{{1,2}}):(?P<hm>[0-5]\d):(?P<hs>[0-5]\d)|(?P<m>\d{{1,3}}):(?P<ms>[0-5]\d))
-       (?P<frac>\.\d{{1,3}})?(?!\d|:\d|\.\d))
+    (?P<start>(?>{_CLOCK}))
     (?P<close>[\])]?)
     [ \t]+
     (?:[-\u2013\u2014:|][ \t]*)?
-    (?P<title>[^\s:\[\\\-\u2013\u2014|][^:\[\\]*)
+    (?P<title>[^\s\-\u2013\u2014:|].*)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
+_simple_fullmatch = _SIMPLE.fullmatch
+
+#: ``parse_timestamp`` remembered: a catalogue repeats the same few hundred clock texts.
+_clock_seconds = lru_cache(maxsize=4096)(parse_timestamp)
 
 
 def _simple_chapter(text: str) -> Chapter | None:
-    """The chapter of a line of the dominant simple shape (see ``_SIMPLE``), else None."""
-    match = _SIMPLE.fullmatch(text)
-    if match is None or _PAIRS[match["open"]] != match["close"]:
+    """The chapter of a (stripped) line of the dominant simple shape (see ``_SIMPLE``), else None."""
+    match = _simple_fullmatch(text)
+    if match is None:
         return None
-    hours = match["h"]
-    if hours is not None:
-        whole = int(hours) * 3600 + int(match["hm"]) * 60 + int(match["hs"])
-    else:
-        whole = int(match["m"]) * 60 + int(match["ms"])
-    frac = match["frac"]
-    # The same conversion as ``parse_timestamp``: float(str(n)) == float(n) for an int n.
-    start_s = float(f"{whole}{frac}") if frac else float(whole)
-    return Chapter(start_s=start_s, title=match["title"])
+    opening, start, closing, title = match.groups()
+    if _PAIRS[opening] != closing or ":" in title or "[" in title or "\\" in title:
+        return None
+    return Chapter(start_s=_clock_seconds(start), title=title)
 
 
 def _parse_full(text: str, *, split: bool) -> list[Chapter]:
@@ -323,13 +324,14 @@ def from_show_notes(text: str) -> list[Chapter]:
         if stripped.startswith(_FENCES):  # what ^\s*(```|~~~) matched on the raw line
             in_fence = not in_fence
             continue
-        if in_fence or not _may_be_chapter_line(stripped):
+        if in_fence or not stripped or ":" not in stripped:
             continue
-        simple = _simple_chapter(stripped)
-        if simple is not None:
-            chapters.append(simple)
-        else:
-            chapters.extend(_parse_full(stripped, split=True))
+        if stripped[0] in _FIRST_CHARS or stripped[0].isdecimal():  # _may_be_chapter_line
+            simple = _simple_chapter(stripped)
+            if simple is not None:
+                chapters.append(simple)
+            else:
+                chapters.extend(_parse_full(stripped, split=True))
     return chapters if len(chapters) >= 2 else []
 
 
