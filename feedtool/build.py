@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from feedtool import __version__
 from feedtool.audio import AudioInfo
-from feedtool.cache import BuildCache, write_atomic
+from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
-from feedtool.hashing import sha256_file
+from feedtool.files import sha256_file, write_atomic
 from feedtool.feed import EpisodeEntry, MediaFile
 from feedtool.parallel import forked_runs, worker_count
 from feedtool.model import Episode, Show
@@ -192,10 +192,16 @@ class _Builder:
         Only for files feedtool made and never changes in place (tagged audio, chapters.json).
         """
         target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(source, target)
+            return
+        except FileNotFoundError:  # the folder is made once per episode, before its files
+            target.parent.mkdir(parents=True, exist_ok=True)
         except OSError:
+            pass
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, or one without hard links
             shutil.copyfile(source, target)
 
     def place_bytes(self, data: bytes, relative: str) -> None:
@@ -208,8 +214,7 @@ class _Builder:
         name = hashlib.sha256(data).hexdigest()[:32] + Path(relative).suffix.lower()
         stored = self.cache.files_dir / name
         if self.cache.files.get(name) is None or not stored.is_file():
-            write_atomic(stored, data)
-            os.chmod(stored, 0o666 & ~_umask())  # as write_bytes would: readable when served
+            write_atomic(stored, data)  # readable when served: the mode any new file gets
             self.cache.files.put(name, len(data))
         self.place_file(stored, relative)
 
@@ -311,6 +316,7 @@ class _Builder:
         from feedtool.notes import apple_description, render_html
 
         folder = f"{episode.slug}/"
+        (self.staging / folder).mkdir(exist_ok=True)
         info, digest = self.probe(episode.audio)
         if episode.chapters:
             chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
@@ -323,7 +329,6 @@ class _Builder:
             alternate_info, alternate_digest = self.probe(path)
             alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest,
                                                description))
-        (self.staging / folder).mkdir(parents=True, exist_ok=True)
 
         artwork_url = None
         if episode.artwork is not None:
@@ -456,12 +461,6 @@ class _EntryParts:
             notes_html=self.notes_html,
             description_html=self.description_html,
         )
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def check_artwork(path: Path, *, what: str, source: Path, field: str,

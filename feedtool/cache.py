@@ -17,10 +17,10 @@ The cache is disposable: deleting it only makes the next build slower.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from feedtool.files import write_atomic
 
 CACHE_VERSION = 2  # bump when a table changes shape: older tables are then ignored
 
@@ -83,19 +83,6 @@ class JsonTable:
             json.dumps({"version": CACHE_VERSION, "entries": self.data}, sort_keys=True).encode(),
         )
         self.dirty = False
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class BuildCache:

@@ -10,12 +10,11 @@ readable in review.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
 from feedtool.errors import InputError
+from feedtool.files import write_atomic
 from feedtool.model import Episode, Show
 
 LOCK_NAME = "feedtool.lock"
@@ -109,12 +108,5 @@ class GuidLedger:
         """Write the ledger atomically (only called when something new was recorded)."""
         data = {"note": _NOTE, "version": 1, "episodes": dict(sorted(self.recorded.items()))}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".feedtool.lock.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, text.encode("utf-8"))
         self._original = dict(self.recorded)

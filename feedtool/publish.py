@@ -37,7 +37,7 @@ from feedtool.storage import (
     check_relative_key,
     headers_for,
 )
-from feedtool.hashing import sha256_file
+from feedtool.files import sha256_file
 
 #: Files at least this big are hashed on a thread pool (hashlib releases the GIL on big blocks).
 BIG_FILE_SIZE = 256 * 1024

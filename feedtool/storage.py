@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from feedtool.errors import InputError, StorageError
-from feedtool.hashing import sha256_file
+from feedtool.files import sha256_file
 
 #: Folder (under the target prefix) where feedtool keeps its own bookkeeping.
 META_DIR = ".feedtool"

@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feedtool.errors import AudioError, FeedtoolError, TagError
+from feedtool.files import new_temp_file
 from feedtool.model import Chapter
 
 if TYPE_CHECKING:
@@ -115,13 +115,10 @@ def write_tagged_copy(
 
 def _write_atomically(master: Path, dest: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
     """Build the copy in a temporary file next to ``dest``, then move it over ``dest``."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=".tmp-", suffix=dest.suffix, dir=dest.parent)
+    handle, temp = new_temp_file(dest.parent, "tmp", dest.suffix)  # readable: mode 0o666 less umask
     os.close(handle)
-    temp = Path(temp_name)
     try:
         _adapter_write(master, temp, meta, kind=kind, duration_s=duration_s)
-        os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, dest)
     except FeedtoolError:
         temp.unlink(missing_ok=True)
@@ -435,9 +432,3 @@ def _read_file(path: Path, *, what: str) -> bytes:
             path=path,
             hint=f"check that the {what} file exists and is readable",
         ) from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
