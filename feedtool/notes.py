@@ -232,59 +232,96 @@ class _Both(HTMLParser):
 
 #: Tags HTMLParser treats as plain tags (never script/style, whose content it does not parse).
 _FAST_TAG_NAMES = (
-    "a|b|blockquote|br|code|dd|del|div|dl|dt|em|h[1-6]|hr|i|img|input|li|ol|p|pre|s|section|span"
-    "|strong|sub|sup|table|tbody|td|th|thead|tr|u|ul"
+    "a", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "input", "li", "ol", "p", "pre", "s", "section", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
 )
-#: One tag in cmark-gfm's spelling: groups end-tag name, start-tag name, attributes, " /".
-_FAST_TAG = re.compile(
-    rf'<(?:/({_FAST_TAG_NAMES})|({_FAST_TAG_NAMES})((?: [a-z][a-z-]*="[^"<>]*")*)( /)?)>'
-)
+_FAST_NAME = "(?:" + "|".join(sorted(_FAST_TAG_NAMES, key=len, reverse=True)) + ")"
+#: One tag in cmark-gfm's spelling: `</name>`, or `<name>` with ` attribute="value"`s and ` /`.
+_FAST_TAG = re.compile(rf'(</{_FAST_NAME}>|<{_FAST_NAME}(?: [a-z][a-z-]*="[^"<>]*")*(?: /)?>)')
 _FAST_ATTRIBUTES = re.compile(r' ([a-z][a-z-]*)="([^"<>]*)"')
-_GROUPS = 4  # capturing groups in _FAST_TAG: split() yields text, then 4 groups, per tag
 
-_LIST, _ITEM, _LINK, _BREAK, _BLOCK = 1, 2, 3, 4, 5
-_KIND = {"ul": _LIST, "ol": _LIST, "li": _ITEM, "a": _LINK, "br": _BREAK}
-_KIND.update((tag, _BLOCK) for tag in _BLOCK_TAGS)
+# What one tag does: (starts a line of plain text, start event, its markup, end event, its markup).
+_NOTHING, _BREAK, _BLOCK, _ITEM, _LIST, _LINK = range(6)
+_Action = tuple[bool, int, str, int, str]
+
+
+def _action(tag: str) -> _Action:
+    """The _AppleSubset/_Text events HTMLParser reports for one tag matched by ``_FAST_TAG``."""
+    if tag[1] == "/":
+        name = tag[2:-1]
+        kind = _EVENT_KIND.get(name, _NOTHING)
+        return False, _NOTHING, "", (_NOTHING if kind == _BREAK else kind), f"</{name}>"
+    name = re.match(r"<([a-z0-9]+)", tag)[1]
+    kind = _EVENT_KIND.get(name, _NOTHING)
+    opening = f"<{name}>"
+    if kind == _LINK:
+        href = dict(_FAST_ATTRIBUTES.findall(tag)).get("href")  # HTMLParser: the last one wins
+        href = html.unescape(href) if href else href
+        kind, opening = (_LINK, f'<a href="{html.escape(href, quote=True)}">') if href else (_NOTHING, "")
+    closed = tag.endswith(" />")  # `<x />`: HTMLParser reports the start and then the end of x
+    end_kind = _EVENT_KIND.get(name, _NOTHING) if closed else _NOTHING
+    return name in _TEXT_BREAK_TAGS, kind, opening, (_NOTHING if end_kind == _BREAK else end_kind), f"</{name}>"
+
+
+_EVENT_KIND = {"ul": _LIST, "ol": _LIST, "li": _ITEM, "a": _LINK, "br": _BREAK}
+_EVENT_KIND.update((tag, _BLOCK) for tag in _BLOCK_TAGS)
 _TEXT_BREAK_TAGS = frozenset({"br", "li"} | _BLOCK_TAGS)
+#: The actions of every attribute-less tag (nearly all tags in notes); others are worked out per use.
+_ACTIONS = {
+    tag: _action(tag) for name in _FAST_TAG_NAMES for tag in (f"<{name}>", f"</{name}>", f"<{name} />")
+}
 
-_SPACES = re.compile(r"\s+")
-_SPACE_AFTER_OPEN = re.compile(r"(<(?:p|ul|ol|li|/li)>) ")
-_SPACE_BEFORE_CLOSE = re.compile(r" (</(?:p|ul|ol|li)>|<li>)")
+#: _tidy's second and third passes as one (spaces are single by then, and removing one never
+#: makes another match): a space after an opening tag or before a closing one.
+_SPACE_BY_TAG = re.compile(
+    r" (?:(?<=> )(?:(?<=<p> )|(?<=<ul> )|(?<=<ol> )|(?<=<li> )|(?<=</li> ))|(?=<(?:/p>|/ul>|/ol>|/li>|li>)))"
+)
 _BLOCK_SEPARATOR = "\x00"  # not whitespace, not in any tidy pattern: no match can span it
 
 
-def _fast_tokens(html_text: str) -> list[str | None] | None:
-    """``_FAST_TAG.split`` of the HTML, or None when some ``<`` is not one of those tags."""
+def _fast_tokens(html_text: str) -> list[str] | None:
+    """[text, tag, text, ..., text] split at ``_FAST_TAG``, or None if some ``<`` is not such a tag."""
     pieces = _FAST_TAG.split(html_text)
-    if html_text.count("<") != len(pieces) // (_GROUPS + 1):
+    if html_text.count("<") != len(pieces) // 2:
         return None  # a `<` in a text run: markup the fast path does not read like HTMLParser
     return pieces
 
 
 def _tidy_all(blocks: list[str]) -> list[str]:
-    """``[_tidy(block) for block in blocks]`` with three regex passes in all instead of per block."""
-    if len(blocks) < 2:
+    """``[_tidy(block) for block in blocks]``, with str methods on all blocks at once.
+
+    _tidy's ``re.sub(r"\\s+", " ", ...)`` is what " ".join(text.split()) does inside the text (both
+    split at str.isspace() characters); the separator between blocks is not whitespace.
+    """
+    if not blocks:
+        return []
+    joined = _BLOCK_SEPARATOR.join(blocks)
+    tidied = " ".join(joined.split())
+    if joined[0].isspace():
+        tidied = " " + tidied
+    if joined[-1].isspace():
+        tidied += " "
+    tidied_blocks = _SPACE_BY_TAG.sub("", tidied).split(_BLOCK_SEPARATOR)
+    if len(tidied_blocks) != len(blocks):  # a block held the separator itself
         return [_tidy(block) for block in blocks]
-    tidied = _SPACES.sub(" ", _BLOCK_SEPARATOR.join(blocks))
-    tidied = _SPACE_AFTER_OPEN.sub(r"\1", tidied)
-    tidied = _SPACE_BEFORE_CLOSE.sub(r"\1", tidied).split(_BLOCK_SEPARATOR)
-    if len(tidied) != len(blocks):  # a block held the separator itself
-        return [_tidy(block) for block in blocks]
-    return tidied
+    return tidied_blocks
 
 
-def _fast_describe(pieces: list[str | None]) -> tuple[list[str], list[str]]:
-    """(_AppleSubset.result(), _Text.parts) for HTML already split by ``_fast_tokens``."""
+def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
+    """(_AppleSubset.result(), _Text.parts) for HTML split by ``_fast_tokens``.
+
+    The _AppleSubset and _Text handlers, applied in one loop to the events HTMLParser would report.
+    """
     blocks: list[str] = []
     current: list[str] = []
     stack: list[str] = []
     in_link = False
     parts: list[str] = []
-    last = len(pieces) - 1
-    index = 0
-    while True:
-        raw = pieces[index]
-        if raw:
+    actions = _ACTIONS
+    tokens = iter(pieces + [None])  # (text, tag) pairs; the last text comes with no tag
+    for raw, tag in zip(tokens, tokens):
+        if raw:  # handle_data
             if "&" in raw:
                 data = html.unescape(raw)
                 escaped = html.escape(data, quote=False)
@@ -297,76 +334,59 @@ def _fast_describe(pieces: list[str | None]) -> tuple[list[str], list[str]]:
             elif not stack and data.strip():
                 current.append("<p>")
                 current.append(escaped)
-        if index == last:
+        if tag is None:
             break
-        end_tag = pieces[index + 1]
-        if end_tag is None:
-            tag = pieces[index + 2]
-            if tag in _TEXT_BREAK_TAGS:
-                parts.append("\n")
-            kind = _KIND.get(tag)
-            if kind is None:
-                pass
-            elif kind == _BREAK:
+        text_break, start, opening, end, closing = actions.get(tag) or _action(tag)
+        if text_break:
+            parts.append("\n")
+        if start:  # handle_starttag
+            if start == _BREAK:
                 if stack:
                     current.append(" ")
                 elif current:
                     if len(current) > 1 or current[0] != "<p>":
                         blocks.append("".join(current) + "</p>")
                     current = []
-            elif kind == _BLOCK:
+            elif start == _BLOCK:
                 if current and not stack:
                     if len(current) > 1 or current[0] != "<p>":
                         blocks.append("".join(current) + "</p>")
                     current = []
-            elif kind == _ITEM:
+            elif start == _ITEM:
                 if stack:
                     current.append("<li>")
-            elif kind == _LIST:
+            elif start == _LIST:
                 if current and not stack:
                     if len(current) > 1 or current[0] != "<p>":
                         blocks.append("".join(current) + "</p>")
                     current = []
-                stack.append(tag)
-                current.append(f"<{tag}>")
-            else:  # _LINK
-                attributes = pieces[index + 3]
-                href = dict(_FAST_ATTRIBUTES.findall(attributes)).get("href") if attributes else None
-                if href and "&" in href:
-                    href = html.unescape(href)
-                if href:
-                    if not stack and not current:
-                        current.append("<p>")
-                    current.append(f'<a href="{html.escape(href, quote=True)}">')
-                    in_link = True
-            if pieces[index + 4] is None:  # not `<tag ... />`, whose end tag HTMLParser also reports
-                index += _GROUPS + 1
-                continue
-        else:
-            tag = end_tag
-        kind = _KIND.get(tag)
-        if kind is None or kind == _BREAK:
-            pass
-        elif kind == _BLOCK:
-            if current and not stack:
-                if len(current) > 1 or current[0] != "<p>":
-                    blocks.append("".join(current) + "</p>")
-                current = []
-        elif kind == _ITEM:
-            if stack:
-                current.append("</li>")
-        elif kind == _LIST:
-            if stack:
-                stack.pop()
-                current.append(f"</{tag}>")
-                if not stack:
-                    blocks.append("".join(current))
+                stack.append(opening)
+                current.append(opening)
+            else:  # _LINK with an href
+                if not stack and not current:
+                    current.append("<p>")
+                current.append(opening)
+                in_link = True
+        if end:  # handle_endtag
+            if end == _BLOCK:
+                if current and not stack:
+                    if len(current) > 1 or current[0] != "<p>":
+                        blocks.append("".join(current) + "</p>")
                     current = []
-        elif in_link:  # _LINK
-            current.append("</a>")
-            in_link = False
-        index += _GROUPS + 1
-    if current and not stack:
+            elif end == _ITEM:
+                if stack:
+                    current.append("</li>")
+            elif end == _LIST:
+                if stack:
+                    stack.pop()
+                    current.append(closing)
+                    if not stack:
+                        blocks.append("".join(current))
+                        current = []
+            elif in_link:  # _LINK
+                current.append("</a>")
+                in_link = False
+    if current and not stack:  # result()
         if len(current) > 1 or current[0] != "<p>":
             blocks.append("".join(current) + "</p>")
         current = []
@@ -375,17 +395,18 @@ def _fast_describe(pieces: list[str | None]) -> tuple[list[str], list[str]]:
     return _tidy_all([block for block in blocks if block.strip()]), parts
 
 
-def _fast_text(pieces: list[str | None]) -> list[str]:
-    """_Text.parts for HTML already split by ``_fast_tokens``."""
+def _fast_text(pieces: list[str]) -> list[str]:
+    """_Text.parts for HTML split by ``_fast_tokens``."""
     parts: list[str] = []
-    last = len(pieces) - 1
-    for index in range(0, last, _GROUPS + 1):
+    actions = _ACTIONS
+    for index in range(0, len(pieces) - 1, 2):
         raw = pieces[index]
         if raw:
             parts.append(html.unescape(raw) if "&" in raw else raw)
-        if pieces[index + 2] in _TEXT_BREAK_TAGS:
+        tag = pieces[index + 1]
+        if (actions.get(tag) or _action(tag))[0]:
             parts.append("\n")
-    raw = pieces[last]
+    raw = pieces[-1]
     if raw:
         parts.append(html.unescape(raw) if "&" in raw else raw)
     return parts
