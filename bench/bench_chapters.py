@@ -9,8 +9,8 @@ Run from the project root:
 
     .venv/bin/python bench/bench_chapters.py [--n 3000] [--rounds 9]
 
-Each round parses all N notes with the old and with the new function, alternating which goes
-first; the first round is a warm-up. It also times ``parse_chapter_line`` over the notes' lines
+Each round parses all N notes with the old and with the new function, in chunks of 100 with
+old and new alternating (so both see the same machine load); the first round is a warm-up. It also times ``parse_chapter_line`` over the notes' lines
 (the path of ``feedtool chapters`` and chapters files). Medians and ratios are printed.
 """
 
@@ -31,7 +31,10 @@ from feedtool import chapters as new  # noqa: E402
 import test_chapters_speed_equivalence as old  # noqa: E402
 
 
-def time_once(function: Callable[[str], object], inputs: list[str]) -> float:
+CHUNK = 100  # inputs timed at a time, old and new alternating, so both see the same machine load
+
+
+def time_chunk(function: Callable[[str], object], inputs: list[str]) -> float:
     start = time.perf_counter()
     for text in inputs:
         function(text)
@@ -40,13 +43,18 @@ def time_once(function: Callable[[str], object], inputs: list[str]) -> float:
 
 def compare(label: str, inputs: list[str], old_fn: Callable[[str], object],
             new_fn: Callable[[str], object], rounds: int) -> None:
+    """Median over rounds of the time for all inputs, old and new interleaved chunk by chunk."""
     times: dict[str, list[float]] = {"old": [], "new": []}
     for round_ in range(rounds + 1):
-        order = (("old", old_fn), ("new", new_fn)) if round_ % 2 else (("new", new_fn), ("old", old_fn))
-        for name, function in order:
-            elapsed = time_once(function, inputs)
-            if round_:  # round 0 warms up
-                times[name].append(elapsed)
+        total = {"old": 0.0, "new": 0.0}
+        for index in range(0, len(inputs), CHUNK):
+            chunk = inputs[index : index + CHUNK]
+            pair = (("old", old_fn), ("new", new_fn))
+            for name, function in pair if (round_ + index // CHUNK) % 2 else pair[::-1]:
+                total[name] += time_chunk(function, chunk)
+        if round_:  # round 0 warms up
+            for name in times:
+                times[name].append(total[name])
     old_s, new_s = statistics.median(times["old"]), statistics.median(times["new"])
     per = len(inputs)
     print(f"{label}: {per} inputs, median of {rounds} rounds")

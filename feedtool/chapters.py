@@ -275,8 +275,16 @@ def _simple_chapter(text: str) -> Chapter | None:
     return Chapter(start_s=_clock_seconds(start), title=title)
 
 
+#: What a chapter line's text before its clock's first ':' is made of: quotes, bullets, list
+#: numbers ("12.", "3)"), emphasis, an opening bracket, spaces and the clock's own digits. A line
+#: whose first character outside these is not ':' ("- Guest: https://...") is no chapter line.
+_BEFORE_CLOCK = re.compile(r"[>\-*+\u2022.)_\[(\s\d]*:")
+
+
 def _parse_full(text: str, *, split: bool) -> list[Chapter]:
     """``parse_chapter_line`` for every shape: lead, further timestamps, titles and links."""
+    if not _BEFORE_CLOCK.match(text):
+        return []
     lead = _match_lead(text)
     if lead is None:
         return []

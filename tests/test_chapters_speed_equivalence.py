@@ -305,6 +305,9 @@ TRICKY = [
     "> 00:00 Intro", ">> 00:00 Intro", "> > 00:00 Intro", ">00:00 Intro", "-00:00 Intro", "- - 00:00 Intro",
     "1.00:00 Intro", "1. 00:00 Intro", "123. 00:00 Intro", "1234. 00:00 Intro", "1) 00:00 Intro",
     "1: 00:00 Intro", "* * 00:00 Intro", "-  [00:00]  Intro", "- 00:00", "\u2022 [00:00] Intro",
+    "1. **00:00** Intro", "2) 00:00 - 05:00 Intro", "12. [00:00](u) Intro", "> 1. 00:00 Intro",
+    "3) *00:00* Intro", "- **[00:00]** Intro", "+ 00:00 A 05:00 B", "\u2022 00:00 A [05:00] B",
+    "> - 00:00 A: B", "_ 00:00 Intro", "( 00:00) Intro", "[ 00:00] Intro", "- Guest: https://e.com",
     # backslashes, unicode dashes, fractions, long forms
     "00:00 Intro\\", "00:00 Intro \\", "00:00 In\\tro", "[00:00] Intro\\\\", "00:00 \u2013 \u2014 Intro",
     "1:02:03 Title", "01:02:03 Title", "123:45 Title", "1234:45 Title", "75:10 Title", "99:59:59 Title",
