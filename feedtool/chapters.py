@@ -218,6 +218,9 @@ def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
     return _parse_full(text, split=split)
 
 
+_FIRST_CHARS = frozenset(">-*+\u2022_[(")
+
+
 def _may_be_chapter_line(text: str) -> bool:
     """False for a (stripped) line that cannot be a chapter line; cheap, so prose costs little.
 
@@ -227,9 +230,6 @@ def _may_be_chapter_line(text: str) -> bool:
     matches in the patterns above, so lines with non-ASCII digits are not turned away here.
     """
     return bool(text) and ":" in text and (text[0] in _FIRST_CHARS or text[0].isdecimal())
-
-
-_FIRST_CHARS = frozenset(">-*+\u2022_[(")
 
 #: The dominant chapter line: "[12:30] Title", "(1:02:03) - Title", "- 12:30 Title", matched by
 #: one pattern, with a title that ``_simple_chapter`` checks has no ':', '[' or backslash.
@@ -320,8 +320,9 @@ def from_show_notes(text: str) -> list[Chapter]:
     fenced code blocks are skipped. All timestamp lines are taken, in order of appearance; whether
     they make sense together is for ``check_chapters`` to say.
 
-    This runs for every episode of every build, so it is ``parse_chapter_line`` inlined: most
-    lines are turned away by ``_may_be_chapter_line`` and most chapter lines are ``_SIMPLE``.
+    This runs for every episode of every build, so it takes ``parse_chapter_line``'s steps itself
+    on each stripped line: most lines are turned away by ``_may_be_chapter_line``, and most
+    chapter lines are ``_SIMPLE`` ones; only the others go through ``_parse_full``.
     """
     if ":" not in text:  # no clock anywhere
         return []
@@ -332,14 +333,13 @@ def from_show_notes(text: str) -> list[Chapter]:
         if stripped.startswith(_FENCES):  # what ^\s*(```|~~~) matched on the raw line
             in_fence = not in_fence
             continue
-        if in_fence or not stripped or ":" not in stripped:
+        if in_fence or not _may_be_chapter_line(stripped):
             continue
-        if stripped[0] in _FIRST_CHARS or stripped[0].isdecimal():  # _may_be_chapter_line
-            simple = _simple_chapter(stripped)
-            if simple is not None:
-                chapters.append(simple)
-            else:
-                chapters.extend(_parse_full(stripped, split=True))
+        simple = _simple_chapter(stripped)
+        if simple is not None:
+            chapters.append(simple)
+        else:
+            chapters.extend(_parse_full(stripped, split=True))
     return chapters if len(chapters) >= 2 else []
 
 
