@@ -5,7 +5,9 @@ URLs. So a line that starts with a timestamp keeps its own line (a hard break, w
 join it to the next), other text is GitHub-flavoured Markdown (cmark-gfm: tables, strikethrough,
 bare URLs become links, and script/iframe-like tags are filtered). ``content:encoded`` gets that HTML; ``description`` gets Apple's subset (p, ol, ul, li, a)
 within 4,000 bytes, where each line of a paragraph becomes its own ``<p>`` so that Apple still
-sees one timestamp per line and builds its description chapters.
+sees one timestamp per line and builds its description chapters. Reading cmark-gfm's HTML back
+for those takes a regex split, not HTMLParser, unless the author wrote other raw HTML (see "Fast
+path" below).
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ def plain_text(html_text: str) -> str:
 
 def _joined(parts: list[str]) -> str:
     lines = [" ".join(line.split()) for line in "".join(parts).splitlines()]
-    text = "\n".join(line for line in lines if line)
+    text = "\n".join(filter(None, lines))
     return text.strip()
 
 
@@ -221,14 +223,15 @@ class _Both(HTMLParser):
 
 # --- Fast path -------------------------------------------------------------------------------
 #
-# HTMLParser tokenizes in pure Python, and that was most of describe()'s time. cmark-gfm's own
-# output is a small regular language: a fixed set of lowercase tags, attributes written
-# ` name="value"`, `<br />`-style empty tags, every `<` of the text escaped as `&lt;`. When the
-# notes' HTML is made only of that (every `<` in it starts one of those tags), one regex split
-# finds exactly the tags and text runs HTMLParser would report, and the loop below applies the
-# _AppleSubset and _Text rules to them directly. Anything else (raw HTML the author wrote with
-# other tags or another spelling, comments, doctypes, a stray `<`) takes the HTMLParser path,
-# so the output is the same either way (tests/test_notes_speed_equivalence.py compares the two).
+# HTMLParser tokenizes in pure Python: it was most of describe()'s time (about 1 s of a cold build
+# of 3,000 episodes). cmark-gfm's own output is a small regular language: lowercase tag names,
+# attributes written ` name="value"`, empty tags written `<br />`, every `<` of the text escaped
+# as `&lt;`. When the HTML is made only of that (every `<` in it starts such a tag, with one of
+# the plain tag names below), one regex split finds exactly the tags and text runs HTMLParser
+# would report, and one loop applies the _AppleSubset and _Text rules to them. Anything else
+# (raw HTML the author wrote in another spelling or with other tags, comments, doctypes, script,
+# a stray `<`) takes the HTMLParser path above, so the output is the same either way:
+# tests/test_notes_speed_equivalence.py compares both with a frozen copy of the HTMLParser-only code.
 
 #: Tags HTMLParser treats as plain tags (never script/style, whose content it does not parse).
 _FAST_TAG_NAMES = (
@@ -277,7 +280,7 @@ _ACTIONS = {
 _SPACE_BY_TAG = re.compile(
     r" (?:(?<=> )(?:(?<=<p> )|(?<=<ul> )|(?<=<ol> )|(?<=<li> )|(?<=</li> ))|(?=<(?:/p>|/ul>|/ol>|/li>|li>)))"
 )
-_BLOCK_SEPARATOR = "\x00"  # not whitespace, not in any tidy pattern: no match can span it
+_BLOCK_SEPARATOR = "\xa4"  # "¤": printable, not whitespace, in no tidy pattern, rare, Latin-1
 
 
 def _fast_tokens(html_text: str) -> list[str] | None:
@@ -291,17 +294,21 @@ def _fast_tokens(html_text: str) -> list[str] | None:
 def _tidy_all(blocks: list[str]) -> list[str]:
     """``[_tidy(block) for block in blocks]``, with str methods on all blocks at once.
 
-    _tidy's ``re.sub(r"\\s+", " ", ...)`` is what " ".join(text.split()) does inside the text (both
-    split at str.isspace() characters); the separator between blocks is not whitespace.
+    _tidy's ``re.sub(r"\\s+", " ", ...)`` changes nothing but line breaks when " " is the only
+    other whitespace and never comes twice (str.isprintable() is false for every other whitespace
+    character); otherwise it is what " ".join(text.split()) does inside the text (both split at
+    str.isspace() characters). The separator between blocks is neither whitespace nor in a pattern.
     """
     if not blocks:
         return []
     joined = _BLOCK_SEPARATOR.join(blocks)
-    tidied = " ".join(joined.split())
-    if joined[0].isspace():
-        tidied = " " + tidied
-    if joined[-1].isspace():
-        tidied += " "
+    tidied = joined.replace("\n", " ")
+    if not tidied.isprintable() or "  " in tidied:
+        tidied = " ".join(joined.split())
+        if joined[0].isspace():
+            tidied = " " + tidied
+        if joined[-1].isspace():
+            tidied += " "
     tidied_blocks = _SPACE_BY_TAG.sub("", tidied).split(_BLOCK_SEPARATOR)
     if len(tidied_blocks) != len(blocks):  # a block held the separator itself
         return [_tidy(block) for block in blocks]
@@ -327,7 +334,7 @@ def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
                 escaped = html.escape(data, quote=False)
             else:
                 data = raw
-                escaped = raw.replace(">", "&gt;") if ">" in raw else raw
+                escaped = raw.replace(">", "&gt;")  # the same str when there is none
             parts.append(data)
             if current:
                 current.append(escaped)

@@ -268,6 +268,10 @@ TRICKY = [
     "<ul>" + "".join(f"<li><a href=\"https://e.com/{i}\">link {i}</a></li>" for i in range(300)) + "</ul>",
     "<p>a</p>\n<ul>\n<li>\n<p>loose item</p>\n</li>\n<li>\n<p>second</p>\n</li>\n</ul>\n<p>end</p>",
     "<p>line one<br />\n[00:00] intro<br />\n[01:00] next</p>",
+    "<p>price 5¤ and ¤¤</p><p>b ¤</p><ul><li>¤</li></ul>",
+    "<p>a  b\t c\xa0d \u3000e</p>\n<ul>\n<li> x <br /> y </li>\n</ul>\n  <p>\n</p> ",
+    "\n<p>lead</p>\n",
+    "<ul>\n<li>unclosed list at the end  \n",
 ]
 
 TRICKY_MARKDOWN = [
@@ -361,7 +365,7 @@ _HTML_PIECES = [
     "<!-- c -->", "<!--", "<script>", "</script>", "<style>", "<![CDATA[", "]]>", "<?x?>", "<!x>",
     "&amp;", "&lt;", "&gt;", "&quot;", "&#1;", "&#0;", "&#x1F600;", "&amp", "&copy", "&", ";",
     " ", "  ", "\n", "\t", "word", "two words", "é", "😀", "日本", "\"", "'", "<", ">", "/", "=",
-    "\x00", "\x85", "\xa0",
+    "\x00", "\x85", "\xa0", "\r", "\x0b", "\x1c", "\x1f", "\u2028", "\u3000", "\xa4", "¤ ",
 ]
 # Only cmark-gfm's own spelling: every string made of these takes the fast path.
 _CMARK_PIECES = [
@@ -370,19 +374,19 @@ _CMARK_PIECES = [
 ]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(_MARKDOWN_PIECES), st.text(max_size=8)), max_size=60))
 def test_generated_markdown_is_unchanged(pieces):
     _assert_same(notes.render_html("".join(pieces)))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(_HTML_PIECES), st.text(max_size=6)), max_size=60))
 def test_generated_html_is_unchanged(pieces):
     _assert_same("".join(pieces))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(_CMARK_PIECES), st.text(alphabet=st.characters(
     blacklist_characters="<"), max_size=6)), max_size=80))
 def test_generated_cmark_spelled_html_takes_the_fast_path_and_is_unchanged(pieces):
