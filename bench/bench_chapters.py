@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from feedtool import chapters as new  # noqa: E402
-import test_chapters_speed_equivalence as old  # noqa: E402
+import test_chapters_speed_equivalence as old
 
+from feedtool import chapters as new
 
 CHUNK = 100  # inputs timed at a time, old and new alternating, so both see the same machine load
 
@@ -53,8 +53,8 @@ def compare(label: str, inputs: list[str], old_fn: Callable[[str], object],
             for name, function in pair if (round_ + index // CHUNK) % 2 else pair[::-1]:
                 total[name] += time_chunk(function, chunk)
         if round_:  # round 0 warms up
-            for name in times:
-                times[name].append(total[name])
+            for name, elapsed in total.items():
+                times[name].append(elapsed)
     old_s, new_s = statistics.median(times["old"]), statistics.median(times["new"])
     per = len(inputs)
     print(f"{label}: {per} inputs, median of {rounds} rounds")

@@ -13,7 +13,7 @@ import importlib.util
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -237,7 +237,7 @@ def catalogue_notes(n: int = 3000) -> list[str]:
     """The show notes of bench/make_catalogue.py's episodes 1..n (front matter cut off)."""
     make_catalogue = _load_module(REPO / "bench" / "make_catalogue.py", "_bench_make_catalogue")
     rng = random.Random(2024)
-    start = datetime(2015, 1, 5, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2015, 1, 5, 9, 0, tzinfo=UTC)
     notes = []
     for number in range(1, n + 1):
         text = make_catalogue.episode_md(number, start + timedelta(hours=8 * number), rng)
