@@ -187,7 +187,7 @@ def plain_text(html_text: str) -> str:
     """Readable plain text of some HTML (for audio tags and summaries)."""
     pieces = _fast_tokens(html_text)
     if pieces is not None:
-        return _joined(_fast_text(pieces))
+        return _fast_joined(_fast_text(pieces))
     parser = _Text()
     parser.feed(html_text)
     parser.close()
@@ -403,20 +403,33 @@ def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _fast_text(pieces: list[str]) -> list[str]:
-    """_Text.parts for HTML split by ``_fast_tokens``."""
-    parts: list[str] = []
-    actions = _ACTIONS
-    for index in range(0, len(pieces) - 1, 2):
-        raw = pieces[index]
-        if raw:
-            parts.append(html.unescape(raw) if "&" in raw else raw)
-        tag = pieces[index + 1]
-        if (actions.get(tag) or _action(tag))[0]:
-            parts.append("\n")
-    raw = pieces[-1]
-    if raw:
-        parts.append(html.unescape(raw) if "&" in raw else raw)
+    """_Text.parts for HTML split by ``_fast_tokens`` (plus empty strings, which join to nothing)."""
+    parts = pieces[:]
+    parts[0::2] = [html.unescape(text) if "&" in text else text for text in pieces[0::2]]
+    line_of = _LINE_OF_TAG
+    parts[1::2] = [line_of[tag] if tag in line_of else _line_of(tag) for tag in pieces[1::2]]
     return parts
+
+
+def _line_of(tag: str) -> str:
+    """"\n" for a tag _Text starts a line at, else ""."""
+    return "\n" if _action(tag)[0] else ""
+
+
+_LINE_OF_TAG = {tag: _line_of(tag) for tag in _ACTIONS}
+
+
+def _fast_joined(parts: list[str]) -> str:
+    """``_joined(parts)``, with str methods on the whole text when it is simple.
+
+    When " " and "\n" are its only whitespace (str.isprintable() is false for every other
+    whitespace character, line breaks included) and " " never comes twice, _joined's
+    " ".join(line.split()) is line.strip() and "\n" the only line break.
+    """
+    text = "".join(parts)
+    if "  " in text or not text.replace("\n", " ").isprintable():
+        return _joined(parts)
+    return "\n".join(filter(None, map(str.strip, text.split("\n"))))
 
 
 def describe(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> tuple[str, str]:
@@ -424,7 +437,7 @@ def describe(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> tuple[s
     pieces = _fast_tokens(html_text)
     if pieces is not None:
         blocks, parts = _fast_describe(pieces)
-        return _fit(blocks, limit), _joined(parts)
+        return _fit(blocks, limit), _fast_joined(parts)
     parser = _Both()
     parser.feed(html_text)
     parser.close()

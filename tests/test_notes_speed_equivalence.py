@@ -272,6 +272,8 @@ TRICKY = [
     "<p>a  b\t c\xa0d \u3000e</p>\n<ul>\n<li> x <br /> y </li>\n</ul>\n  <p>\n</p> ",
     "\n<p>lead</p>\n",
     "<ul>\n<li>unclosed list at the end  \n",
+    "text<pre lang=\"python\"><code>code</code></pre>after<div class=\"c\">div</div><p align=\"x\">p</p>",
+    "<ul><li class=\"task\">one</li><li class=\"task\">two</li></ul><br class=\"x\" />tail",
 ]
 
 TRICKY_MARKDOWN = [
@@ -360,7 +362,8 @@ _HTML_PIECES = [
     "<li>", "</li>", "<a href=\"", "\">", "</a>", "<a>", "<a href=\"\">", "<a href=\"h&amp;i\">",
     "<a title=\"t\" href=\"u\">", "<a href=\"x\" />", "<h2>", "</h2>", "<em>", "</em>", "<strong>",
     "<blockquote>", "</blockquote>", "<pre>", "<code>", "</code>", "</pre>", "<table>", "<tr>", "</tr>",
-    "<td>", "</td>", "<div>", "</div>", "<hr />", "<img src=\"a\" alt=\"b\" />", "<p />", "<ul />",
+    "<td>", "</td>", "<div>", "</div>", "<pre lang=\"py\">", "<div class=\"x\">", "<p align=\"c\">",
+    "<li class=\"t\">", "<br class=\"b\" />", "<h3 id=\"h\">", "<tr class=\"r\">", "<hr />", "<img src=\"a\" alt=\"b\" />", "<p />", "<ul />",
     "<input type=\"checkbox\" checked=\"\" disabled=\"\" />", "<span>", "</span>", "<P>", "</LI>",
     "<!-- c -->", "<!--", "<script>", "</script>", "<style>", "<![CDATA[", "]]>", "<?x?>", "<!x>",
     "&amp;", "&lt;", "&gt;", "&quot;", "&#1;", "&#0;", "&#x1F600;", "&amp", "&copy", "&", ";",
