@@ -58,6 +58,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from baseline_feedgen import time_baseline  # noqa: E402
+from fs_floor import write_floor  # noqa: E402
 from make_catalogue import make_catalogue  # noqa: E402
 
 GOALS = {"cold": 3.0, "nochange": 1.0, "help": 0.2, "rss_mb": 250.0}
@@ -83,6 +84,11 @@ class SizeResult:
     feed_mb: float = 0.0
     items: int = 0
     tag_ms: float = 0.0
+    floor: list[tuple[float, float]] = field(default_factory=list)  # (wall s, CPU s) per round
+
+    def floor_median(self) -> tuple[float, float]:
+        return (statistics.median(wall for wall, _ in self.floor),
+                statistics.median(cpu for _, cpu in self.floor))
 
     def median(self, step: str) -> float:
         return statistics.median(run.seconds for run in self.runs[step])
@@ -215,13 +221,27 @@ def bench_cold(n: int, rounds: int, out_root: Path) -> SizeResult:
         make_cold(episodes, public, trash_dir(out_root))
         subprocess.run(["sync"], check=False)
         timed_build(result, "cold", round_, episodes, public)
+        # The same files with nothing else done, right after (see fs_floor.py), into the trash.
+        wall, cpu = write_floor(episodes.parent, trash_dir(out_root) / f"floor-{time.time_ns()}",
+                                workers=build_workers(n))
+        result.floor.append((wall, cpu))
+        print(f"   round {round_} fs floor  {wall:7.3f} s  cpu {cpu:7.3f} s", flush=True)
     return result
+
+
+def build_workers(n: int) -> int:
+    """The number of processes a build of n episodes uses (FEEDTOOL_JOBS is honoured)."""
+    from feedtool.parallel import worker_count
+
+    return worker_count(n)
 
 
 def bench_rebuilds(result: SizeResult, rounds: int, out_root: Path) -> SizeResult:
     """No-change and touched rebuilds after the last cold build, the baseline, one tagging."""
     n = result.n
-    episodes, public = catalogue_paths(n, out_root)
+    catalogue = out_root / f"catalogue-{n}"  # made by bench_cold; making it again rewrites it
+    episodes, public = catalogue / "episodes", catalogue / "public"
+    print(f"\n== N = {n}: rebuilds", flush=True)
     for round_ in range(1, rounds + 1):
         timed_build(result, "nochange", round_, episodes, public)
         if "up to date" not in result.runs["nochange"][-1].output:
@@ -320,6 +340,11 @@ def table(results: list[SizeResult], help_s: float, help_mb: float) -> str:
                 goal_text += f"; RSS {mark(rss, GOALS['rss_mb'])}"
             rows.append(f"| {res.n:,} | {label} | {seconds:.2f} s | {res.cpu(step):.2f} s | {rss:.0f} MB | "
                         f"{seconds / base:.1f}x | {goal_text} |")
+        if res.floor:
+            floor_wall, floor_cpu = res.floor_median()
+            rows.append(f"| {res.n:,} | file-system floor: the cold build's files written by a minimal "
+                        f"script (bench/fs_floor.py), right after each cold build | {floor_wall:.2f} s | "
+                        f"{floor_cpu:.2f} s | | | |")
         rows.append(f"| {res.n:,} | baseline: feedgen writing the same {res.feed_mb:.1f} MB feed from memory "
                     f"| {base:.2f} s | | | 1.0x | |")
         rows.append(f"| | tagging one MP3 (`write_tagged_copy`, in-process) | {res.tag_ms:.1f} ms | | | | |")

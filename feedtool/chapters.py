@@ -12,6 +12,7 @@ Only the standard library is used here.
 
 from __future__ import annotations
 
+import functools
 import json
 import json.decoder
 import json.scanner
@@ -648,45 +649,48 @@ def check_chapters(
 
     if not chapters:
         raise fail("no chapters", "add at least one chapter starting at 00:00:00, or remove the chapters source")
-    length = format_timestamp(duration_s, millis=True) if duration_s is not None else ""
+    # The texts of the messages are made only for a chapter that fails (this runs per episode).
+    def length() -> str:
+        return format_timestamp(duration_s, millis=True) if duration_s is not None else ""
+
     previous: Chapter | None = None
     for number, chapter in enumerate(chapters, start=1):
-        this = _describe(number, chapter)
+        this = functools.partial(_describe, number, chapter)
         if not math.isfinite(chapter.start_s) or chapter.start_s < 0:
-            raise fail(f"{this} has a negative start", "give the chapter a start of 00:00:00 or later")
+            raise fail(f"{this()} has a negative start", "give the chapter a start of 00:00:00 or later")
         if previous is None and chapter.start_s != 0:
             raise fail(
-                f"{this} is the first chapter but does not start at 00:00:00",
+                f"{this()} is the first chapter but does not start at 00:00:00",
                 "add a first chapter at 00:00 (e.g. \"00:00 Intro\") or move this one to 00:00",
             )
         if previous is not None and chapter.start_s == previous.start_s:
             raise fail(
-                f"{this} starts at the same time as {_describe(number - 1, previous)}",
+                f"{this()} starts at the same time as {_describe(number - 1, previous)}",
                 "give every chapter its own start time, or merge the two",
             )
         if previous is not None and chapter.start_s < previous.start_s:
             raise fail(
-                f"{this} starts before {_describe(number - 1, previous)}",
+                f"{this()} starts before {_describe(number - 1, previous)}",
                 "list the chapters in order of their start times, and check the times for typos",
             )
         if duration_s is not None and chapter.start_s >= duration_s:
             raise fail(
-                f"{this} starts after the end of the audio ({length})",
+                f"{this()} starts after the end of the audio ({length()})",
                 "check the time for a typo, or remove the chapter if it belongs to a longer cut",
             )
         if not chapter.title.strip():
-            raise fail(f"{this} has no title", "write a title after the chapter's time")
+            raise fail(f"{this()} has no title", "write a title after the chapter's time")
         if chapter.end_s is not None:
             if not chapter.end_s > chapter.start_s:
                 raise fail(
-                    f"{this} ends at {format_timestamp(max(chapter.end_s, 0), millis=True)}, "
+                    f"{this()} ends at {format_timestamp(max(chapter.end_s, 0), millis=True)}, "
                     "not after its start",
                     "give the chapter an end after its start, or leave the end out",
                 )
             if duration_s is not None and chapter.end_s > duration_s + END_TOLERANCE_S:
                 raise fail(
-                    f"{this} ends at {format_timestamp(chapter.end_s, millis=True)}, "
-                    f"after the end of the audio ({length})",
+                    f"{this()} ends at {format_timestamp(chapter.end_s, millis=True)}, "
+                    f"after the end of the audio ({length()})",
                     "shorten the chapter's end to the audio's length, or leave the end out",
                 )
         previous = chapter
