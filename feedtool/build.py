@@ -137,7 +137,7 @@ def is_stale(
 
 
 class _Builder:
-    """One build: holds the podcast, the cache and the staging folder while files are made."""
+    """One build: holds the show, the options, the cache and the staging folder while files are made."""
 
     def __init__(self, root: Path, show: Show, staging: Path, cache: BuildCache, result: BuildResult,
                  progress: Callable[[str], None], *, drafts: bool, now: datetime) -> None:

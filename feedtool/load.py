@@ -11,10 +11,9 @@ say plainly when it is not what the field needs.
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -814,21 +813,13 @@ def episode_folders(episodes_dir: Path) -> list[Path]:
     )
 
 
-def load_podcast(
-    episodes_dir: Path,
-    *,
-    base_url: str | None = None,
-    map_episodes: Callable[[Callable[[Path], Episode], list[Path]], Iterable[Episode]] | None = None,
-) -> Podcast:
+def load_podcast(episodes_dir: Path, *, base_url: str | None = None) -> Podcast:
     """Read the show and every episode, and check what spans episodes (numbers, guids).
 
-    ``map_episodes(load, folders)`` may load the episode folders in parallel (build passes one
-    that uses every core); it must return them in order, raising the first folder's error first.
+    (build does the same in its own pass, loading and building each episode in one go.)
     """
     show = load_show(episodes_dir, base_url=base_url)
-    folders = episode_folders(episodes_dir)
-    load = functools.partial(load_episode, show=show)
-    episodes = tuple(map_episodes(load, folders) if map_episodes else map(load, folders))
+    episodes = tuple(load_episode(folder, show) for folder in episode_folders(episodes_dir))
     check_across_episodes(show, episodes)
     return Podcast(root=episodes_dir, show=show, episodes=episodes)
 

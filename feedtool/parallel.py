@@ -9,7 +9,7 @@ held), everything runs in the calling process.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -72,16 +72,3 @@ def forked_runs(work: Callable[[int, int], T], count: int, workers: int) -> Iter
         _FORKED_WORK = None
         gc.unfreeze()
     pool.shutdown(wait=True)
-
-
-def ordered_map(function: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
-    """[function(item) for item in items], on every core when there are many items."""
-    items = list(items)
-    workers = worker_count(len(items))
-    if workers <= 1:
-        return [function(item) for item in items]
-    results: list[T] = []
-    for run in forked_runs(lambda start, end: [function(item) for item in items[start:end]],
-                           len(items), workers):
-        results.extend(run)
-    return results
