@@ -373,6 +373,15 @@ def linearity(results: list[SizeResult]) -> str:
         wall_growth = last.median(step) / first.median(step) / scale
         cpu_growth = last.cpu(step) / first.cpu(step) / scale
         lines.append(f"| {step} | {wall} | {cpu} | {wall_growth:.2f} | {cpu_growth:.2f} |")
+    if all(r.floor for r in results):
+        # The floor's cost per byte depends on the VM's memory history (see fs_floor.py), not on N.
+        def own(r: SizeResult, index: int) -> float:
+            return (r.median("cold") if index == 0 else r.cpu("cold")) - r.floor_median()[index]
+
+        wall = " | ".join(f"{1000 * own(r, 0) / r.n:.2f}" for r in results)
+        cpu = " | ".join(f"{1000 * own(r, 1) / r.n:.2f}" for r in results)
+        lines.append(f"| cold minus the file-system floor | {wall} | {cpu} | "
+                     f"{own(last, 0) / own(first, 0) / scale:.2f} | {own(last, 1) / own(first, 1) / scale:.2f} |")
     return "\n".join(lines)
 
 
