@@ -315,6 +315,14 @@ def _tidy_all(blocks: list[str]) -> list[str]:
     return tidied_blocks
 
 
+def _close_paragraph(current: list[str], blocks: list[str]) -> list[str]:
+    """_AppleSubset._close_paragraph for _fast_describe: the open paragraph becomes a block (an
+    empty "<p>" is dropped); returns the new, empty, current block."""
+    if len(current) > 1 or current[0] != "<p>":
+        blocks.append("".join(current) + "</p>")
+    return []
+
+
 def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
     """(_AppleSubset.result(), _Text.parts) for HTML split by ``_fast_tokens``.
 
@@ -351,22 +359,16 @@ def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
                 if stack:
                     current.append(" ")
                 elif current:
-                    if len(current) > 1 or current[0] != "<p>":
-                        blocks.append("".join(current) + "</p>")
-                    current = []
+                    current = _close_paragraph(current, blocks)
             elif start == _BLOCK:
                 if current and not stack:
-                    if len(current) > 1 or current[0] != "<p>":
-                        blocks.append("".join(current) + "</p>")
-                    current = []
+                    current = _close_paragraph(current, blocks)
             elif start == _ITEM:
                 if stack:
                     current.append("<li>")
             elif start == _LIST:
                 if current and not stack:
-                    if len(current) > 1 or current[0] != "<p>":
-                        blocks.append("".join(current) + "</p>")
-                    current = []
+                    current = _close_paragraph(current, blocks)
                 stack.append(opening)
                 current.append(opening)
             else:  # _LINK with an href
@@ -377,9 +379,7 @@ def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
         if end:  # handle_endtag
             if end == _BLOCK:
                 if current and not stack:
-                    if len(current) > 1 or current[0] != "<p>":
-                        blocks.append("".join(current) + "</p>")
-                    current = []
+                    current = _close_paragraph(current, blocks)
             elif end == _ITEM:
                 if stack:
                     current.append("</li>")
@@ -394,9 +394,7 @@ def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
                 current.append("</a>")
                 in_link = False
     if current and not stack:  # result()
-        if len(current) > 1 or current[0] != "<p>":
-            blocks.append("".join(current) + "</p>")
-        current = []
+        current = _close_paragraph(current, blocks)
     if current:
         blocks.append("".join(current))
     return _tidy_all([block for block in blocks if block.strip()]), parts
