@@ -57,9 +57,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from baseline_feedgen import time_baseline  # noqa: E402
-from fs_floor import write_floor  # noqa: E402
-from make_catalogue import make_catalogue  # noqa: E402
+from baseline_feedgen import time_baseline
+from fs_floor import write_floor
+from make_catalogue import make_catalogue
 
 GOALS = {"cold": 3.0, "nochange": 1.0, "help": 0.2, "rss_mb": 250.0}
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -286,7 +286,7 @@ def feedtool_command() -> list[str]:
 
 
 def bench_help(rounds: int = 10) -> tuple[float, float]:
-    command = feedtool_command() + ["--help"]
+    command = [*feedtool_command(), "--help"]
     run_child(command)  # warm the page cache
     runs = [run_child(command) for _ in range(rounds)]
     return statistics.median(r.seconds for r in runs), max(r.rss_mb for r in runs)

@@ -18,23 +18,23 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from make_catalogue import episode_md  # noqa: E402
-from test_notes_speed_equivalence import old_apple_description, old_describe, old_plain_text  # noqa: E402
+from make_catalogue import episode_md
+from test_notes_speed_equivalence import old_apple_description, old_describe, old_plain_text
 
-from feedtool import notes  # noqa: E402
+from feedtool import notes
 
 
 def catalogue_html(n: int) -> list[str]:
     """Rendered notes of n catalogue episodes (the same Markdown make_catalogue.py writes)."""
     rng = random.Random(2024)
-    start = datetime(2015, 1, 5, 9, tzinfo=timezone.utc)
+    start = datetime(2015, 1, 5, 9, tzinfo=UTC)
     return [notes.render_html(episode_md(i, start, rng).split("\n---\n", 1)[1]) for i in range(1, n + 1)]
 
 

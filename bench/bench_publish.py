@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from seaweed_server import ACCESS_KEY, SECRET_KEY, start_seaweed  # noqa: E402
+from seaweed_server import ACCESS_KEY, SECRET_KEY, start_seaweed
 
 BASE_URL = "https://podcast.example.com/bench/"
 NOTES = ("In this episode we talk about feeds, chapters and the small details that make podcast apps happy. "

@@ -16,8 +16,8 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -39,7 +39,7 @@ NOTES = (
 def make_feed(episodes: int) -> bytes:
     from feedtool.validation.rules_podcast import podcast_guid_for
 
-    start = datetime(2015, 1, 5, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2015, 1, 5, 9, 0, tzinfo=UTC)
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<rss xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://www.w3.org/2005/Atom" '

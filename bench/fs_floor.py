@@ -66,7 +66,7 @@ def _write_file(path: Path, head: bytes, body: bytes) -> None:
 
 def _work(plan: list[EpisodeFiles], root: Path) -> None:
     filler = bytes(1 << 20)
-    for index, episode in enumerate(plan):
+    for _index, episode in enumerate(plan):
         master = episode.master.read_bytes()
         hashlib.sha256(master).hexdigest()  # build hashes every master (its content key)
         body = master[: episode.audio_size]

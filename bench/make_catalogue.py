@@ -24,7 +24,7 @@ import random
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -175,7 +175,7 @@ def make_catalogue(n: int, out: Path) -> Path:
     fresh_audio = not version_file.is_file() or version_file.read_text().strip() != CATALOGUE_VERSION
     audio_frames = master.read_bytes()
     rng = random.Random(2024)
-    start = datetime(2015, 1, 5, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2015, 1, 5, 9, 0, tzinfo=UTC)
     for n_ in range(1, n + 1):
         folder = episodes / f"episode-{n_:05d}"
         folder.mkdir(exist_ok=True)

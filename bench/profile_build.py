@@ -31,8 +31,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 os.environ["FEEDTOOL_JOBS"] = "1"
 
-from bench_build import make_cold, trash_dir  # noqa: E402
-from make_catalogue import make_catalogue  # noqa: E402
+from bench_build import make_cold, trash_dir
+from make_catalogue import make_catalogue
 
 #: (module, attribute, label): the functions whose time is added up.
 PHASES = (

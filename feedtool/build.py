@@ -27,7 +27,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +35,10 @@ from feedtool import __version__
 from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
-from feedtool.files import sha256_file, write_atomic
 from feedtool.feed import EpisodeEntry, MediaFile
-from feedtool.parallel import forked_runs, worker_count
+from feedtool.files import sha256_file, write_atomic
 from feedtool.model import Episode, Show
+from feedtool.parallel import forked_runs, worker_count
 
 if TYPE_CHECKING:
     from feedtool.tagging import TagMetadata
@@ -121,7 +121,7 @@ def is_stale(
     now: datetime | None = None,
 ) -> bool:
     """True when a build would change public/ (inputs changed, or an episode came due)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cache_dir = cache_dir or default_cache_dir(episodes_dir)
     state = _read_state(cache_dir)
     if not (out_dir / MARKER).is_file() or not state:
@@ -408,7 +408,7 @@ class _Builder:
         for run, changes, tagged, reused in forked_runs(
             lambda start, end: self._run_in_worker(folders[start:end]), len(folders), workers
         ):
-            for table, (added, used) in zip(self.cache.tables, changes):
+            for table, (added, used) in zip(self.cache.tables, changes, strict=False):
                 table.merge(added, used)
             self.result.tagged += tagged
             self.result.reused += reused
@@ -456,7 +456,7 @@ class _EntryParts:
             enclosure=self.enclosure,
             alternates=self.alternates,
             chapters_url=self.chapters_url,
-            transcripts=tuple(zip(episode.transcripts, self.transcript_urls)),
+            transcripts=tuple(zip(episode.transcripts, self.transcript_urls, strict=False)),
             artwork_url=self.artwork_url,
             notes_html=self.notes_html,
             description_html=self.description_html,
@@ -537,7 +537,7 @@ def build_podcast(
     from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
 
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cache_dir = cache_dir or default_cache_dir(episodes_dir)
     result = BuildResult(out_dir=out_dir, feed_path=out_dir / "feed.xml")
     state = _read_state(cache_dir)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeGuard
 
 from feedtool.errors import ChapterError
 from feedtool.model import Chapter
@@ -433,7 +434,7 @@ def _read_audacity(lines: list[tuple[int, str]], path: Path) -> list[Chapter]:
     return chapters
 
 
-class _LocatedDict(dict):  # type: ignore[type-arg]
+class _LocatedDict(dict[str, Any]):
     """A JSON object that remembers the line it started on, for messages about its contents."""
 
     line: int = 0
@@ -447,14 +448,14 @@ def _located_decoder(text: str) -> json.JSONDecoder:
 
     decoder = json.JSONDecoder(parse_constant=reject_constant)
 
-    def parse_object(s_and_end, *args):  # type: ignore[no-untyped-def]
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[_LocatedDict, int]:
         s, end = s_and_end
-        obj, new_end = json.decoder.JSONObject(s_and_end, *args)
+        obj, new_end = json.decoder.JSONObject(s_and_end, *args)  # type: ignore[attr-defined]
         located = _LocatedDict(obj)
         located.line = s.count("\n", 0, end) + 1
         return located, new_end
 
-    decoder.parse_object = parse_object  # type: ignore[assignment]
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder
 
@@ -463,7 +464,7 @@ def _line_of(obj: object) -> int | None:
     return obj.line if isinstance(obj, _LocatedDict) else None
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -494,7 +495,7 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
         if not isinstance(item, dict):
             raise shape_error(f"{where} is not an object", doc)
         start = item.get("startTime")
-        if not _is_number(start) or start < 0:
+        if not _is_number(start) or float(start) < 0:
             raise shape_error(
                 f"{where}: \"startTime\" must be a number of seconds >= 0, not {start!r}", item,
                 hint="write the start in seconds, e.g. \"startTime\": 84.5 for 00:01:24.5",
@@ -534,9 +535,9 @@ def _front_matter_time(value: object, *, what: str, path: Path, line: int | None
     right number of seconds, so numbers are taken as seconds.
     """
     if _is_number(value):
-        if value < 0:  # type: ignore[operator]
+        if value < 0:
             raise ChapterError(f"{what} is negative", path=path, line=line, field=field)
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     if isinstance(value, str):
         try:
             return parse_timestamp(value)
@@ -548,7 +549,7 @@ def _front_matter_time(value: object, *, what: str, path: Path, line: int | None
     )
 
 
-def from_front_matter(items: list, *, path: Path, line: int | None) -> list[Chapter]:  # type: ignore[type-arg]
+def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list[Chapter]:
     """The explicit ``chapters:`` list of episode.md's front matter.
 
     Each item is either ``{start, title, url?, image?, toc?, end?}`` or a string "00:01:24 Title".

@@ -13,7 +13,7 @@ order. The same input gives the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ class EpisodeEntry:
 
 def rfc2822(moment: datetime) -> str:
     """'Wed, 15 Jun 2022 19:00:00 GMT': English names, right weekday, always GMT."""
-    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def _sub(parent: Any, tag: str, text: str | None = None, /, **attrs: str | None) -> Any:
@@ -160,7 +160,7 @@ class ItunesEntryExtension(_Extension):
             description.text = _cdata(self.entry.description_html)
         if episode.itunes_title:
             _itunes(item, "title", episode.itunes_title)
-        _itunes(item, "duration", str(int(round(self.entry.enclosure.duration_s))))
+        _itunes(item, "duration", str(round(self.entry.enclosure.duration_s)))
         if self.entry.artwork_url:
             _itunes(item, "image", None, href=self.entry.artwork_url)
         explicit = episode.explicit if episode.explicit is not None else self.show.explicit
@@ -320,7 +320,7 @@ def render_feed(
         generator.copyright(show.copyright)
     generator.image(url=artwork_url, title=show.title, link=show.link)
     dates = [entry.episode.date for entry in ordered] + [t.pubdate for t in show.trailers]
-    last = max(dates) if dates else datetime(2000, 1, 1, tzinfo=timezone.utc)
+    last = max(dates) if dates else datetime(2000, 1, 1, tzinfo=UTC)
     generator.lastBuildDate(last)
     generator.pubDate(last)
 

@@ -15,13 +15,14 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
-from feedtool import apple, chapters as chapter_io
+from feedtool import apple
+from feedtool import chapters as chapter_io
 from feedtool.errors import InputError
 from feedtool.model import (
     Category,
@@ -65,10 +66,10 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """The safe loader, but dates stay text: our own parser reports a bad date with its line."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
@@ -125,7 +126,7 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def parse_yaml(text: str, *, path: Path, first_line: int = 1) -> dict[str, Any]:
     """YAML mapping -> dict, with YAML's own errors turned into file:line messages."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = first_line + mark.line if mark is not None else None
@@ -325,8 +326,8 @@ def to_datetime(value: Any, error: Callable[[str], InputError]) -> datetime:
     else:
         raise error(f"{value!r} is not a date")
     if result.tzinfo is None:
-        result = result.replace(tzinfo=timezone.utc)
-    return result.astimezone(timezone.utc)
+        result = result.replace(tzinfo=UTC)
+    return result.astimezone(UTC)
 
 
 def check_url(value: str, *, https: bool, where: Callable[[str], InputError]) -> str:

@@ -3,7 +3,8 @@
 Podcasters write notes the way they write a YouTube description: one line per timestamp, bare
 URLs. So a line that starts with a timestamp keeps its own line (a hard break, where Markdown would
 join it to the next), other text is GitHub-flavoured Markdown (cmark-gfm: tables, strikethrough,
-bare URLs become links, and script/iframe-like tags are filtered). ``content:encoded`` gets that HTML; ``description`` gets Apple's subset (p, ol, ul, li, a)
+bare URLs become links, and script/iframe-like tags are filtered). ``content:encoded`` gets that HTML;
+``description`` gets Apple's subset (p, ol, ul, li, a)
 within 4,000 bytes, where each line of a paragraph becomes its own ``<p>`` so that Apple still
 sees one timestamp per line and builds its description chapters. Reading cmark-gfm's HTML back
 for those takes a regex split, not HTMLParser, unless the author wrote other raw HTML (see "Fast
@@ -255,7 +256,8 @@ def _action(tag: str) -> _Action:
         name = tag[2:-1]
         kind = _EVENT_KIND.get(name, _NOTHING)
         return False, _NOTHING, "", (_NOTHING if kind == _BREAK else kind), f"</{name}>"
-    name = re.match(r"<([a-z0-9]+)", tag)[1]
+    opened = re.match(r"<([a-z0-9]+)", tag)
+    name = opened[1] if opened else ""
     kind = _EVENT_KIND.get(name, _NOTHING)
     opening = f"<{name}>"
     if kind == _LINK:
@@ -334,8 +336,8 @@ def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
     in_link = False
     parts: list[str] = []
     actions = _ACTIONS
-    tokens = iter(pieces + [None])  # (text, tag) pairs; the last text comes with no tag
-    for raw, tag in zip(tokens, tokens):
+    tokens = iter([*pieces, None])  # (text, tag) pairs; the last text comes with no tag
+    for raw, tag in zip(tokens, tokens, strict=False):
         if raw:  # handle_data
             if "&" in raw:
                 data = html.unescape(raw)

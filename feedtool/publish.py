@@ -23,21 +23,21 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from feedtool.errors import FeedtoolError, InputError, RefusedError, StorageError
+from feedtool.files import sha256_file
 from feedtool.storage import (
     FEED_HISTORY_DIR,
-    PLAIN_NAME,
     FEED_HISTORY_KEEP,
+    PLAIN_NAME,
     ObjectHeaders,
     RemoteObject,
     check_relative_key,
     headers_for,
 )
-from feedtool.files import sha256_file
 
 #: Files at least this big are hashed on a thread pool (hashlib releases the GIL on big blocks).
 BIG_FILE_SIZE = 256 * 1024
@@ -162,7 +162,8 @@ def scan_public(out_dir: Path, cache: HashCache | None = None) -> dict[str, Loca
     if big:
         with ThreadPoolExecutor(max_workers=4) as pool:
             digests = list(pool.map(lambda item: cache.digest(str(item[1]), item[2]), big))
-        files.extend(_local_file(key, path, stat, digest) for (key, path, stat), digest in zip(big, digests))
+        files.extend(_local_file(key, path, stat, digest)
+                     for (key, path, stat), digest in zip(big, digests, strict=True))
     cache.save()
     return {f.key: f for f in sorted(files, key=lambda f: f.key)}
 
@@ -411,7 +412,7 @@ def apply_plan(
     *,
     progress: ProgressMeter | None = None,
     check_ranges: bool = True,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ApplyResult:
     """Carry out a plan: assets, checks, previous feed kept, feed, manifest, deletions."""
     result = ApplyResult()
@@ -577,7 +578,7 @@ def _verify_uploads(plan: Plan, target: Any) -> None:
         headed = list(by_type.values())
         sizes = target.list_sizes()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        heads = dict(zip([f.key for f in headed], pool.map(lambda f: target.head(f.key), headed)))
+        heads = dict(zip([f.key for f in headed], pool.map(lambda f: target.head(f.key), headed), strict=False))
     for file in checks:
         head = heads.get(file.key)
         size = head.size if head is not None else (sizes or {}).get(file.key)

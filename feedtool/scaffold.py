@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedtool.errors import InputError
@@ -81,7 +81,7 @@ def _placeholder_artwork(path: Path, title: str) -> None:
 
 def new_episode(episodes_dir: Path, title: str, *, date_text: str | None = None) -> Path:
     """Create episodes/<slug>/episode.md as a draft with the next episode number."""
-    from feedtool.load import episode_folders, load_show, slugify, split_front_matter, read_text, parse_yaml
+    from feedtool.load import episode_folders, load_show, parse_yaml, read_text, slugify, split_front_matter
 
     load_show(episodes_dir)  # fail early and clearly outside a podcast
     if not title.strip():
@@ -99,7 +99,7 @@ def new_episode(episodes_dir: Path, title: str, *, date_text: str | None = None)
         raise InputError("an episode folder with this name already exists", path=folder,
                          hint="pick another title, or edit that episode")
     if date_text is None:
-        date = datetime.now(timezone.utc).replace(microsecond=0)
+        date = datetime.now(UTC).replace(microsecond=0)
     else:
         try:
             date = datetime.fromisoformat(date_text.replace("Z", "+00:00"))
@@ -107,11 +107,11 @@ def new_episode(episodes_dir: Path, title: str, *, date_text: str | None = None)
             raise InputError(f"{date_text!r} is not a date", field="--date",
                              hint="use ISO 8601, e.g. 2024-05-01T09:00:00Z") from None
     if date.tzinfo is None:
-        date = date.replace(tzinfo=timezone.utc)
+        date = date.replace(tzinfo=UTC)
     folder.mkdir()
     path = folder / "episode.md"
     quoted = '"' + title.replace("\\", "\\\\").replace('"', '\\"') + '"'
     path.write_text(EPISODE_TEMPLATE.format(
-        title=quoted, date=date.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        title=quoted, date=date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         number=max(numbers, default=0) + 1), encoding="utf-8")
     return path

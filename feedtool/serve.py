@@ -36,15 +36,15 @@ class PublicHandler(BaseHTTPRequestHandler):
     server_version = "feedtool-serve"
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         if self.server.quiet:
             return
         super().log_message(format, *args)
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+    def do_HEAD(self) -> None:
         self._serve(send_body=False)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve(send_body=True)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ class PublicHandler(BaseHTTPRequestHandler):
                 self.send_header("Accept-Ranges", "bytes")
                 self.end_headers()
                 return
-            if parsed is not None:
+            if isinstance(parsed, tuple):
                 start, end = parsed
                 status = HTTPStatus.PARTIAL_CONTENT
         length = max(end - start + 1, 0)
@@ -255,4 +255,4 @@ def feed_names(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("*.xml") if p.is_file()) if root.is_dir() else []
 
 
-__all__ = ["PublicServer", "parse_range", "published_base_url", "lan_address", "feed_names"]
+__all__ = ["PublicServer", "feed_names", "lan_address", "parse_range", "published_base_url"]

@@ -291,7 +291,9 @@ def read_manifest(data: bytes | None) -> tuple[dict[str, RemoteObject], bool]:
 
 
 def reconcile(
-    listed: Mapping[str, int], manifest: Mapping[str, RemoteObject], fetch: Callable[[list[str]], dict[str, RemoteObject]]
+    listed: Mapping[str, int],
+    manifest: Mapping[str, RemoteObject],
+    fetch: Callable[[list[str]], dict[str, RemoteObject]],
 ) -> dict[str, RemoteObject]:
     """Merge what a listing shows (key -> size) with what the manifest remembers.
 

@@ -129,7 +129,7 @@ def start_seaweed() -> SeaweedServer:
             probe.list_buckets()
             atexit.register(server.stop)  # also when a test run or the bench is cut short
             return server
-        except Exception as error:  # noqa: BLE001 - any failure means "not up yet"
+        except Exception as error:
             last_error = error
             time.sleep(0.2)
     tail = log_path.read_bytes()[-3000:].decode("utf-8", "replace")

@@ -8,9 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lxml import etree
-
 from conftest import REPO, run_cli
+from lxml import etree
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -135,6 +134,7 @@ def test_master_audio_is_never_modified(example_build: Path) -> None:
 def test_feed_parsers_agree_on_episodes_enclosures_and_durations(podcast, partytime) -> None:
     import feedparser
     import podcastparser
+
     from feedtool.build import build_podcast
 
     build_podcast(podcast.episodes, podcast.public)
@@ -151,7 +151,7 @@ def test_feed_parsers_agree_on_episodes_enclosures_and_durations(podcast, partyt
     assert [i["title"] for i in pt["items"]] == expected_titles
     assert fp.feed.title == pp["title"] == pt["channel"]["title"] == "Test Show & Friends"
 
-    for f_entry, p_entry, t_item in zip(fp.entries, pp["episodes"], pt["items"]):
+    for f_entry, p_entry, t_item in zip(fp.entries, pp["episodes"], pt["items"], strict=False):
         (f_enc,) = f_entry.enclosures
         (p_enc,) = p_entry["enclosures"]
         t_enc = t_item["enclosure"]

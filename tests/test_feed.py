@@ -57,7 +57,7 @@ def test_show_notes_text_survives_escaping(podcast) -> None:
     text = plain_text(item.findtext("content:encoded", namespaces=NS))
     assert "Fish & chips < 5 > 3 \"quoted\" 'single' ]]> end 😀 日本語 Ελληνικά" in text
     assert "A & B" in plain_text(item.findtext("description"))
-    assert "Test Show & Friends" == root.findtext("channel/title")
+    assert root.findtext("channel/title") == "Test Show & Friends"
     assert b"&amp;amp;" not in raw
     chapters = json.loads((podcast.public / "first/chapters.json").read_text(encoding="utf-8"))
     assert chapters["chapters"][1]["title"] == "A & B"
@@ -122,6 +122,7 @@ funding: [{url: 'https://example.com/ep', text: This one}]"""), encoding="utf-8"
 
 def test_feed_validates_without_errors(podcast, runner) -> None:
     from conftest import run_cli
+
     from feedtool.build import build_podcast
 
     build_podcast(podcast.episodes, podcast.public)

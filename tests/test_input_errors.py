@@ -7,7 +7,6 @@ import shutil
 from collections.abc import Callable
 
 import pytest
-
 from conftest import PodcastFactory, run_cli
 
 

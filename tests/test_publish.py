@@ -14,12 +14,12 @@ import boto3
 import pytest
 from click.testing import CliRunner
 from moto import mock_aws
+from public_tree import EpisodeSpec, make_tone, two_episodes, write_public
 
 from feedtool.cli import cli
 from feedtool.errors import InputError, StorageError
 from feedtool.publish import PublishOptions, publish
 from feedtool.storage import MANIFEST_KEY, check_relative_key, headers_for, parse_s3_url
-from public_tree import EpisodeSpec, make_tone, two_episodes, write_public
 
 BUCKET = "feedtool-test"
 

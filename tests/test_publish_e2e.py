@@ -18,10 +18,10 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner
-
-from feedtool.cli import cli
 from public_tree import EpisodeSpec, make_tone, two_episodes, write_public
 from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, start_seaweed
+
+from feedtool.cli import cli
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ def publish(project: Path, seaweed: SeaweedServer, to: str, *args: str,
 def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     """An anonymous GET, as a podcast app makes it (the bucket is public by policy)."""
     request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback test server
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, dict(response.headers), response.read()
 
 

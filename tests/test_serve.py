@@ -9,9 +9,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from public_tree import BASE_URL, make_tone, two_episodes, write_public
 
 from feedtool.serve import PublicServer, parse_range
-from public_tree import BASE_URL, make_tone, two_episodes, write_public
 
 
 @pytest.fixture(scope="module")

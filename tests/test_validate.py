@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -195,8 +196,8 @@ def test_non_utf8_feed_is_an_error_with_its_line() -> None:
 # --- real-shaped feeds -------------------------------------------------------------------------
 def long_catalogue(episodes: int, *, broken_at: int | None = None) -> str:
     """A long-running show: HTML-heavy notes, non-Latin titles, numbered episodes, newest first."""
+    from datetime import datetime, timedelta
     from email.utils import format_datetime
-    from datetime import datetime, timedelta, timezone
 
     base = "https://cdn.example.org/shows/long/"
     head = GOOD.read_text().split("<item>")[0]
@@ -204,7 +205,7 @@ def long_catalogue(episodes: int, *, broken_at: int | None = None) -> str:
     head = re.sub(r"<podcast:guid>[^<]+</podcast:guid>", f"<podcast:guid>{podcast_guid_for(base + 'feed.xml')}</podcast:guid>",
                   head)
     items = []
-    start = datetime(2012, 3, 4, 6, 30, tzinfo=timezone.utc)
+    start = datetime(2012, 3, 4, 6, 30, tzinfo=UTC)
     for n in range(episodes, 0, -1):
         kind = "audio/mp3" if n == broken_at else "audio/mpeg"
         title = ["Épisode", "Эпизод", "エピソード", "حلقة"][n % 4] + f" {n}: «Kultur &amp; Technik»"

@@ -118,7 +118,7 @@ def chapters(source: Path, output_format: str) -> None:
     """
     from feedtool.chapter_source import read_chapters_from
 
-    found, origin, duration = read_chapters_from(source)
+    found, origin, _duration = read_chapters_from(source)
     if output_format == "json":
         from feedtool.chapters import to_json
 

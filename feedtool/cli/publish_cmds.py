@@ -37,7 +37,8 @@ import click
 @click.option("--progress/--quiet", "progress", default=None,
               help="Progress bar on stderr (default: only on a terminal).")
 def publish(
-    to: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None, episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
+    to: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None,
+    episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
     no_validate: bool, allow_removals: bool, force: bool, check_remote: bool, fmt: str, progress: bool | None,
 ) -> None:
     """Upload public/ to a folder or S3-compatible storage, feed last.
@@ -61,7 +62,8 @@ def publish(
     options = PublishOptions(
         episodes_dir=episodes_dir, out_dir=out_dir, to=to, endpoint_url=endpoint_url, region=region,
         addressing_style=addressing_style, dry_run=dry_run, delete=delete, yes=yes,
-        build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals, check_remote=check_remote,
+        build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals,
+        check_remote=check_remote,
         progress=False if fmt == "json" and progress is None else progress,
         cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
     )

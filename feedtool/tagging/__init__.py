@@ -130,7 +130,7 @@ def _write_atomically(master: Path, dest: Path, meta: TagMetadata, *, kind: str,
             path=dest,
             hint="check the free space and the permissions of that folder",
         ) from None
-    except Exception as error:  # mutagen and PyAV errors: something in the master they cannot handle
+    except Exception as error:  # noqa: BLE001 - mutagen and PyAV raise many types for a master they cannot handle
         temp.unlink(missing_ok=True)
         raise TagError(
             f"could not write the tagged copy ({type(error).__name__}: {error})",
@@ -243,7 +243,7 @@ def read_chapters(path: Path) -> list[Chapter]:
         return vorbis.read_chapters(path, kind)
     except FeedtoolError:
         raise
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - mutagen raises many types for a corrupt file
         raise AudioError(
             f"cannot read the chapters in this file ({type(error).__name__}: {error})",
             path=path,
@@ -363,10 +363,7 @@ def chapter_spans(
                 path=path,
                 hint="fix the chapter times or use the right audio file",
             )
-        if index + 1 < len(listed):
-            next_start = round(listed[index + 1].start_s * 1000)
-        else:
-            next_start = duration_ms
+        next_start = round(listed[index + 1].start_s * 1000) if index + 1 < len(listed) else duration_ms
         end = round(chapter.end_s * 1000) if chapter.end_s is not None else next_start
         end = min(max(end, start), duration_ms)
         spans.append(Span(start, end, chapter))

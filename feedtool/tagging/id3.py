@@ -137,7 +137,7 @@ def _render_direct(tags, meta: TagMetadata, *, duration_s: float, path: Path) ->
         tags.update_to_v23()
         config = ID3SaveConfig(3, "/")
         kept = [(f.FrameID, f.HashKey, save_frame(f, config=config)) for f in tags.values()]
-    except Exception:
+    except Exception:  # noqa: BLE001 - issue 11.13: narrow this (it hides real errors)
         return None
     entries = [
         (sort_key(name, key, data, index), name, data) for index, (name, key, data) in enumerate(ours + kept)
@@ -156,7 +156,7 @@ def _plain_date(date: str) -> tuple[str, str] | None:
     import re
 
     match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", date)
-    if match is None or "0000" == match.group(1) or "00" in (match.group(2), match.group(3)):
+    if match is None or match.group(1) == "0000" or "00" in (match.group(2), match.group(3)):
         return None
     year, month, day = match.groups()
     return year, day + month
@@ -343,7 +343,7 @@ def _set_text_frames(tags, meta: TagMetadata) -> None:  # tags: mutagen.id3.ID3
 
 
 def _set_chapters(tags, meta: TagMetadata, *, duration_s: float, path: Path) -> None:
-    from mutagen.id3 import APIC, CHAP, CTOC, TIT2, WXXX, CTOCFlags
+    from mutagen.id3 import APIC, CHAP, CTOC, TIT2, WXXX, CTOCFlags, Frame
 
     tags.delall("CHAP")
     tags.delall("CTOC")
@@ -354,7 +354,7 @@ def _set_chapters(tags, meta: TagMetadata, *, duration_s: float, path: Path) -> 
     for index, span in enumerate(spans):
         element_id = f"chp{index}"
         ids.append(element_id)
-        sub_frames = [TIT2(encoding=3, text=[span.chapter.title])]
+        sub_frames: list[Frame] = [TIT2(encoding=3, text=[span.chapter.title])]
         if span.chapter.url:
             sub_frames.append(WXXX(encoding=3, desc="", url=span.chapter.url))
         image = chapter_image(meta, span.chapter)

@@ -64,10 +64,7 @@ class Box:
     def render(self) -> bytes:
         if not self.name:
             return self.payload
-        if self.children is None:
-            body = self.payload
-        else:
-            body = b"".join(child.render() for child in self.children)
+        body = self.payload if self.children is None else b"".join(child.render() for child in self.children)
         if len(body) + 8 > 0xFFFFFFFF:
             return struct.pack(">I4sQ", 1, self.name, len(body) + 16) + body
         return struct.pack(">I4s", len(body) + 8, self.name) + body
@@ -207,10 +204,10 @@ def plan(source: BinaryIO, file_size: int, spans: list[Span], items: dict[bytes,
     # Replace the old chapters: drop disabled tracks that served as chapters, and the links to them.
     old_samples: list[tuple[int, int]] = []  # where their titles sit in the master
     for track_id in old_chapter_ids:
-        trak = ids.get(track_id)
-        if trak is not None and not _track_flags(trak) & 1:
-            moov.children.remove(trak)  # type: ignore[union-attr]
-            old_samples.extend(_single_chunk(trak))
+        old_trak = ids.get(track_id)
+        if old_trak is not None and not _track_flags(old_trak) & 1:
+            moov.children.remove(old_trak)  # type: ignore[union-attr]
+            old_samples.extend(_single_chunk(old_trak))
     tracks = moov.all(b"trak")
     for trak in tracks:
         tref = trak.get(b"tref")

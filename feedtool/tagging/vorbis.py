@@ -35,7 +35,7 @@ def write(master: Path, out: Path, meta: TagMetadata, *, kind: str, duration_s: 
     if audio.tags is None:
         audio.add_tags()
     tags = audio.tags
-    for key in {key.lower() for key in tags.keys()}:
+    for key in {key.lower() for key in tags.keys()}:  # noqa: SIM118 - iterating a VComment gives (key, value) pairs
         if _CHAPTER_KEY.fullmatch(key):
             del tags[key]
     tags["TITLE"] = meta.title
@@ -135,6 +135,6 @@ def _picture(data: bytes, mime: str | None):  # -> mutagen.flac.Picture
         with Image.open(io.BytesIO(data)) as image:
             picture.width, picture.height = image.size
             picture.depth = {"1": 1, "L": 8, "P": 8, "RGB": 24, "RGBA": 32, "CMYK": 32}.get(image.mode, 24)
-    except Exception:  # the sizes are informative only; readers use the data
+    except Exception:  # noqa: BLE001, S110 - the sizes are informative only; readers use the data
         pass
     return picture

@@ -31,7 +31,7 @@ def pc(name: str) -> str:
 class Node:
     """A channel or an item: its element and its child elements grouped by (Clark) tag."""
 
-    __slots__ = ("el", "children", "index", "_title", "_guid")
+    __slots__ = ("_guid", "_title", "children", "el", "index")
 
     def __init__(self, el: Any, index: int | None, podcast_ns: str = PODCAST) -> None:
         self.el = el

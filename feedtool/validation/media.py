@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from feedtool.errors import FeedReadError
 from feedtool.validation.chapters_json import check_chapters_json, compare_chapter_lists
 from feedtool.validation.document import CONTENT, PODCAST, Context, Node, it
 from feedtool.validation.rules_apple import duration_seconds
-from feedtool.errors import FeedReadError
 from feedtool.validation.xmlsafe import TIMEOUT_S, USER_AGENT, read_limited
 
 MAX_REDIRECTS_OK = 2
@@ -102,7 +102,7 @@ def http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None
         request = urllib.request.Request(current, method=method, headers={
             "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})})
         try:
-            with _OPENER.open(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=TIMEOUT_S) as response:
                 result.status = response.status
                 result.headers = {k.lower(): v for k, v in response.headers.items()}
                 if method == "GET" and max_body:
@@ -471,7 +471,7 @@ def check_artwork_bytes(emit: Emit, data: bytes, *, url: str, el: Any, item: Nod
                 width, height = image.size
                 kind, mode = image.format, image.mode
                 has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info)
-    except Exception as error:  # Pillow raises many types for broken or hostile images
+    except Exception as error:  # noqa: BLE001 - Pillow raises many types for broken or hostile images
         emit("apple.artwork.unreadable", f"the {what} cannot be read as an image ({type(error).__name__})",
              node=item, el=el, subject="itunes:image@href")
         return

@@ -219,7 +219,8 @@ def _check_enclosure(ctx: Context, item: Node, enclosures: list[Any]) -> str | N
                      subject="enclosure@url")
         ext = extension(url)
         if ext not in ENCLOSURE_TYPES:
-            ctx.emit("apple.enclosure.extension", f"the enclosure url ends in '{'.' + ext if ext else '(no extension)'}'"
+            ending = "." + ext if ext else "(no extension)"
+            ctx.emit("apple.enclosure.extension", f"the enclosure url ends in '{ending}'"
                      "; Apple lists only .mp3, .m4a, .mp4, .m4v, .mov and .pdf", node=item, el=el,
                      subject="enclosure@url")
     if length is None:
@@ -262,6 +263,6 @@ def check_feed(ctx: Context) -> None:
             if first is None:
                 seen_urls[url] = item
             else:
-                ctx.emit("apple.enclosure.duplicate", f"the enclosure URL is also used by episode {(first.index or 0) + 1} "
-                         f"('{first.title}'); Apple ignores the duplicate", node=item, el=enclosure,
-                         subject="enclosure@url")
+                ctx.emit("apple.enclosure.duplicate",
+                         f"the enclosure URL is also used by episode {(first.index or 0) + 1} ('{first.title}'); "
+                         "Apple ignores the duplicate", node=item, el=enclosure, subject="enclosure@url")
