@@ -45,6 +45,21 @@ class FeedtoolError(Exception):
         return text
 
 
+#: How much of a user's line a message may quote: enough to find it, never a whole file.
+EXCERPT_LIMIT = 60
+
+
+def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
+    """A short, printable quote of a bad line for an error message.
+
+    A message must never echo a whole file: a chapters file that is really a link to
+    /proc/self/environ would print the environment (secrets included) in a CI log. Control
+    characters are shown escaped, and anything past ``limit`` characters is cut.
+    """
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text.strip())
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 class InputError(FeedtoolError):
     """Something in episodes/ (show file, episode file, chapters file) is malformed."""
 

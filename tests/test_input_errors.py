@@ -161,3 +161,12 @@ def test_bad_input_is_reported_clearly_and_leaves_public_intact(
     for fragment in expected:
         assert fragment in result.stderr, f"{fragment!r} not in {result.stderr!r}"
     assert {p: p.read_bytes() for p in podcast.public.rglob("*") if p.is_file()} == before
+
+
+def test_error_excerpts_are_short_and_printable() -> None:
+    from feedtool.errors import EXCERPT_LIMIT, excerpt
+
+    assert excerpt("  00:00 Intro  ") == "00:00 Intro"
+    long = excerpt("AWS_SECRET_ACCESS_KEY=" + "x" * 500)
+    assert len(long) == EXCERPT_LIMIT and long.endswith("…")
+    assert excerpt("a\x00b\x1bc") == "a\\x00b\\x1bc"
