@@ -170,8 +170,8 @@ def test_external_entities_never_read_a_local_file(tmp_path: Path, doctype: str)
         assert result.exit_code in (1, 2)
         if result.exit_code == 2:
             assert "entities" in result.stderr
-        else:
-            assert "xml.well-formed" in result.output  # the undefined &secret; is reported, not resolved
+        else:  # the undefined &secret; is left unresolved: reported as broken XML, or as an empty title
+            assert "xml.well-formed" in result.output or "rss.channel.required" in result.output
 
 
 def test_huge_feed_is_refused_before_reading(tmp_path: Path) -> None:
@@ -199,9 +199,9 @@ def long_catalogue(episodes: int, *, broken_at: int | None = None) -> str:
     from datetime import datetime, timedelta
     from email.utils import format_datetime
 
-    base = "https://cdn.example.org/shows/long/"
+    base = "https://cdn.feedtool-corpus.net/shows/long/"
     head = GOOD.read_text().split("<item>")[0]
-    head = head.replace("https://podcast.example.com/show/feed.xml", base + "feed.xml")
+    head = head.replace("https://podcast.feedtool-corpus.net/show/feed.xml", base + "feed.xml")
     head = re.sub(r"<podcast:guid>[^<]+</podcast:guid>", f"<podcast:guid>{podcast_guid_for(base + 'feed.xml')}</podcast:guid>",
                   head)
     items = []
@@ -237,7 +237,7 @@ def test_long_catalogue_with_html_and_non_latin_text_is_clean_and_agrees_with_po
     assert report.items == 600
     assert report.errors == 0 and report.warnings == 0, report.to_text()
     assert report.rule_ids() == {"apple.html.unsupported"}  # headings, bold, tables: notes only
-    witness = podcastparser.parse("https://cdn.example.org/shows/long/feed.xml", io.BytesIO(text.encode()))
+    witness = podcastparser.parse("https://cdn.feedtool-corpus.net/shows/long/feed.xml", io.BytesIO(text.encode()))
     assert len(witness["episodes"]) == 600
 
 

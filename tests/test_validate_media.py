@@ -20,7 +20,7 @@ from feedtool.cli import cli
 from feedtool.validation import validate_feed
 from feedtool.validation.rules_podcast import podcast_guid_for
 
-SHOW = "https://podcast.example.com/show/"
+SHOW = "https://podcast.feedtool-corpus.net/show/"
 CHAPTERS = {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Intro"}, {"startTime": 2, "title": "Middle"}]}
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Host>Hello and welcome.\n"
 

@@ -8,9 +8,10 @@ from feedtool.validation.apple_categories import APPLE_CATEGORIES
 from feedtool.validation.registry import RULES
 
 _GROUPS = [
+    ("feed.", "Reading the feed"),
     ("xml.", "The document"), ("rss.", "RSS 2.0"), ("apple.", "Apple Podcasts"), ("podcast.", "Podcasting 2.0"),
     ("chapters.", "JSON chapters files"), ("transcript.", "Transcripts"), ("media.", "Media files and servers"),
-    ("live.", "Against the live feed"),
+    ("ready.", "Ready to publish"), ("live.", "Against the live feed"),
 ]
 
 _INTRO = """\
