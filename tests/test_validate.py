@@ -309,12 +309,23 @@ def test_every_rule_can_fire() -> None:
 
 # --- feedtool's own build ----------------------------------------------------------------------
 def test_a_feed_built_by_feedtool_validates_without_errors_or_warnings(tmp_path: Path) -> None:
-    """The example show, built: feed, tagged audio, chapters and artwork all pass, media included."""
+    """The example show, built: feed, tagged audio, chapters and artwork all pass, media included.
+
+    As shipped it is a preview (placeholder base URL and owner e-mail): exactly those two are
+    reported, as readiness warnings; with a real address and e-mail nothing is.
+    """
     from feedtool.build import build_podcast
     from feedtool.validation.media import audio_chapter_starts
 
     episodes = tmp_path / "episodes"
     shutil.copytree(Path(__file__).parent.parent / "episodes", episodes)
+    build_podcast(episodes, tmp_path / "public")
+    shipped = validate_feed(tmp_path / "public" / "feed.xml")
+    assert shipped.errors == 0
+    assert {f.rule for f in shipped.findings if f.severity == "warning"} == {"ready.base-url", "ready.owner-email"}
+    show = episodes / "podcast.yaml"
+    show.write_text(show.read_text().replace("https://podcast.example.com/", "https://cdn.mlops-coffee.fm/")
+                    .replace("podcast@example.com", "podcast@mlops-coffee.fm"))
     build_podcast(episodes, tmp_path / "public")
     report = validate_feed(tmp_path / "public" / "feed.xml")
     assert report.checked_media and report.items >= 1

@@ -95,8 +95,8 @@ class Options:
     max_bytes: int = 100 * 1024 * 1024
     now_ts: float | None = None  # for the future-date rule; None = time.time()
     timeout_s: float = 30.0  # per HTTP request: connect, headers and body together
-    #: hosts that did not answer (no connection, nothing before the deadline): not asked again
-    unreachable_hosts: set[str] = field(default_factory=set)
+    #: which hosts answered or not in this run (media.HostGate; made by the first request)
+    hosts: object | None = None
 
 
 @dataclass

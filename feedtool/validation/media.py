@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -84,22 +85,55 @@ class Fetched:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+class HostGate:
+    """Which hosts answered, and which did not, in this run.
+
+    The first request to a host runs alone (the others to that host wait for it); once the host
+    has answered, requests to it run in parallel, and once it has failed to answer (refused, no
+    name, nothing before the deadline), no further request is sent: a feed with 300 episodes on a
+    dead host costs one timeout, not 300.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self.answered: set[str] = set()
+        self.dead: set[str] = set()
+
+    def lock(self, host: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(host, threading.Lock())
+
+
 def http(ctx: Context, url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
          max_body: int = 0) -> Fetched:
     """One request through feedtool.net within the run's timeout; transport problems become ``error``."""
+    options = ctx.options
+    gate = options.hosts if isinstance(options.hosts, HostGate) else HostGate()
+    options.hosts = gate
+    host = urlsplit(url).hostname or ""
+    if host in gate.answered:
+        return _request(gate, options.timeout_s, url, host, method, headers, max_body)
+    with gate.lock(host):
+        if host in gate.dead:
+            return Fetched(url=url, error=f"not tried: {host} did not answer an earlier request")
+        if host not in gate.answered:
+            return _request(gate, options.timeout_s, url, host, method, headers, max_body)
+    return _request(gate, options.timeout_s, url, host, method, headers, max_body)
+
+
+def _request(gate: HostGate, timeout_s: float, url: str, host: str, method: str, headers: dict[str, str] | None,
+             max_body: int) -> Fetched:
     from feedtool.net import NetworkError, request
 
-    options = ctx.options
-    host = urlsplit(url).hostname or ""
-    if host in options.unreachable_hosts:
-        return Fetched(url=url, error=f"not tried: {host} did not answer an earlier request")
     try:
-        response = request(url, method=method, headers=headers, max_body=max_body, deadline_s=options.timeout_s)
+        response = request(url, method=method, headers=headers, max_body=max_body, deadline_s=timeout_s)
     except NetworkError as error:
         if error.unreachable and host:
-            options.unreachable_hosts.add(host)
+            gate.dead.add(host)
         where = f" (at {error.url})" if error.url != url else ""
         return Fetched(url=url, error=error.reason + where)
+    gate.answered.add(host)
     return Fetched(url=url, status=response.status, final_url=response.final_url, redirects=response.redirects,
                    headers=response.headers, body=response.body, too_big=response.too_big)
 
@@ -121,6 +155,8 @@ def local_path(url: str, ctx: Context) -> Path | None:
 # --- the driver --------------------------------------------------------------------------------
 def check_media(ctx: Context) -> None:
     """Run the media checks for the channel and every episode; emit findings in feed order."""
+    if not isinstance(ctx.options.hosts, HostGate):
+        ctx.options.hosts = HostGate()  # before the worker threads start: they share it
     jobs: list[Callable[[Emit], int]] = []
     channel = ctx.channel
     if channel is not None:

@@ -210,7 +210,8 @@ _rule("podcast.transcript.type", WARNING, "podcast:transcript type is a known tr
       "PN tags/transcript.md", "Use the MIME type of the transcript file, e.g. text/vtt for WebVTT.", field="transcript")
 _rule("podcast.locked.owner", WARNING, "podcast:locked has an owner e-mail: the Podcast Index's parser ignores "
       "the tag without one.", "PN tags/locked.md; Podcast Index parser",
-      "Add owner=\"you@yourdomain\" to <podcast:locked> (feedtool writes locked_owner, else the owner e-mail).",
+      "Add owner=\"you@yourdomain\" to <podcast:locked>; with feedtool, set owner (name and email) or "
+      "locked_owner in podcast.yaml and build again.",
       field="locked_owner")
 _rule("podcast.list.remote-items", ERROR, "A publisher or list feed (podcast:medium publisher, mixed or ...L) lists "
       "its feeds or items in <podcast:remoteItem>.", "PN tags/medium.md; PN publishers.md",
