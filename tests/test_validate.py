@@ -114,6 +114,8 @@ def test_bad_option_exits_2() -> None:
     ("good-html-heavy.xml", "apple.html.unsupported"),
     ("good-minimal-apple.xml", "podcast.guid.missing"),
     ("good-content-long.xml", "apple.content.length"),
+    ("good-publisher-medium.xml", "apple.not-applicable"),
+    ("good-musicl-list.xml", "apple.not-applicable"),
 ])
 def test_notes_inform_without_failing(name: str, rule: str) -> None:
     report = validate_feed(FEEDS / name, check_media=False)
