@@ -49,7 +49,10 @@ feedtool validate --against https://example.com/feed.xml --format github
   `--format json` or `github`, unusable input is also printed as the one finding
   (`feed.unreadable`), so a tool reading stdout always gets the same structure.
 - **Formats**: `--format text` (grouped by episode, coloured on a terminal), `--format json`
-  (`{"feed", "summary", "findings"}`, deterministic), `--format github` (workflow annotations).
+  (`{"feed", "summary", "findings"}`, deterministic; each finding has `rule`, `severity`,
+  `message`, `fix`, `line` (in the feed), `scope`, the item's `item_index`, `item_title` and
+  `item_guid`, `subject`, and on a build `episode`, `source_path`, `source_line` and
+  `source_field`), `--format github` (workflow annotations).
 - **Media checks**: for a local build, on by default: a URL under the feed's base (the folder of
   its `atom:link rel="self"`, or `--base-url`) is the file at the same place next to the feed.
   `--check-media` also checks every other URL over HTTP (HEAD, a `Range` request answered with
