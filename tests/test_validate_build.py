@@ -333,3 +333,14 @@ def test_without_an_owner_validate_says_the_lock_is_ignored(podcast: PodcastFact
     assert finding.severity == "warning" and "Podcast Index ignores it" in finding.message
     assert (finding.source_path, finding.source_field) == ("episodes/podcast.yaml", "locked_owner")
     assert "locked_owner in podcast.yaml" in finding.fix
+
+
+def test_every_source_field_is_a_key_podcasters_write() -> None:
+    """The registry's element -> key table and each rule's own key name real podcast.yaml/episode.md keys."""
+    from feedtool.load import EPISODE_KEYS, SHOW_KEYS
+    from feedtool.validation.registry import RULES, SOURCE_FIELDS
+
+    show_keys, episode_keys = set(SHOW_KEYS), set(EPISODE_KEYS) | {"notes"}
+    assert {key for keys in SOURCE_FIELDS["channel"].values() for key in keys} <= show_keys
+    assert {key for keys in SOURCE_FIELDS["item"].values() for key in keys} <= episode_keys
+    assert {r.field for r in RULES.values() if r.field} <= show_keys | episode_keys
