@@ -536,6 +536,8 @@ def build_podcast(
     from feedtool.guids import GuidLedger
     from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
+    from feedtool.validation.readiness import build_warnings
+    from feedtool.validation.sourcemap import write_source_map
 
     now = now or datetime.now(UTC)
     cache_dir = cache_dir or default_cache_dir(episodes_dir)
@@ -580,6 +582,8 @@ def build_podcast(
                            description_html=apple_description(render_html(show.description)),
                            entries=entries)
         (staging / show.feed_name).write_bytes(feed)
+        write_source_map(staging, feed, show=show, entries=entries, out_dir=out_dir)  # for validate's messages
+        result.warnings.extend(build_warnings(show, len(entries)))  # placeholders, no episodes
         (staging / MARKER).write_text(
             json.dumps({"feedtool": __version__, "feed": show.feed_name,
                         "feed_sha256": hashlib.sha256(feed).hexdigest()}, sort_keys=True) + "\n",

@@ -187,7 +187,9 @@ class PodcastIndexExtension(_Extension):
         channel = rss.find("channel")
         show = self.show
         _podcast(channel, "guid", show.podcast_guid)
-        _podcast(channel, "locked", "yes" if show.locked else "no", owner=show.locked_owner)
+        # The Podcast Index's parser ignores podcast:locked without an owner: write one whenever known.
+        locked_owner = show.locked_owner or (show.owner.email if show.owner else None)
+        _podcast(channel, "locked", "yes" if show.locked else "no", owner=locked_owner)
         _podcast(channel, "medium", show.medium)
         for funding in show.funding:
             _podcast(channel, "funding", funding.text, url=funding.url)

@@ -164,12 +164,27 @@ def split_front_matter(text: str, *, path: Path) -> tuple[str, str, int]:
     )
 
 
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:", flags=re.M)
+
+
+def key_lines(text: str, first_line: int = 1) -> dict[str, int]:
+    """The line where each top-level key of a YAML mapping is written (the first time).
+
+    ``first_line`` is the file line of ``text``'s first line (2 for front matter after '---').
+    Used for messages here and for the source map build writes (validation speaks in these lines).
+    """
+    lines: dict[str, int] = {}
+    line, counted = first_line, 0
+    for match in _TOP_LEVEL_KEY.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        lines.setdefault(match.group(1), line)
+    return lines
+
+
 def _line_of(text: str, key: str, first_line: int) -> int | None:
     """The line where a top-level key is written (for messages); None if not found."""
-    match = re.search(rf"^{re.escape(key)}\s*:", text, flags=re.M)
-    if match is None:
-        return None
-    return first_line + text.count("\n", 0, match.start())
+    return key_lines(text, first_line).get(key)
 
 
 # --------------------------------------------------------------------------------------------

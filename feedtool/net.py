@@ -43,12 +43,17 @@ _CHUNK = 1 << 16
 
 
 class NetworkError(FeedtoolError):
-    """A URL that could not be fetched: refused scheme, unreachable, too slow, too many redirects."""
+    """A URL that could not be fetched: refused scheme, unreachable, too slow, too many redirects.
 
-    def __init__(self, message: str, *, url: str, hint: str | None = None) -> None:
+    ``unreachable`` is true when the host itself did not answer (no connection, no name, nothing
+    before the deadline): a caller with many URLs on that host can stop asking it.
+    """
+
+    def __init__(self, message: str, *, url: str, hint: str | None = None, unreachable: bool = False) -> None:
         super().__init__(f"{url}: {message}", hint=hint)
         self.url = url
         self.reason = message
+        self.unreachable = unreachable
 
 
 @dataclass
@@ -135,7 +140,8 @@ def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline:
         check_url(current)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise NetworkError("no answer before the deadline", url=url, hint="try again later, or check the server")
+            raise NetworkError("no answer before the deadline", url=url, hint="try again later, or check the server",
+                               unreachable=True)
         connection, path = _connection(current, min(remaining, read_timeout))
         watchdog = _Watchdog(connection, deadline)
         try:
@@ -167,14 +173,15 @@ def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline:
 def _network_error(error: BaseException, *, url: str, fired: bool) -> NetworkError:
     if fired or isinstance(error, TimeoutError):
         return NetworkError("no complete answer before the deadline", url=url,
-                            hint="try again later, or check the server")
+                            hint="try again later, or check the server", unreachable=True)
     if isinstance(error, ssl.SSLError):
         return NetworkError(f"TLS failed ({error.reason or error})", url=url,
                             hint="check the server's certificate")
     if isinstance(error, socket.gaierror):
-        return NetworkError("the host name does not resolve", url=url, hint="check the URL")
+        return NetworkError("the host name does not resolve", url=url, hint="check the URL", unreachable=True)
     if isinstance(error, ConnectionRefusedError):
-        return NetworkError("the connection was refused", url=url, hint="check the URL and that the server runs")
+        return NetworkError("the connection was refused", url=url, hint="check the URL and that the server runs",
+                            unreachable=True)
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
     return NetworkError(f"cannot fetch it ({reason})", url=url, hint="check the URL and your network connection")
 

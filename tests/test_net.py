@@ -174,6 +174,30 @@ def test_connection_refused_is_a_clear_error() -> None:
         net.request(f"http://127.0.0.1:{port}/")
 
 
+def test_errors_say_whether_the_host_itself_did_not_answer(serve) -> None:
+    """``unreachable`` lets a caller with many URLs on one host stop asking it (validate does)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        for url, deadline in ((f"http://127.0.0.1:{port}/", 5.0),
+                              (f"http://127.0.0.1:{silent.getsockname()[1]}/", 0.5)):
+            with pytest.raises(net.NetworkError) as refused_or_silent:
+                net.request(url, deadline_s=deadline)
+            assert refused_or_silent.value.unreachable, url
+    finally:
+        silent.close()
+    base = serve({"/x": redirect("file:///etc/passwd"), "/loop": redirect("/loop")})
+    for path in ("/x", "/loop"):
+        with pytest.raises(net.NetworkError) as answered:
+            net.request(base + path)
+        assert not answered.value.unreachable, path  # the host answered; the URL is the problem
+
+
 def test_stream_reads_a_long_body_in_chunks(serve) -> None:
     data = bytes(range(256)) * 4096  # 1 MiB
     base = serve({"/master.mp3": body(data)})

@@ -67,7 +67,7 @@ def publish(
         progress=False if fmt == "json" and progress is None else progress,
         cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
     )
-    report = run_publish(options)
+    report = run_publish(options, echo=lambda line: click.secho(line, err=True, fg="yellow"))
     if fmt == "json":
         click.echo(json.dumps(report.as_json(), indent=2))
         return
