@@ -166,11 +166,11 @@ def lfs_pointer(first_bytes: bytes, size: int) -> LfsPointer | None:
     return LfsPointer(oid=oid.group(1) if oid else None, size=int(real.group(1)) if real else None)
 
 
-def lfs_pointer_error(pointer: LfsPointer, *, path: str | Path | None = None, what: str = "") -> AudioError:
+def lfs_pointer_error(pointer: LfsPointer, *, path: str | Path | None = None) -> AudioError:
     """The one message for a Git LFS pointer where audio was expected."""
-    real = f", standing in for {pointer.size / 1e6:.1f} MB of audio" if pointer.size else ""
+    real = f" standing in for {pointer.size / 1e6:.1f} MB of audio" if pointer.size else ""
     return AudioError(
-        f"{what + ' ' if what else ''}is a Git LFS pointer (a small text file{real}), not the audio itself",
+        f"this is a Git LFS pointer (a small text file{real}), not the audio itself",
         path=path,
         hint="run `git lfs pull` (in GitHub Actions: actions/checkout with `lfs: true`), or move the "
         "audio out of git and point `audio:` at an https:// or s3:// copy of it",
@@ -185,7 +185,7 @@ def check_not_lfs_pointer(path: Path) -> None:
     with path.open("rb") as handle:
         pointer = lfs_pointer(handle.read(LFS_POINTER_MAX), size)
     if pointer is not None:
-        raise lfs_pointer_error(pointer, path=path, what="this file")
+        raise lfs_pointer_error(pointer, path=path)
 
 
 # --------------------------------------------------------------------------------------------
