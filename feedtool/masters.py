@@ -156,8 +156,20 @@ class Where:
     episode: Path | str | None = None
 
     def error(self, message: str, hint: str, kind: type[MasterError] = MasterError) -> MasterError:
-        return kind(f"{self.source}: {message}", path=self.episode, field="audio" if self.episode else None,
-                    hint=hint)
+        return kind(f"{shown(self.source)}: {message}", path=self.episode,
+                    field="audio" if self.episode else None, hint=hint)
+
+
+def shown(source: str) -> str:
+    """A source as an error message may show it: no user:password and no query string (a signed
+    link's signature must not end up in a CI log), cut to a readable length."""
+    from feedtool.errors import excerpt
+
+    parts = urlsplit(source)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        port = f":{parts.port}" if parts.port else ""
+        source = f"{parts.scheme}://{parts.hostname}{port}{parts.path}" + ("?…" if parts.query else "")
+    return excerpt(source, 200)
 
 
 #: What to do about a master that is not the one recorded.
@@ -267,7 +279,7 @@ class _HttpOrigin:
         if status == 416:
             raise _Restart()
         phrase = _phrase(status)
-        redirected = "" if final_url == self.url else f" (redirected to {final_url})"
+        redirected = "" if final_url == self.url else f" (redirected to {shown(final_url)})"
         if status in (404, 410):
             raise self._where.error(f"the server has no file there ({status} {phrase}){redirected}",
                                     "check the URL (open it in a browser), or upload the master there again")
@@ -428,9 +440,10 @@ class MasterStore:
         """The master at ``source`` (https://, http:// or s3://), from the store or fetched into it.
 
         ``sha256`` and ``size`` are what the lock file recorded: with ``sha256`` a stored master
-        is returned without any request, and a download whose bytes differ is refused. Without
-        it, a source fetched before is checked with one HEAD (same validator and size: no
-        download). ``episode`` (its episode.md) names the episode in every error.
+        is returned without any request, and bytes that differ are refused. A source fetched
+        before but not in the store under that sha256 (or fetched without one) is checked with
+        one HEAD: same validator and size, no download. ``episode`` (its episode.md) names the
+        episode in every error.
         """
 
         where = Where(source, episode)
@@ -448,12 +461,14 @@ class MasterStore:
                               "write a URL, an s3:// address, or the name of a file next to episode.md")
         key = hashlib.sha256(source.encode("utf-8")).hexdigest()[:32]
         with self._lock(key):
-            if sha256 is None:
-                known = self._known(key, source, origin)
-                if known is not None:
-                    return known
-            elif (found := self.find(sha256, size=size)) is not None:  # fetched by another process meanwhile
-                return StoredMaster(found, sha256, found.stat().st_size, source)
+            if sha256 is not None and (found := self.find(sha256, size=size)) is not None:
+                return StoredMaster(found, sha256, found.stat().st_size, source)  # another process got it
+            known = self._known(key, source, origin)
+            if known is not None and sha256 is not None and known.sha256 != sha256:
+                # fetched before, unchanged at the source since, and not the recorded bytes
+                raise changed_error(source, recorded=sha256, actual=known.sha256, episode=episode)
+            if known is not None:
+                return known
             fetched = self._download(origin, key, size=size, where=where)
             return self._keep(fetched, key=key, recorded=sha256, where=where)
 

@@ -205,6 +205,10 @@ def test_bytes_that_do_not_match_the_recorded_sha256_are_refused(server: RangeSe
         store.fetch(url, sha256=recorded, episode=EPISODE)
     assert_clear(caught, url, "no longer match the sha256", recorded[:12], sha(audio)[:12], "feedtool.lock")
     assert store.find(sha(audio)) is not None  # kept under its own digest: no second download to accept it
+    sent = server.sent
+    with pytest.raises(MasterChangedError):  # asked again: one HEAD says it is still those bytes
+        store.fetch(url, sha256=recorded, episode=EPISODE)
+    assert server.sent == sent and server.log[-1].method == "HEAD"
 
 
 def test_a_size_other_than_recorded_is_refused_before_the_body(server: RangeServer, store: MasterStore,
@@ -243,6 +247,16 @@ def test_missing_forbidden_and_failing_urls(server: RangeServer, store: MasterSt
             store.fetch(url, episode=EPISODE)
         assert_clear(caught, url, *words)
     assert list(store.root.glob("*.mp3")) == []
+
+
+def test_a_signed_link_is_not_printed_whole(server: RangeServer, store: MasterStore) -> None:
+    """A query string (an expired signed link's signature) or a password never reaches the log."""
+    server.answer("/private.mp3", 403)
+    url = server.base.replace("http://", "http://user:secret@") + "/private.mp3?X-Amz-Signature=abc123&Expires=1"
+    with pytest.raises(MasterError) as caught:
+        store.fetch(url, episode=EPISODE)
+    assert_clear(caught, server.base + "/private.mp3?…", "403")
+    assert "abc123" not in str(caught.value) and "secret" not in str(caught.value)
 
 
 def test_an_unreachable_host_and_a_refused_scheme(store: MasterStore) -> None:
