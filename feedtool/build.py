@@ -269,8 +269,7 @@ class _Builder:
         """meta.fingerprint(), without hashing the same cover once per episode."""
         return meta.fingerprint(image_digest=self._bytes_digest)
 
-    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str,
-                    description: str) -> MediaFile:
+    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str) -> MediaFile:
         """The tagged copy of one audio file in staging, made or taken from the cache."""
         from feedtool import tagging
 
@@ -286,8 +285,6 @@ class _Builder:
             album=self.show.title,
             track=episode.number,
             date=episode.date.strftime("%Y-%m-%d"),
-            description=description,
-            link=episode.link,
             cover=cover,
             cover_mime=cover_mime,
             chapters=episode.chapters,
@@ -322,13 +319,11 @@ class _Builder:
             chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
                                       path=episode.source, source=episode.chapters_source)
         notes = self.notes(episode)
-        description = episode.summary or notes["text"]
-        enclosure = self.tagged_copy(episode, episode.audio, info, digest, description)
+        enclosure = self.tagged_copy(episode, episode.audio, info, digest)
         alternates = []
         for path in episode.alternate_audio:
             alternate_info, alternate_digest = self.probe(path)
-            alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest,
-                                               description))
+            alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest))
 
         artwork_url = None
         if episode.artwork is not None:

@@ -10,7 +10,9 @@ A URL in a feed, an episode's ``audio:`` or a redirect is untrusted. So:
   cut off when the deadline passes (a watchdog closes the socket; a per-read timeout alone would
   let a trickle go on for ever);
 - bodies are read up to a cap; a long download (``stream``) has an idle timeout instead of a
-  total one, so a slow but steady 100 MB transfer is not cut off.
+  total one, so a slow but steady 100 MB transfer is not cut off;
+- a body that ends before its Content-Length is an error, never a short result (http.client
+  itself just stops reading when the server closes early).
 
 Built on the standard library's http.client, so it starts fast and needs no dependency. Proxies
 from the environment are not used.
@@ -214,6 +216,8 @@ def request(url: str, *, method: str = "GET", headers: Mapping[str, str] | None 
                     result.too_big = True
                     return result
                 chunks.append(chunk)
+            if not watchdog.fired:
+                _check_complete(result, total)
             result.body = b"".join(chunks)
     except (OSError, http.client.HTTPException, ValueError) as error:
         raise _network_error(error, url=url, fired=watchdog.fired) from None
@@ -223,6 +227,14 @@ def request(url: str, *, method: str = "GET", headers: Mapping[str, str] | None 
     if watchdog.fired:
         raise _network_error(TimeoutError(), url=url, fired=True)
     return result
+
+
+def _check_complete(response: Response, received: int) -> None:
+    """NetworkError when the server closed the connection before the Content-Length it promised."""
+    declared = response.content_length
+    if declared is not None and received < declared:
+        raise NetworkError(f"the connection closed after {received:,} of {declared:,} bytes", url=response.url,
+                           hint="try again; a download that stops part-way is resumed where it can be")
 
 
 @dataclass
@@ -236,15 +248,20 @@ class Stream:
     idle_timeout_s: float
 
     def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
-        """The body, chunk by chunk; NetworkError when no byte arrives for ``idle_timeout_s``."""
+        """The body, chunk by chunk; NetworkError when no byte arrives for ``idle_timeout_s``,
+        or when the body ends before its Content-Length (after yielding what did arrive, so a
+        caller that writes chunks as they come can resume from there)."""
         sock = self._connection.sock or self._sock
         if sock is not None:
             sock.settimeout(self.idle_timeout_s)
+        received = 0
         try:
             while chunk := self._raw.read1(size):
+                received += len(chunk)
                 yield chunk
         except (OSError, http.client.HTTPException, ValueError) as error:
             raise _network_error(error, url=self.response.url, fired=False) from None
+        _check_complete(self.response, received)
 
 
 @contextmanager

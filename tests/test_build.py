@@ -184,9 +184,13 @@ def test_unchanged_rebuild_touches_no_audio(podcast, runner) -> None:
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert "up to date" in result.output
     assert audio.stat().st_mtime_ns == before.st_mtime_ns and audio.stat().st_ino == before.st_ino
-    # Editing one episode re-tags that one only.
+    # Editing one episode's notes re-tags nothing (text stays out of the audio) ...
     md = podcast.episodes / "second/episode.md"
     md.write_text(md.read_text().replace("Notes.", "New notes."), encoding="utf-8")
+    result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
+    assert "0 audio file(s) tagged, 2 unchanged" in result.output
+    # ... editing its title re-tags that one only.
+    md.write_text(md.read_text().replace('title: "Second', 'title: "2nd'), encoding="utf-8")
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert "1 audio file(s) tagged, 1 unchanged" in result.output
 

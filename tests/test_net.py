@@ -220,3 +220,28 @@ def test_stream_gives_up_when_the_body_stalls(serve) -> None:
     with pytest.raises(net.NetworkError, match=r"deadline|cannot fetch"), \
             net.stream(base + "/stall", idle_timeout_s=0.5) as download:
         b"".join(download.chunks())
+
+
+def _cut_off(size: int, sent: int) -> Handler:
+    """Promises ``size`` bytes, sends ``sent`` of them, closes the connection."""
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Length", str(size))
+        request.end_headers()
+        request.wfile.write(b"x" * sent)
+        request.wfile.flush()
+        request.close_connection = True
+    return handle
+
+
+def test_a_body_cut_short_is_an_error_not_a_short_result(serve) -> None:
+    """http.client ends a body quietly when the server closes early; a download must not."""
+    base = serve({"/cut.mp3": _cut_off(100_000, 5_000)})
+    received = []
+    with pytest.raises(net.NetworkError, match="closed after 5,000 of 100,000 bytes"), \
+            net.stream(base + "/cut.mp3") as download:
+        for chunk in download.chunks(1 << 12):
+            received.append(chunk)
+    assert sum(map(len, received)) == 5_000  # what did arrive was handed over first
+    with pytest.raises(net.NetworkError, match="closed after 5,000 of 100,000 bytes"):
+        net.request(base + "/cut.mp3", max_body=1 << 20)
