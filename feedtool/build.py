@@ -36,7 +36,7 @@ from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, MediaFile
-from feedtool.files import sha256_file, write_atomic
+from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
 from feedtool.guids import MasterFacts
 from feedtool.model import Episode, Show
 from feedtool.parallel import forked_runs, worker_count
@@ -169,6 +169,7 @@ class _Builder:
     def __init__(self, root: Path, show: Show, staging: Path, cache: BuildCache, result: BuildResult,
                  progress: Callable[[str], None], *, drafts: bool, now: datetime) -> None:
         self.root = root  # episodes/
+        self.files = ShowFolder(root)  # what every file read from the show passes (load checks)
         self.show = show
         self.drafts = drafts
         self.now = now
@@ -398,7 +399,7 @@ class _Builder:
         """One episode folder read and checked, and, if it goes in the feed, its parts made."""
         from feedtool.load import load_episode
 
-        episode = load_episode(folder, self.show)
+        episode = load_episode(folder, self.show, self.files)
         return episode, (self.episode_parts(episode) if self.goes_in_feed(episode) else None)
 
     def all_episodes(self, folders: list[Path]) -> list[tuple[Episode, _EntryParts | None]]:
@@ -582,8 +583,11 @@ def build_podcast(
     from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
 
+    check_name_lengths(episodes_dir, what="episodes folder")
+    check_name_lengths(out_dir, what="output folder", reserve=len(".previous") + 1)
     now = now or datetime.now(UTC)
     cache_dir = cache_dir or default_cache_dir(episodes_dir)
+    check_name_lengths(cache_dir, what="cache folder")
     result = BuildResult(out_dir=out_dir, feed_path=out_dir / "feed.xml")
     state = _read_state(cache_dir)
     if not force and not is_stale(episodes_dir, out_dir, base_url=base_url, drafts=drafts,

@@ -68,6 +68,29 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+#: The longest file or folder name most file systems take (ext4, APFS, NTFS: 255 bytes or units).
+NAME_MAX = 255
+
+
+def check_name_lengths(path: Path, *, what: str, reserve: int = 0) -> None:
+    """Refuse a path with a name longer than the file system takes, before anything is done.
+
+    ``reserve``: bytes the caller adds to the last name (build's ``.public.staging``). Without
+    this, such a name surfaces as an ENAMETOOLONG traceback from deep inside a build.
+    """
+    parts = Path(path).parts
+    for index, part in enumerate(parts):
+        added = reserve if index == len(parts) - 1 else 0
+        if len(os.fsencode(part)) + added > NAME_MAX:
+            raise InputError(
+                f"the {what} has a name of {len(os.fsencode(part))} bytes"
+                + (f" (build adds {added} for its work folder next to it)" if added else "")
+                + f", more than the {NAME_MAX} the file system takes",
+                path=path if len(str(path)) < 120 else str(path)[:100] + "…",
+                hint="choose a shorter name",
+            )
+
+
 # ----------------------------------------------------------------------------- files of a show
 
 #: What a path that is not a regular file is, for messages.
@@ -101,6 +124,7 @@ class ShowFolder:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self.real = os.path.realpath(self.root)
+        self._prefix = os.path.join(os.fspath(self.root), "")  # "episodes/": below it, the fast path
 
     def file(
         self,
@@ -121,7 +145,7 @@ class ShowFolder:
             return InputError(message, path=source if source is not None else path, line=line,
                               field=field, hint=hint)
 
-        real, link = self._resolve(Path(path))
+        real, link = self._resolve(os.fspath(path))
         if link is not None and not _inside(real, self.real):
             target = _readlink(link)
             if os.fspath(link) == os.fspath(path):
@@ -151,21 +175,20 @@ class ShowFolder:
             raise refuse(f"{path} is {kind}, not a file", "name a regular file inside the show folder")
         return Path(real)
 
-    def _resolve(self, path: Path) -> tuple[str, Path | None]:
+    def _resolve(self, text: str) -> tuple[str, Path | None]:
         """(the real path, the first link on the way or None).
 
         The common case, a plain file in a plain folder below the show folder, costs one lstat
         per name below the root; anything else (a link, '..', a path not below the root) is
         resolved by os.path.realpath.
         """
-        try:
-            parts = path.relative_to(self.root).parts
-        except ValueError:
-            return os.path.realpath(path), _first_link(path)
+        if not text.startswith(self._prefix):
+            return os.path.realpath(text), _first_link(Path(text))
+        parts = text[len(self._prefix):].split(os.sep)
         current = self.real
         for index, part in enumerate(parts):
-            if part in ("..", "."):
-                return os.path.realpath(path), _first_link(path)
+            if part in ("..", ".", ""):
+                return os.path.realpath(text), _first_link(Path(text))
             candidate = os.path.join(current, part)
             try:
                 mode = os.lstat(candidate).st_mode

@@ -194,8 +194,8 @@ class GuidLedger:
             note = (f"episode folder '{episode.slug}' takes over guid {wanted} from '{owner}' (gone), "
                     f"as its front matter says; {self.path.name} now records it under '{episode.slug}'")
             if entry is not None:
-                note += (f" instead of {entry['guid']}{_origin(show, episode.slug, entry)}: if a feed with "
-                         f"{entry['guid']} was published, apps will show this episode again")
+                note += (f" instead of {entry['guid']}{_origin(show, episode.slug, entry)}: if you published "
+                         f"a feed with {entry['guid']}, apps will show this episode again")
             self.notes.append(note)
             entries[episode.slug] = moved
             return
@@ -208,7 +208,7 @@ class GuidLedger:
                 field="guid",
                 hint=f"put back 'guid: {recorded}' or remove the guid line: every feed built so far "
                 f"carries {recorded}, and a changed guid makes apps show a published episode again as "
-                f"new. If no feed with {recorded} was ever published, remove '{episode.slug}' from "
+                f"new. If you never published a feed with {recorded}, remove '{episode.slug}' from "
                 f"{self.path.name} instead",
             )
         entries[episode.slug] = {"guid": wanted}
@@ -355,19 +355,24 @@ def _match_renames(
             candidates = sorted(olds.get(key, []))
             if not candidates:
                 continue
-            if len(candidates) == 1 and len(group) == 1:
-                renames[group[0].slug] = candidates[0]
-                continue
-            # Several fit: the episode number may single out one pair.
-            same = [(e, old) for e in group for old in candidates
-                    if e.number is not None and gone[old].get("number") == e.number]
-            if len(same) == 1 and (len(group) == 1 or len(candidates) == 1):
-                renames[same[0][0].slug] = same[0][1]
-                if len(candidates) == 1:
-                    continue  # the other new folders are new episodes with a copy of that master
-            for episode in group:
-                if episode.slug not in renames:
-                    unsure[episode.slug] = candidates
+            # Several fit (the same master in several episodes): the episode number pairs them.
+            by_number: dict[str, list[Episode]] = {}
+            for episode in group if len(group) > 1 or len(candidates) > 1 else ():
+                same = [old for old in candidates
+                        if episode.number is not None and gone[old].get("number") == episode.number]
+                if len(same) == 1:
+                    by_number.setdefault(same[0], []).append(episode)
+            for old, episodes in by_number.items():
+                if len(episodes) == 1:
+                    renames[episodes[0].slug] = old
+            left_new = [e for e in group if e.slug not in renames]
+            left_old = [old for old in candidates if old not in renames.values()]
+            if len(left_new) == 1 and len(left_old) == 1:
+                renames[left_new[0].slug] = left_old[0]
+            elif left_old:
+                for episode in left_new:
+                    unsure[episode.slug] = left_old
+            # (no gone folder left: the other new folders are new episodes with a copy of a master)
 
     match(lambda e: masters[e.slug].sha256 if e.slug in masters else None,
           lambda entry: entry["master"].get("sha256") if isinstance(entry.get("master"), dict) else None)

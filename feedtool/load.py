@@ -432,6 +432,8 @@ def check_url(value: str, *, https: bool, where: Callable[[str], InputError]) ->
     Podcasting 2.0 tag (validate's podcast.https); with a host and no spaces, or it is no URL."""
     from feedtool.validation.rules_rss import is_http_url
 
+    if is_http_url(value) and re.search(r"\s", value):
+        raise where(f"{value!r} has spaces (percent-encode them as %20)")
     if not is_http_url(value) or not _URL_SHAPE.match(value):
         raise where(f"{value!r} is not an absolute http(s) URL")
     if https and not value.startswith("https://"):
@@ -782,17 +784,21 @@ EPISODE_KEYS = (
 def _file_name(fields: Fields, key: str, value: Any) -> str:
     """A file name from front matter: relative, inside the episode folder (no '..', no '\\')."""
     name = str(value).strip()
-    candidate = Path(name)
-    if not name or candidate.is_absolute() or ".." in candidate.parts or "\\" in name:
+    if not name or name.startswith("/") or ".." in name.split("/") or "\\" in name:
         raise fields.error(key, f"{name!r} must be a file name inside the episode folder")
     return name
 
 
-def _local_file(fields: Fields, key: str, value: Any, folder: Path, files: ShowFolder) -> Path:
-    """A file named in front matter: inside the episode folder, present, checked by ShowFolder
-    (links may lead elsewhere in the show folder, never out of it); the resolved path."""
-    return files.file(folder / _file_name(fields, key, value), source=fields.path, line=fields.line(key),
-                      field=fields.prefix + key, missing_hint="check the file name (it is case-sensitive)")
+def _local_file(fields: Fields, key: str, name: str, folder: Path, files: ShowFolder) -> Path:
+    """A file named in front matter (a name _file_name passed): inside the episode folder,
+    present, checked by ShowFolder (links may lead elsewhere in the show folder, never out of
+    it); the resolved path."""
+    try:
+        return files.file(os.path.join(folder, name), source=fields.path, field=fields.prefix + key,
+                          missing_hint="check the file name (it is case-sensitive)")
+    except InputError as error:
+        error.line = fields.line(key)  # looked up only when needed: it searches the text
+        raise
 
 
 def _present(path: Path) -> bool:
@@ -815,8 +821,8 @@ def _episode_chapters(
             f"the chapters list in {fields.path}"
         )
     if value is not None:
-        path = _local_file(fields, "chapters", value, folder, files)
-        return chapter_io.read_chapters_file(path), str(folder / _file_name(fields, "chapters", value))
+        name = _file_name(fields, "chapters", value)
+        return chapter_io.read_chapters_file(_local_file(fields, "chapters", name, folder, files)), str(folder / name)
     for name in CHAPTER_FILES:
         path = folder / name
         if _present(path):
@@ -891,7 +897,7 @@ def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> t
         if draft:
             return None, ()
         raise fields.error("audio", "is required", "name the audio file next to episode.md, e.g. 'audio: episode.mp3'")
-    suffix = Path(names[0]).suffix.lower()
+    suffix = os.path.splitext(names[0])[1].lower()
     if suffix in EXTENSIONS and suffix.lstrip(".") not in ENCLOSURE_TYPES:
         raise fields.error(
             "audio",
@@ -900,7 +906,7 @@ def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> t
         )
     found: list[Path | None] = []
     for name in names:
-        if draft and not os.path.lexists(folder / name):
+        if draft and not os.path.lexists(os.path.join(folder, name)):
             found.append(None)
             continue
         found.append(_local_file(fields, "audio", name, folder, files))
@@ -913,8 +919,12 @@ def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> t
     return found[0], tuple(alternates)
 
 
-def load_episode(folder: Path, show: Show) -> Episode:
-    """Read and check one <slug>/episode.md (and find its audio, chapters, transcripts)."""
+def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> Episode:
+    """Read and check one <slug>/episode.md (and find its audio, chapters, transcripts).
+
+    ``files``: the show folder (episodes/, the folder's parent); build passes one for all
+    episodes so that the show folder's real path is looked up once.
+    """
     from feedtool.validation.rules_apple import SHORT_TEXT_MAX
 
     path = folder / EPISODE_FILE
@@ -926,7 +936,7 @@ def load_episode(folder: Path, show: Show) -> Episode:
             path=folder,
             hint=f"rename the folder, e.g. to {_slugify(slug)!r}",
         )
-    files = ShowFolder(folder.parent)
+    files = files or ShowFolder(folder.parent)
     text = read_text(files.file(path), shown=path)
     front, notes, _ = split_front_matter(text, path=path)
     data = parse_yaml(front, path=path, first_line=2)

@@ -280,9 +280,8 @@ def content_kind(path: Path) -> str:
 
 def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> TagMetadata:
     """The TagMetadata build would write for this episode (used by ``feedtool tag``)."""
-    from feedtool.notes import plain_text, render_html
-
     from feedtool.files import ShowFolder
+    from feedtool.notes import plain_text, render_html
 
     files = ShowFolder(episode_dir.parent)  # every file read from the show passes its check
     artwork = episode.artwork or show.artwork
