@@ -334,3 +334,50 @@ def test_names_longer_than_the_file_system_takes_are_clear_errors(podcast, runne
     result = run_cli(runner, *args)
     assert result.exit_code == 2, result.output
     assert expected in result.stderr and "Traceback" not in result.output
+
+
+def test_a_show_using_every_key_builds_and_validates_without_errors(podcast, runner, artwork_jpg) -> None:
+    """The other half of the parity: whatever load accepts, written into the feed, passes validate."""
+    from feedtool.validation import validate_feed
+
+    podcast.set_show(
+        medium="music", locked="true", locked_owner="owner@example.com", copyright="'© 2024'",
+        funding="[{url: 'https://example.com/support', text: Support}]",
+        people="[{name: Ann, role: host, href: 'https://example.com/ann', img: 'https://example.com/a.jpg'}]",
+        license="{identifier: CC-BY-4.0, url: 'https://creativecommons.org/licenses/by/4.0/'}",
+        location="{name: Austin, geo: 'geo:30.2672,-97.7431', country: us}",
+        txt="[{value: verify-me, purpose: applepodcastsverify}]",
+        update_frequency="{text: Weekly, rrule: FREQ=WEEKLY}",
+        trailers="[{title: Coming soon, url: 'https://example.com/t.mp3', pubdate: 2024-01-01, length: 100, "
+                 "type: audio/mpeg, season: 1}]",
+        new_feed_url="https://example.com/new.xml", itunes_title="The Show", language="pt-BR")
+    folder = podcast.episodes / "second"
+    for name, body in (("t.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n"), ("t.srt", "1\n00:00:00,000 --> 00:00:01,000\nHi\n"),
+                       ("t.html", "<p>Hi</p>"), ("t.txt", "Hi"), ("t.json", '{"version": "1.0.0", "segments": []}')):
+        (folder / name).write_text(body, encoding="utf-8")
+    shutil.copyfile(artwork_jpg, folder / "pic.jpg")
+    md = folder / "episode.md"
+    md.write_text(md.read_text().replace("episode: 2", """episode: 2
+season: 1
+season_name: First
+episode_display: Two
+episode_type: full
+explicit: true
+link: https://example.com/2
+artwork: pic.jpg
+itunes_title: Second
+summary: A short summary.
+guid: urn:example:second
+transcript: [t.vtt, t.srt, t.html, t.txt, {file: t.json, language: en, rel: captions}]
+chapters:
+  - {start: 0, title: Start, image: pic.jpg, url: 'https://example.com/c'}
+  - {start: 2, title: Middle}
+soundbites: [{start: 1, duration: 2.5, title: Bite}]
+funding: [{url: 'https://example.com/f', text: Tip}]
+location: Home
+txt: [note]"""), encoding="utf-8")
+    result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
+    assert result.exit_code == 0, result.output
+    report = validate_feed(podcast.public / "feed.xml")
+    errors = [f"{f.rule}: {f.message}" for f in report.findings if f.severity == "error"]
+    assert errors == []
