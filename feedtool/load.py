@@ -832,24 +832,37 @@ def _episode_chapters(
 
 
 def _transcripts(fields: Fields, folder: Path, files: ShowFolder) -> tuple[Transcript, ...]:
+    """Transcripts named in the front matter, else every .vtt/.srt next to episode.md.
+
+    The type comes from the name of the file that is read and served (a link's target), so the
+    served name and the type in the feed always agree.
+    """
     items = fields.items("transcript")
     result = []
+    hint = "a transcript must be .vtt, .srt, .html, .txt or .json"
     for index, item in enumerate(items):
         if isinstance(item, str):
             item = {"file": item}
         sub = fields.sub("transcript", item, index)
         sub.check_known(("file", "language", "rel"))
         name = _file_name(sub, "file", sub.req("file"))
-        mime = TRANSCRIPT_TYPES.get(Path(name).suffix.lower())
-        if mime is None:
-            raise sub.error("file", "a transcript must be .vtt, .srt, .html, .txt or .json")
+        if os.path.splitext(name)[1].lower() not in TRANSCRIPT_TYPES:
+            raise sub.error("file", hint)
         path = _local_file(sub, "file", name, folder, files)
+        mime = TRANSCRIPT_TYPES.get(path.suffix.lower())
+        if mime is None:
+            raise sub.error("file", f"{name} is a link to {path.name}, which is not a transcript file", hint)
         result.append(Transcript(path=path, mime=mime, language=sub.text_("language"), rel=sub.text_("rel")))
     if not items:  # a .vtt/.srt next to the episode is its transcript (hidden files are not)
         for name in sorted(os.listdir(folder)):
             path = folder / name
             if not name.startswith(".") and path.suffix.lower() in (".vtt", ".srt") and _present(path):
-                result.append(Transcript(path=files.file(path), mime=TRANSCRIPT_TYPES[path.suffix.lower()]))
+                real = files.file(path)
+                mime = TRANSCRIPT_TYPES.get(real.suffix.lower())
+                if mime is None:
+                    raise InputError(f"{path} is a link to {real.name}, which is not a transcript file",
+                                     path=path, hint=hint)
+                result.append(Transcript(path=real, mime=mime))
     return tuple(result)
 
 

@@ -245,11 +245,15 @@ def test_links_that_stay_inside_the_show_folder_are_fine(show: PodcastFactory) -
     link(show, "ep1/cover.jpg", "../artwork.jpg")
     link(show, "ep1/pic.jpg", str((show.episodes / "artwork.jpg").resolve()))
     edit(show, "episode: 1", "episode: 1\nartwork: cover.jpg\nchapters:\n  - {start: 0, title: A, image: pic.jpg}")
+    (show.episodes / "shared.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHi\n", encoding="utf-8")
+    link(show, "ep1/transcript.vtt", "../shared.srt")  # served under its target's name and type
     result = build(show)
     assert result.returncode == 0, result.stderr
     artwork = (show.episodes / "artwork.jpg").read_bytes()
     pictures = [p for p in (show.public / "ep1").glob("*.jpg")]
     assert pictures and all(p.read_bytes() == artwork for p in pictures)
+    feed = (show.public / "feed.xml").read_text(encoding="utf-8")
+    assert 'shared.srt" type="application/x-subrip"' in feed
 
 
 def test_hidden_editor_files_are_not_transcripts(show: PodcastFactory) -> None:
