@@ -206,7 +206,7 @@ def test_new_audio_gets_a_new_url_and_keeps_its_guid(podcast, tone) -> None:
     assert before.findtext("guid") == after.findtext("guid")
     assert before.find("enclosure").get("url") != after.find("enclosure").get("url")
     ledger = json.loads((podcast.episodes / "feedtool.lock").read_text())
-    assert ledger["episodes"]["first"] == after.findtext("guid")
+    assert ledger["episodes"]["first"]["guid"] == after.findtext("guid")
 
 
 def test_failed_build_leaves_previous_public_intact(podcast, runner) -> None:
@@ -240,20 +240,21 @@ def test_changed_guid_is_refused(podcast, runner) -> None:
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert result.exit_code == 2
     assert "first/episode.md" in result.output and "guid" in result.output
-    assert "published with" in result.output
+    assert "differs from" in result.output and "derived from the folder name" in result.output
+    assert "was published" not in result.output  # the ledger knows what was built, not what was published
 
 
 def test_renamed_folder_keeps_its_guid_when_front_matter_says_so(podcast) -> None:
     from feedtool.build import build_podcast
 
     build_podcast(podcast.episodes, podcast.public)
-    guid = json.loads((podcast.episodes / "feedtool.lock").read_text())["episodes"]["first"]
+    guid = json.loads((podcast.episodes / "feedtool.lock").read_text())["episodes"]["first"]["guid"]
     os.rename(podcast.episodes / "first", podcast.episodes / "first-renamed")
     md = podcast.episodes / "first-renamed/episode.md"
     md.write_text(md.read_text().replace("episode: 1", f"episode: 1\nguid: {guid}"), encoding="utf-8")
     build_podcast(podcast.episodes, podcast.public)
     ledger = json.loads((podcast.episodes / "feedtool.lock").read_text())["episodes"]
-    assert ledger == {"first-renamed": guid, "second": ledger["second"]}
+    assert sorted(ledger) == ["first-renamed", "second"] and ledger["first-renamed"]["guid"] == guid
 
 
 def test_build_refuses_to_replace_a_folder_it_did_not_make(podcast, runner) -> None:

@@ -290,10 +290,13 @@ def content_kind(path: Path) -> str:
 
 def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> TagMetadata:
     """The TagMetadata build would write for this episode (used by ``feedtool tag``)."""
+    from feedtool.files import ShowFolder
+
+    files = ShowFolder(episode_dir.parent)  # every file read from the show passes its check
     artwork = episode.artwork or show.artwork
     cover = mime = None
     if artwork is not None:
-        cover = _read_file(artwork, what="artwork")
+        cover = _read_file(files.file(artwork, source=episode.source, field="artwork"), what="artwork")
         mime = image_mime(cover)
         if mime is None:
             raise TagError(
@@ -302,18 +305,18 @@ def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> 
                 hint="export the artwork as a JPEG or PNG file",
             )
     images: dict[str, bytes] = {}
-    root = episode_dir.resolve()
     for chapter in episode.chapters:
         if not chapter.image or chapter.image.startswith(("http://", "https://")):
             continue
-        image_path = (episode_dir / chapter.image).resolve()
-        if root not in image_path.parents:
+        if ".." in Path(chapter.image).parts or Path(chapter.image).is_absolute():
             raise TagError(
                 f"chapter image '{chapter.image}' is outside the episode folder",
                 path=episode.source,
                 field="chapters",
                 hint="put chapter images next to episode.md",
             )
+        image_path = files.file(episode.chapter_images.get(chapter.image, episode_dir / chapter.image),
+                                source=episode.source, field="chapters")
         images[chapter.image] = _read_file(image_path, what="chapter image")
     return TagMetadata(
         title=episode.title,

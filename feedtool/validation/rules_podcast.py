@@ -16,6 +16,8 @@ from feedtool.validation.document import PODCAST, Context, Node
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+#: the form podcast:guid must have; load.py checks podcast.yaml's podcast_guid with it
+UUID_FORM = _UUID
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 _INTEGER = re.compile(r"^\d+$")
 _PREFIX = "{" + PODCAST + "}"
