@@ -313,6 +313,19 @@ def test_init_and_new_make_a_podcast_that_builds(tmp_path, runner, tone) -> None
     assert result.exit_code == 0 and "Nothing to do" in result.output
 
 
+def test_build_names_the_next_scheduled_episode(podcast, runner) -> None:
+    """The publish workflow's summary quotes this line: when the feed changes without a commit."""
+    podcast.add("later", number=3, date="2099-05-01T09:30:00+02:00")
+    podcast.add("much-later", number=4, date="2100-01-01T00:00:00Z")
+    args = ("build", "--episodes", podcast.episodes, "--out", podcast.public)
+    result = run_cli(runner, *args)
+    assert result.exit_code == 0, result.output
+    assert "Next scheduled episode: later at 2099-05-01T07:30:00Z" in result.stdout
+    result = run_cli(runner, *args)  # up to date: still said
+    assert "is up to date" in result.stdout
+    assert "Next scheduled episode: later at 2099-05-01T07:30:00Z" in result.stdout
+
+
 def test_chapters_command_shows_the_seed_chapters(runner) -> None:
     result = run_cli(runner, "chapters", REPO / "episodes/coffee-sessions-29")
     assert result.exit_code == 0, result.output

@@ -360,6 +360,19 @@ def test_the_job_fails_when_publishing_fails(
         assert job.annotations() and "FEEDTOOL_PUBLISH_TO" in job.annotations()[0]
 
 
+def test_an_install_that_fails_fails_the_job_and_says_what_to_set(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    variables = dict(settings(seaweed, bucket, feedtool_wheel[1]), FEEDTOOL_PIP_SPEC=str(show.root / "no-such.whl"))
+    job = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert job.status == "failure"
+    assert [step.name for step in job.steps if step.outcome == "failure"] == ["Install feedtool"]
+    (annotation,) = job.annotations()
+    assert "FEEDTOOL_PIP_SPEC" in annotation and "no-such.whl" in annotation
+    assert "The Install step failed" in job.summary
+    assert job.step("Save the build cache").outcome == "skipped"
+
+
 def test_validation_errors_fail_the_job_before_anything_is_published(
     show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
 ) -> None:
