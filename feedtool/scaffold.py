@@ -33,6 +33,7 @@ PLACEHOLDER_ARTWORK_MARKER = b"feedtool-placeholder-artwork"
 PLACEHOLDER_BASE_URL = "https://example.com/podcast/"
 WORKFLOW_PATH = Path(".github") / "workflows" / "publish.yml"
 FIRST_EPISODE_TITLE = "Our first episode"
+FIRST_EPISODE_FOLDER = "our-first-episode"
 #: Lines of .gitignore without which a build or the cache would end up in git.
 _MUST_IGNORE = ("public/", ".feedtool-cache/")
 
@@ -107,7 +108,11 @@ def init_podcast(directory: Path, *, title: str, base_url: str = PLACEHOLDER_BAS
         if not artwork.exists():
             _create(artwork, placeholder_artwork(title), result)
         if not _has_episodes(episodes):
-            result.first_episode = new_episode(episodes, FIRST_EPISODE_TITLE)
+            # Written without loading the show back: init never stops half-way over a title
+            # that the loader would refuse (the podcaster fixes that in podcast.yaml).
+            folder = episodes / FIRST_EPISODE_FOLDER
+            result.first_episode = write_episode(folder, FIRST_EPISODE_TITLE, number=1,
+                                                 date=datetime.now(UTC).replace(microsecond=0))
             result.created.append(result.first_episode)
     else:
         title = _title_of(show_file) or title
@@ -200,12 +205,17 @@ def new_episode(episodes_dir: Path, title: str, *, date_text: str | None = None)
                              hint="use ISO 8601, e.g. 2024-05-01T09:00:00Z") from None
     if date.tzinfo is None:
         date = date.replace(tzinfo=UTC)
+    return write_episode(folder, title, number=max(numbers, default=0) + 1, date=date)
+
+
+def write_episode(folder: Path, title: str, *, number: int, date: datetime) -> Path:
+    """FOLDER/episode.md from the template: a draft with this number and a new random guid."""
     text = fill(
         template("episode.md"),
         title=yaml_entry("title", title),
-        # A date feedtool wrote itself (parsed above), unquoted so YAML reads it as a timestamp.
+        # A date feedtool formats itself (never user text), written plain like a person would.
         date="date: " + date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        episode=yaml_entry("episode", max(numbers, default=0) + 1),
+        episode=yaml_entry("episode", number),
         guid=yaml_entry("guid", str(uuid.uuid4())),
     )
     folder.mkdir()

@@ -172,7 +172,8 @@ class Actions:
         self.runs = itertools.count(1)
 
     def run_on(self, event: str = "push", *, vars: dict[str, str], secrets: dict[str, str] | None = None,
-            sts: dict[str, dict[str, str]] | None = None, machine_env: dict[str, str] | None = None) -> JobResult:
+               sts: dict[str, dict[str, str]] | None = None, machine_env: dict[str, str] | None = None,
+               edit: Callable[[dict], None] | None = None) -> JobResult:
         number = next(self.runs)
         runner = Runner(
             origin=self.show.root, workspace=self.base / f"run-{number}" / "work",
@@ -181,6 +182,8 @@ class Actions:
             step_timeout_s=240,
         )
         workflow = load_workflow(self.show.root / ".github" / "workflows" / "publish.yml")
+        if edit:
+            edit(workflow)
         return runner.run_job(workflow, "publish")
 
 
@@ -409,6 +412,26 @@ def test_oidc_credentials_reach_only_the_publish_step(
     assert credentials.outputs["aws-access-key-id"] == ACCESS_KEY
     assert steps_that_saw(job, ACCESS_KEY, SECRET_KEY) == ["Publish"]
     assert "AWS_ACCESS_KEY_ID" not in job.step("Name the build cache").env  # nothing exported to later steps
+
+
+def test_the_documented_variant_that_builds_in_the_publish_step_works(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    """The workflow's comment: for masters fetched with credentials, drop Build and Validate and let
+    `feedtool publish` build (and validate) in the one step that has the credentials."""
+
+    def build_in_publish(workflow: dict) -> None:
+        steps = workflow["jobs"]["publish"]["steps"]
+        steps[:] = [step for step in steps if step.get("name") not in ("Build", "Validate")]
+        publish = next(step for step in steps if step.get("name") == "Publish")
+        assert "--no-build " in publish["run"]
+        publish["run"] = publish["run"].replace("--no-build ", "")
+
+    job = actions.run_on("push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=KEYS, edit=build_in_publish)
+    assert_success(job)
+    assert len(live_feed(seaweed, bucket).entries) == 1
+    assert publish_report(job)["built"] is True
+    assert job.step("Save the build cache").outcome == "success"
 
 
 def test_the_wheel_ships_the_templates_init_uses(feedtool_wheel: tuple[Path, Path], tmp_path: Path) -> None:
