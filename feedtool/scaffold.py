@@ -17,11 +17,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from feedtool import __version__
 from feedtool.errors import InputError
@@ -40,6 +37,8 @@ _MUST_IGNORE = ("public/", ".feedtool-cache/")
 
 def template(name: str) -> str:
     """The text of feedtool/data/NAME (package data, so it ships in the wheel)."""
+    from importlib import resources
+
     return resources.files("feedtool").joinpath("data", name).read_text(encoding="utf-8")
 
 
@@ -60,6 +59,8 @@ _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
 
 def yaml_entry(key: str, value: Any) -> str:
     """``key: value`` as the YAML dumper writes it (quoted and escaped as needed), no newline."""
+    import yaml
+
     dumped = yaml.safe_dump({key: value}, allow_unicode=True, sort_keys=False,
                             default_flow_style=False, width=1 << 30)
     return dumped.rstrip("\n")
@@ -92,7 +93,7 @@ def init_podcast(directory: Path, *, title: str, base_url: str = PLACEHOLDER_BAS
         raise InputError("this is a file, not a folder", path=directory)
     result = InitResult()
     episodes = directory / "episodes"
-    episodes.mkdir(parents=True, exist_ok=True)
+    _make_folder(episodes)
 
     show_file = episodes / "podcast.yaml"
     show_text = fill(
@@ -130,15 +131,24 @@ def init_podcast(directory: Path, *, title: str, base_url: str = PLACEHOLDER_BAS
     return result
 
 
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file where a folder must go, no permission ...
+        raise InputError(f"cannot make this folder: {error.strerror or error}", path=path) from None
+
+
 def _create(path: Path, data: bytes, result: InitResult) -> bool:
     """Write a new file (exclusive create: never replaces one); record what happened."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path.parent)
     try:
         with open(path, "xb") as out:
             out.write(data)
     except FileExistsError:
         result.kept.append(path)
         return False
+    except OSError as error:
+        raise InputError(f"cannot write this file: {error.strerror or error}", path=path) from None
     result.created.append(path)
     return True
 
@@ -149,6 +159,8 @@ def _has_episodes(episodes_dir: Path) -> bool:
 
 def _title_of(show_file: Path) -> str | None:
     """The title of an existing podcast.yaml, for the README; None when it cannot be read."""
+    import yaml
+
     try:
         data = yaml.safe_load(show_file.read_text(encoding="utf-8"))
     except (OSError, ValueError, yaml.YAMLError):

@@ -202,6 +202,14 @@ def test_init_refuses_a_base_url_that_is_not_http(tmp_path: Path, runner) -> Non
     assert yaml.safe_load((tmp_path / "episodes/podcast.yaml").read_text())["base_url"] == "https://cdn.example.org/show/"
 
 
+def test_init_reports_a_file_in_the_way_without_a_traceback(tmp_path: Path, runner) -> None:
+    (tmp_path / ".github").write_text("not a folder\n", encoding="utf-8")
+    result = run_cli(runner, "init", tmp_path)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert ".github" in result.output and "cannot make this folder" in result.output
+    assert (tmp_path / ".github").read_text(encoding="utf-8") == "not a folder\n"
+
+
 # ----------------------------------------------------------------------------- workflows
 
 
