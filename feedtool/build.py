@@ -61,6 +61,10 @@ class BuildResult:
     reused: int = 0
     up_to_date: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: The earliest future-dated episode left out (folder name and date): when the feed next changes
+    #: without a commit. The publish workflow's summary reports it.
+    next_due: datetime | None = None
+    next_due_episode: str | None = None
 
 
 def default_cache_dir(episodes_dir: Path) -> Path:
@@ -551,7 +555,9 @@ def select_episodes(episodes: tuple[Episode, ...], *, drafts: bool, now: datetim
             result.drafts_left_out += 1
         elif reason == "scheduled":
             result.future_left_out += 1
-            next_due = min(next_due, episode.date) if next_due else episode.date
+            if next_due is None or episode.date < next_due:
+                next_due = episode.date
+                result.next_due, result.next_due_episode = episode.date, episode.slug
         elif reason == "no audio":
             result.warnings.append(
                 f"{episode.source}: draft '{episode.slug}' has no audio yet, so it is left out of the feed "
@@ -593,6 +599,10 @@ def build_podcast(
         result.episodes = int(summary.get("episodes", 0)) if isinstance(summary, dict) else 0
         result.feed_path = out_dir / str(state.get("feed_name", "feed.xml"))
         result.up_to_date = True
+        next_due = state.get("next_due")
+        if isinstance(next_due, str):
+            result.next_due = datetime.fromisoformat(next_due)
+            result.next_due_episode = str(state.get("next_due_episode") or "") or None
         return result
 
     _check_out_dir(out_dir, episodes_dir)
@@ -651,6 +661,7 @@ def build_podcast(
         "fingerprint": fingerprint,
         "feed_name": show.feed_name,
         "next_due": next_due.isoformat() if next_due else None,
+        "next_due_episode": result.next_due_episode,
         "result": {"episodes": result.episodes},
     }, sort_keys=True).encode())
     return result

@@ -302,20 +302,33 @@ def test_init_and_new_make_a_podcast_that_builds(tmp_path, runner, tone) -> None
     result = run_cli(runner, "init", tmp_path / "show", "--title", "Night Shift",
                      "--base-url", "https://cdn.example.org/night-shift")
     assert result.exit_code == 0, result.output
-    episodes = tmp_path / "show/episodes"
+    episodes = tmp_path / "show/episodes"  # init made a first draft: episode 1
     result = run_cli(runner, "new", "Pilot Episode", "--episodes", episodes, "--date", "2024-02-01T10:00:00Z")
     assert result.exit_code == 0, result.output
     md = episodes / "pilot-episode/episode.md"
-    assert "episode: 1" in md.read_text() and "draft: true" in md.read_text()
+    assert "episode: 2" in md.read_text() and "draft: true" in md.read_text()
     shutil.copyfile(tone("mp3", 5), md.parent / "episode.mp3")
     md.write_text(md.read_text().replace("draft: true", "draft: false"), encoding="utf-8")
     result = run_cli(runner, "new", "Second One", "--episodes", episodes)
-    assert "episode: 2" in (episodes / "second-one/episode.md").read_text()
+    assert "episode: 3" in (episodes / "second-one/episode.md").read_text()
     result = run_cli(runner, "build", "--episodes", episodes, "--out", tmp_path / "show/public")
     assert result.exit_code == 0, result.output
-    assert "1 episode(s)" in result.output and "1 draft(s)" in result.output
-    result = run_cli(runner, "init", tmp_path / "show")
-    assert result.exit_code == 2 and "already" in result.output
+    assert "1 episode(s)" in result.output and "2 draft(s)" in result.output
+    result = run_cli(runner, "init", tmp_path / "show")  # nothing is missing, nothing is replaced
+    assert result.exit_code == 0 and "Nothing to do" in result.output
+
+
+def test_build_names_the_next_scheduled_episode(podcast, runner) -> None:
+    """The publish workflow's summary quotes this line: when the feed changes without a commit."""
+    podcast.add("later", number=3, date="2099-05-01T09:30:00+02:00")
+    podcast.add("much-later", number=4, date="2100-01-01T00:00:00Z")
+    args = ("build", "--episodes", podcast.episodes, "--out", podcast.public)
+    result = run_cli(runner, *args)
+    assert result.exit_code == 0, result.output
+    assert "Next scheduled episode: later at 2099-05-01T07:30:00Z" in result.stdout
+    result = run_cli(runner, *args)  # up to date: still said
+    assert "is up to date" in result.stdout
+    assert "Next scheduled episode: later at 2099-05-01T07:30:00Z" in result.stdout
 
 
 def test_chapters_command_shows_the_seed_chapters(runner) -> None:
