@@ -32,10 +32,12 @@ def derive_guid(show: Show, slug: str) -> str:
 class GuidLedger:
     """slug -> guid, as recorded in episodes/feedtool.lock."""
 
-    def __init__(self, path: Path, recorded: dict[str, str]) -> None:
+    def __init__(self, path: Path, recorded: dict[str, str], entries: dict[str, dict] | None = None) -> None:
         self.path = path
         self.recorded = dict(recorded)
         self._original = dict(recorded)
+        #: lock v2 entries (``feedtool import`` writes them), kept whole so saving loses none of their facts
+        self.entries = dict(entries or {})
 
     @classmethod
     def load(cls, episodes_dir: Path) -> GuidLedger:
@@ -45,6 +47,9 @@ class GuidLedger:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             recorded = data["episodes"]
+            entries = {k: v for k, v in recorded.items() if isinstance(v, dict)} if isinstance(recorded, dict) else {}
+            if entries:  # lock v2: folder -> {"guid": ..., ...}
+                recorded = {k: v.get("guid") if isinstance(v, dict) else v for k, v in recorded.items()}
             if not isinstance(recorded, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in recorded.items()
             ):
@@ -55,7 +60,7 @@ class GuidLedger:
                 path=path,
                 hint="restore it from git (git checkout -- episodes/feedtool.lock); never edit guids by hand",
             ) from None
-        return cls(path, recorded)
+        return cls(path, recorded, entries)
 
     def assign(self, show: Show, episodes: list[Episode]) -> dict[str, str]:
         """The guid of each episode (slug -> guid), recording new ones; errors on any conflict."""
@@ -106,7 +111,10 @@ class GuidLedger:
 
     def save(self) -> None:
         """Write the ledger atomically (only called when something new was recorded)."""
-        data = {"note": _NOTE, "version": 1, "episodes": dict(sorted(self.recorded.items()))}
+        episodes: dict[str, object] = dict(sorted(self.recorded.items()))
+        if self.entries:  # keep lock v2 entries whole, with their guid brought up to date
+            episodes = {slug: {**self.entries.get(slug, {}), "guid": guid} for slug, guid in episodes.items()}
+        data = {"note": _NOTE, "version": 2 if self.entries else 1, "episodes": episodes}
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         write_atomic(self.path, text.encode("utf-8"))
         self._original = dict(self.recorded)

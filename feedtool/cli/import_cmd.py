@@ -23,7 +23,8 @@ SHOWN_WARNINGS = 25
               help="Add the episodes published upstream since the last import; an episode you edited is never touched.")
 @click.option("--base-url", metavar="URL", help="Where the new feed will be served (podcast.yaml's base_url).")
 @click.option("--probe", is_flag=True,
-              help="Ask the host about every episode's audio (size, type, duration), not only where the feed is silent.")
+              help="Ask the host about every episode's audio (size, type, duration), not only where the feed is "
+                   "silent.")
 @click.option("--max-size", type=click.IntRange(min=1), default=32, show_default=True, metavar="MB",
               help="Refuse feeds larger than this.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
@@ -123,7 +124,8 @@ def _next_steps(result: Any, feed: str, into: Path) -> str:
     lines = ["", "Next, to move the show without losing a subscriber (docs/moving.md):"]
     step = 1
     if result.placeholder_base:
-        lines.append(f"  {step}. Set base_url in {result.episodes_dir}/podcast.yaml to where the new feed will be served.")
+        lines.append(f"  {step}. Set base_url in {result.episodes_dir}/podcast.yaml to where the new feed "
+                     "will be served.")
         step += 1
     lines += [
         f"  {step}. {where}feedtool build && feedtool validate --against {old}",

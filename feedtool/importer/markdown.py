@@ -90,7 +90,7 @@ def _options(base_url: str | None) -> Any:
 
 def looks_like_html(text: str) -> bool:
     """True when a description is HTML (any tag or entity), not plain text with line breaks."""
-    return "<" in text and ">" in text or "&" in text and ";" in text
+    return ("<" in text and ">" in text) or ("&" in text and ";" in text)
 
 
 def to_markdown(html: str, *, base_url: str | None = None) -> str:

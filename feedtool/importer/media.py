@@ -66,7 +66,8 @@ class Hosts:
         return FetchProblem(str(error.message))
 
 
-def fetch_bytes(url: str, hosts: Hosts, *, max_bytes: int = SIDE_FILE_MAX, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
+def fetch_bytes(url: str, hosts: Hosts, *, max_bytes: int = SIDE_FILE_MAX,
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
     """A whole (small) file: artwork, a transcript, a chapters file."""
     hosts.check(url)
     try:

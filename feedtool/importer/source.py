@@ -149,7 +149,8 @@ def _not_well_formed_hint(data: bytes, rule: str) -> str:
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
         return "this is a web page, not a feed: give the address of the show's RSS feed (often linked as 'RSS')"
-    return "the old host's feed is broken at that line: ask the host to fix it, or download it, fix it and import the file"
+    return ("the old host's feed is broken at that line: ask the host to fix it, or download it, fix it "
+            "and import the file")
 
 
 def _podcast_channel(root: Any, name: str) -> Any:
