@@ -121,7 +121,11 @@ def serve(root: Path | None = None, files: dict[str, bytes] | None = None, *, he
                 return
             self._answer(False)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a client that stops reading (import reads only the first bytes) is expected
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     site.url = f"http://127.0.0.1:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -123,10 +123,13 @@ def probe_remote(url: str, *, mime: str, extension: str, hosts: Hosts,
     kind = kind_of(mime or content_type, extension)
     facts = Facts(size=size, mime=mime or content_type or "audio/mpeg", kind=kind, duration_s=None,
                   duration_from="", probed=True)
-    if kind == "mp3":
-        _mp3_duration(url, first, facts, hosts, timeout_s)
-    elif kind in ("m4a", "mp4"):
-        _mp4_duration(url, first, facts, hosts, timeout_s)
+    try:
+        if kind == "mp3":
+            _mp3_duration(url, first, facts, hosts, timeout_s)
+        elif kind in ("m4a", "mp4"):
+            _mp4_duration(url, first, facts, hosts, timeout_s)
+    except FetchProblem:
+        pass  # the size and type stand; the duration comes from the feed, if it says one
     return facts
 
 
