@@ -11,6 +11,7 @@ twice, imported once. Items without audio are not episodes (reported, skipped).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -306,10 +307,13 @@ def _plan(feed: Feed, item: Any, index: int, guid: str, media: list[Media], noti
     return plan
 
 
+_NOT_WORD = re.compile(r"[^\w\s]+")
+
+
 def _same_start(summary: str, notes: str) -> bool:
     """True when the description says nothing the notes do not (it is their beginning, or all of them)."""
     def words(text: str) -> str:
-        return " ".join("".join(ch for ch in text if ch.isalnum() or ch.isspace()).split())
+        return " ".join(_NOT_WORD.sub("", text).split())
 
     short = words(summary.rstrip().rstrip(".…").rstrip())
     return words(notes).startswith(short)

@@ -50,8 +50,13 @@ def _escape_plain(text: str) -> str:
     return _LINK_LIKE.sub("]" + _MARK + "(", text)
 
 
+_SPECIAL = re.compile(r"[*_`~\]]|&(?:lt|amp|#)")
+
+
 def _escape_text(text: str) -> str:
     """Mark the characters of one text run that Markdown would read as markup (not inside addresses)."""
+    if not _SPECIAL.search(text):
+        return text
     parts = []
     last = 0
     for match in _URLISH.finditer(text):
@@ -72,9 +77,11 @@ def _protect(html: str) -> str:
 
 @lru_cache(maxsize=64)
 def _options(base_url: str | None) -> Any:
+    """The converter's options, made once per base URL (and, where the binding allows, turned into
+    its native form once: doing that on every call cost more than the conversion itself)."""
     from html_to_markdown import ConversionOptions
 
-    return ConversionOptions(
+    options = ConversionOptions(
         heading_style="atx",
         bullets="-",
         strong_em_symbol="*",
@@ -86,6 +93,19 @@ def _options(base_url: str | None) -> Any:
         newline_style="spaces",
         base_url=base_url,
     )
+    native = _native()
+    return native[1](options) if native else options
+
+
+@lru_cache(maxsize=1)
+def _native() -> tuple[Any, Any] | None:
+    """(convert, options converter) of the binding itself, when this version has them; else None."""
+    try:
+        from html_to_markdown import _html_to_markdown, api
+
+        return _html_to_markdown.convert, api._to_rust_conversion_options
+    except (ImportError, AttributeError):
+        return None
 
 
 def looks_like_html(text: str) -> bool:
@@ -106,7 +126,11 @@ def to_markdown(html: str, *, base_url: str | None = None) -> str:
             "<br>".join(_escape_html(line) for line in block.split("\n"))
             for block in re.split(r"\n\s*\n", text)
         ) + "</p>"
-    result = convert(_protect(text), _options(base_url))
+    native = _native()
+    if native is not None:
+        result = native[0](html=_protect(text), options=_options(base_url), visitor=None)
+    else:
+        result = convert(_protect(text), _options(base_url))
     markdown = getattr(result, "content", result) or ""
     return _CONTROL.sub("", str(markdown)).replace(_MARK, "\\").strip() + "\n"
 

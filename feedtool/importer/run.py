@@ -122,6 +122,15 @@ class _Run:
             raise cached
         return cached
 
+    def asks_network(self, plan: EpisodePlan) -> bool:
+        """Whether making this episode fetches anything (its artwork not yet fetched, side files, audio)."""
+        if self.options.media == "download" or plan.transcripts or plan.chapters_url:
+            return True
+        if plan.artwork_url and plan.artwork_url not in self._images:
+            return True
+        return any(self.options.probe or media.length is None or (index == 0 and media.duration_s is None)
+                   for index, media in enumerate(plan.media))
+
     # ------------------------------------------------------------------------------ one episode
 
     def make_episode(self, plan: EpisodePlan, folder: Path, notices: Notices,
@@ -456,12 +465,14 @@ def _make_all(run: _Run, todo: list[tuple[EpisodePlan, Path | None]], staging: P
         return plan.slug, entry, own
 
     threads = 1 if run.options.media == "download" else max(1, run.options.threads)
-    made: dict[str, dict[str, Any]] = {}
-    if threads == 1 or len(todo) < 2:
-        results = [one(job) for job in todo]
-    else:
+    networked = [job for job in todo if run.asks_network(job[0])]
+    done: dict[str, tuple[str, dict[str, Any], Notices]] = {}
+    if threads > 1 and len(networked) > 1:  # only fetches overlap; the rest is CPU work, done here
         with ThreadPoolExecutor(threads) as pool:
-            results = list(pool.map(one, todo))
+            for outcome in pool.map(one, networked):
+                done[outcome[0]] = outcome
+    results = [done.get(job[0].slug) or one(job) for job in todo]
+    made: dict[str, dict[str, Any]] = {}
     for slug, entry, own in results:  # in feed order, whatever order the threads finished in
         made[slug] = entry
         notices.extend(own)
