@@ -106,6 +106,7 @@ class _Run:
         self.hosts = Hosts()
         self._lock = threading.Lock()
         self._images: dict[str, bytes | FetchProblem] = {}
+        self.texts: dict[str, str] = {}  # slug -> the episode.md written (read back by _check without a file read)
 
     def image(self, url: str) -> bytes:
         """Artwork bytes, fetched once per URL (many hosts give every episode the same picture)."""
@@ -151,6 +152,7 @@ class _Run:
         self._chapters(plan, folder, front, notices, label, facts[0].duration_s)
         text = episode_text(front, plan.notes, plan.flags)
         (folder / "episode.md").write_text(text, encoding="utf-8")
+        self.texts[plan.slug] = text
         entry: dict[str, Any] = {"guid": plan.guid, "number": front.get("episode"),
                                  "master": _master(values[0], facts[0])}
         if len(values) > 1:
@@ -386,7 +388,7 @@ def import_feed(options: Options) -> Result:
             result.gone_upstream = sorted(slug for slug, entry in existing.items()
                                           if entry.get("imported") and entry["guid"] not in seen)
         (staging / LOCK_NAME).write_bytes(lock_bytes(entries))
-        _check(staging if not options.update else None, staging, [plan for plan, _ in todo], options)
+        _check(staging if not options.update else None, staging, [plan for plan, _ in todo], options, run.texts)
         _move_into_place(staging, episodes_dir, [plan.slug for plan, _ in todo], update=options.update)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -479,7 +481,8 @@ def _make_all(run: _Run, todo: list[tuple[EpisodePlan, Path | None]], staging: P
     return made
 
 
-def _check(show_dir: Path | None, staging: Path, plans: list[EpisodePlan], options: Options) -> None:
+def _check(show_dir: Path | None, staging: Path, plans: list[EpisodePlan], options: Options,
+           texts: dict[str, str]) -> None:
     """Read what was written back with feedtool's own loader: the show, and each episode as far as
     this feedtool can (an episode whose audio is a URL is checked for its front matter and guid)."""
     from feedtool.load import EPISODE_KEYS, load_episode, load_show, parse_yaml, split_front_matter
@@ -489,7 +492,7 @@ def _check(show_dir: Path | None, staging: Path, plans: list[EpisodePlan], optio
         for plan in plans:
             folder = staging / plan.slug
             path = folder / "episode.md"
-            text = path.read_text(encoding="utf-8")
+            text = texts.get(plan.slug) or path.read_text(encoding="utf-8")
             front, _, _ = split_front_matter(text, path=path)
             data = parse_yaml(front, path=path, first_line=2)
             unknown = set(data) - set(EPISODE_KEYS)
