@@ -12,6 +12,7 @@ read, printed or logged here.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,11 +27,27 @@ from feedtool.storage.headers import ObjectHeaders, headers_for
 from feedtool.storage.keys import join_key, normalise_prefix
 from feedtool.storage.s3_errors import client_setup_error, service_error
 
-#: Attempts per request ("standard" mode: exponential back-off with jitter between them).
+#: Attempts per request ("standard" mode: exponential back-off with jitter between them);
+#: AWS_MAX_ATTEMPTS in the environment overrides it.
 S3_RETRIES = 4
-#: Seconds to open a connection, and to wait for the next bytes of an answer.
+#: Seconds to open a connection, and to wait for the next bytes of an answer (a stalled service
+#: is given up on after that, per attempt); FEEDTOOL_S3_READ_TIMEOUT overrides the second.
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0
+
+
+def _setting(name: str, default: float, *, minimum: float) -> float:
+    """A number from the environment (a bad value is an error, not a silent default)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < minimum:
+        raise InputError(f"{name}={excerpt(text)!r} is not a number of at least {minimum:g}")
+    return value
 #: Parallel requests; the connection pool must be at least as large.
 S3_CONCURRENCY = 16
 #: Files above this go up in parts (of this size), several parts at a time.
@@ -118,10 +135,10 @@ class S3Target:
         config = Config(
             signature_version="s3v4",
             s3={"addressing_style": addressing_style or "auto"},
-            retries={"max_attempts": S3_RETRIES, "mode": "standard"},
+            retries={"max_attempts": int(_setting("AWS_MAX_ATTEMPTS", S3_RETRIES, minimum=1)), "mode": "standard"},
             max_pool_connections=S3_CONCURRENCY + 4,
             connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=READ_TIMEOUT_S,
+            read_timeout=_setting("FEEDTOOL_S3_READ_TIMEOUT", READ_TIMEOUT_S, minimum=0.1),
             # Services like R2/B2 do not all accept the newer default CRC checksums on every call.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
