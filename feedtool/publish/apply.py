@@ -133,9 +133,7 @@ def apply_plan(
         raise
 
     # 4. Remember what is there and what the new feed references, then delete (only what was asked).
-    moment = now()
-    if result.previous_feeds or any(u.file.kind == "feed" for u in result.uploaded):
-        _record_references(plan, target, result, moment, grace)
+    _record_references(plan, target, result, now(), grace)
     if plan.deletes:
         write_manifest(target, recorder.manifest(complete=True))
         keys = [d.key for d in plan.deletes]
@@ -318,7 +316,8 @@ def _record_references(plan: Plan, target: Any, result: ApplyResult, moment: dat
     """Write down what each new feed references and until when the replaced one was live."""
     from feedtool.publish.references import feed_references
 
-    history = list(plan.history)
+    history = [record for record in plan.history  # nobody can hold these feeds any more
+               if record.live_until is None or record.live_until + grace > moment]
     for upload in result.uploaded:
         if upload.file.kind != "feed":
             continue
@@ -328,6 +327,8 @@ def _record_references(plan: Plan, target: Any, result: ApplyResult, moment: dat
         history = record_replacement(history, feed=key, sha256=upload.file.sha256,
                                      keys=frozenset(plan.references.get(key, set())), replaced_keys=replaced,
                                      replaced_sha256=live.sha256 if live else None, now=moment, grace=grace)
+    if history == plan.history:
+        return
     target.put_bytes(REFERENCES_KEY, references_bytes(history), ObjectHeaders("application/json", "no-cache", "other"))
 
 

@@ -9,7 +9,7 @@ only replaced if it is still that one (feedtool.publish.apply).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,9 @@ DEFAULT_MAX_DELETES = 10
 #: How long an object that a feed stopped referencing stays on the target (subscribers and
 #: caches hold the old feed for a while; apps fetch its enclosures later still).
 DEFAULT_GRACE = timedelta(days=7)
+#: Files at the top of a target that belong to the web host, not to the show: never deleted
+#: (hidden names like .git, .htaccess and .well-known are never even listed).
+HOST_FILES = frozenset({"CNAME", "_headers", "_redirects", "robots.txt", "favicon.ico"})
 #: The findings of compare_feeds that stop a publish unless --allow-removals.
 BLOCKING_LIVE_RULES = ("live.episode.removed", "live.guid.changed")
 
@@ -241,12 +244,16 @@ def make_plan(
 
 def _plan_deletions(plan: Plan, target: Any, *, grace: timedelta, now: datetime) -> None:
     """Objects no longer in public/: deleted, unless a feed live within the grace period references them."""
-    candidates = sorted(key for key in plan.remote if key not in plan.local)
+    candidates = sorted(key for key in plan.remote if key not in plan.local and key not in HOST_FILES)
     if not candidates:
         return
-    protected = protected_keys(plan.history, now=now, grace=grace)
+    replacing = {key for key, live in plan.live.items() if live.data is not None}
+    history = [replace(record, live_until=now)
+               if record.feed in replacing and record.live_until is None else record
+               for record in plan.history]  # the live feeds about to be replaced stop being live now
+    protected = protected_keys(history, now=now, grace=grace)
     for key, live in plan.live.items():  # the feeds about to be replaced: kept for the grace period
-        if live.data is not None:
+        if live.data is not None and grace > timedelta(0):
             for referenced in feed_references(live.data, key):
                 if referenced not in protected:
                     protected[referenced] = now + grace

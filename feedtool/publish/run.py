@@ -136,6 +136,16 @@ def publish(options: PublishOptions, *, now: Callable[[], datetime] = lambda: da
 def _publish_locked(options: PublishOptions, now: Callable[[], datetime], started: float) -> PublishReport:
     from feedtool.storage import LocalFolderTarget, S3Target, open_target
 
+    settings = resolve_target_settings(options)
+    project_root = options.episodes_dir.absolute().parent
+    target = open_target(settings.to, project_root=project_root, **settings.s3)
+    if isinstance(target, LocalFolderTarget):  # before building: nothing is touched if refused
+        from feedtool.build import default_cache_dir
+
+        check_local_target(target.root, {
+            "episodes folder": options.episodes_dir, "build output": options.out_dir,
+            "build cache": default_cache_dir(options.episodes_dir), "publish cache": _cache_dir(options),
+        })
     built = ensure_built(options)
     cache = HashCache(_cache_dir(options) / "hashes.json")
     local = scan_public(options.out_dir, cache)
@@ -147,16 +157,6 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
                 f"the feed has {len(errors)} validation error(s); nothing was published:\n  {shown}",
                 hint="fix them (see `feedtool validate`), or pass --force to publish anyway",
             )
-    settings = resolve_target_settings(options)
-    project_root = options.episodes_dir.absolute().parent
-    target = open_target(settings.to, project_root=project_root, **settings.s3)
-    if isinstance(target, LocalFolderTarget):
-        from feedtool.build import default_cache_dir
-
-        check_local_target(target.root, {
-            "episodes folder": options.episodes_dir, "build output": options.out_dir,
-            "build cache": default_cache_dir(options.episodes_dir), "publish cache": _cache_dir(options),
-        })
     lease: Lease | None = None
     try:
         if isinstance(target, S3Target):
