@@ -255,7 +255,7 @@ class _Builder:
         """
         name = hashlib.sha256(data).hexdigest()[:32] + Path(relative).suffix.lower()
         stored = self.cache.files_dir / name
-        if self.cache.files.get(name) is None or not stored.is_file():
+        if not _has_size(stored, self.cache.files.get(name)):
             write_atomic(stored, data)  # readable when served: the mode any new file gets
             self.cache.files.put(name, len(data))
         self.place_file(stored, relative)
@@ -334,7 +334,7 @@ class _Builder:
         key = tagged_copy_key(digest, suffix, info, self.tag_fingerprint(meta))
         cached_file = self.cache.tagged_dir / f"{key}{suffix}"
         record = self.cache.tagged.get(key)
-        if record is None or not cached_file.is_file():
+        if record is None or not _has_size(cached_file, record.get("size")):
             tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
                                       duration_s=info.duration_s, master_checked=True)
             record = {"size": cached_file.stat().st_size}
@@ -515,6 +515,15 @@ def check_artwork(path: Path, *, what: str, source: Path, field: str,
                              f"(rule {rule_id} in docs/validate.md)")
         if result is not None:
             result.warnings.append(f"{path}: {message} [{rule_id}]")
+
+
+def _has_size(path: Path, size: object) -> bool:
+    """Is a cached file there with the size recorded for it? public/ hard-links the cache's
+    files, so a file truncated or rewritten in public/ changes the cache's copy too."""
+    try:
+        return isinstance(size, int) and os.stat(path).st_size == size
+    except OSError:
+        return False
 
 
 def _image_mime(path: Path) -> str:
