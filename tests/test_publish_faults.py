@@ -322,3 +322,19 @@ def test_an_unreachable_endpoint_fails_within_bounds(show: PodcastFactory, bucke
     done = publish(show.root, f"http://127.0.0.1:{port}", bucket, timeout=60)
     assert done.returncode == 2
     assert "cannot reach" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_checks_use_one_listing_not_a_head_per_object(
+        show: PodcastFactory, seaweed: SeaweedServer, proxy: FaultProxy, bucket: str) -> None:
+    for number in range(3, 9):
+        show.add(f"ep-{number}", number=number)
+    assert publish(show.root, proxy.endpoint_url, bucket).returncode == 0
+    heads = [path for method, path in proxy.requests if method == "HEAD"]
+    listings = [path for method, path in proxy.requests if method == "GET" and "list-type=2" in path]
+    assert len(heads) <= 2  # one per Content-Type of new media and artwork (audio/mpeg, image/jpeg)
+    assert len(listings) <= 4  # bucket check, plan, check before the feed, earlier feeds
+    proxy.requests.clear()
+    again = publish(show.root, proxy.endpoint_url, bucket, "--format", "json")
+    assert again.returncode == 0 and json.loads(again.stdout)["uploaded"] == []
+    assert not [path for method, path in proxy.requests if method == "HEAD"]
+    assert not [path for method, path in proxy.requests if method == "PUT" and ".feedtool/lease" not in path]
