@@ -39,12 +39,14 @@ _held: dict[str, tuple[Any, int]] = {}  # lock path -> (FileLock, depth), this p
 
 
 def output_lock_path(out_dir: Path) -> Path:
-    out = out_dir.absolute()
+    # Resolved: two spellings of one folder (a symlinked /tmp on macOS) must be one lock, or a
+    # publish that builds would wait for itself.
+    out = out_dir.resolve()
     return out.parent / f".feedtool-{out.name}.lock"
 
 
 def cache_lock_path(cache_dir: Path) -> Path:
-    return cache_dir.absolute() / "build.lock"
+    return cache_dir.resolve() / "build.lock"
 
 
 def _owner_text(lock_path: Path) -> str:

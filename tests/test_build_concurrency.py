@@ -181,3 +181,15 @@ def test_a_full_disk_on_a_local_publish_target_is_one_message(podcast: PodcastFa
     assert full.returncode == 2, full.stderr
     assert "Traceback" not in full.stderr and "File too large" in full.stderr
     assert not (podcast.root / "site" / "feed.xml").exists()
+
+
+def test_a_publish_that_builds_through_a_linked_path_does_not_wait_for_itself(podcast: PodcastFactory) -> None:
+    """The output lock is taken once per folder, however the folder is spelled."""
+    from feedtool.publish import PublishOptions, publish
+
+    link = podcast.root.parent / f"{podcast.root.name}-link"
+    link.symlink_to(podcast.root, target_is_directory=True)
+    report = publish(PublishOptions(episodes_dir=link / "episodes", out_dir=podcast.public,
+                                    cache_dir=podcast.root / ".feedtool-cache", progress=False, validate=False,
+                                    to=str(podcast.root / "site"), wait_s=0))
+    assert report.built and report.result is not None
