@@ -189,7 +189,6 @@ def test_a_publish_that_builds_through_a_linked_path_does_not_wait_for_itself(po
 
     link = podcast.root.parent / f"{podcast.root.name}-link"
     link.symlink_to(podcast.root, target_is_directory=True)
-    report = publish(PublishOptions(episodes_dir=link / "episodes", out_dir=podcast.public,
-                                    cache_dir=podcast.root / ".feedtool-cache", progress=False, validate=False,
-                                    to=str(podcast.root / "site"), wait_s=0))
+    report = publish(PublishOptions(episodes_dir=link / "episodes", out_dir=podcast.public, progress=False,
+                                    validate=False, to=str(podcast.root / "site"), wait_s=0))
     assert report.built and report.result is not None
