@@ -75,3 +75,27 @@ def test_a_holder_that_waits_gets_the_lease_when_it_is_released(tmp_path: Path) 
     second = Lease(target, wait_s=20)
     second.acquire()  # waits for the release, well within its 20 s
     second.release()
+
+
+class RefusesConditions(LocalFolderTarget):
+    """A service that answers 501 NotImplemented to If-None-Match / If-Match."""
+
+    def put_bytes(self, key, data, headers=None, *, sha256=None, if_match=None, if_none_match=False):
+        from feedtool.storage import ConditionsUnsupported
+
+        if if_match is not None or if_none_match:
+            raise ConditionsUnsupported("not implemented")
+        return super().put_bytes(key, data, headers, sha256=sha256)
+
+
+def test_a_service_that_refuses_conditions_gets_a_read_back_lease(tmp_path: Path) -> None:
+    target = RefusesConditions(tmp_path / "site")
+    lease = Lease(target, wait_s=0)
+    lease.acquire()
+    assert not lease.conditional
+    with pytest.raises(BusyError):
+        Lease(RefusesConditions(tmp_path / "site"), wait_s=0).acquire()
+    lease.renew()
+    lease.check()
+    lease.release()
+    assert not (tmp_path / "site" / LEASE_KEY).exists()

@@ -38,7 +38,14 @@ from feedtool.publish.state import (
     references_bytes,
     write_manifest,
 )
-from feedtool.storage import FEED_HISTORY_DIR, FEED_HISTORY_KEEP, ObjectHeaders, PreconditionFailed, RemoteObject
+from feedtool.storage import (
+    FEED_HISTORY_DIR,
+    FEED_HISTORY_KEEP,
+    ConditionsUnsupported,
+    ObjectHeaders,
+    PreconditionFailed,
+    RemoteObject,
+)
 
 #: Uploads queued at once (the transfer manager runs S3_CONCURRENCY of them in parallel).
 UPLOAD_WINDOW = 256
@@ -129,7 +136,9 @@ def apply_plan(
         _replace_feeds(plan, target, result, recorder, on_bytes, progress, lease, now)
     except BaseException:
         # The assets that arrived stay remembered, so a re-run skips them; the feed is the old one.
-        recorder.write_quietly(target)
+        # (Not when the lease went to another publish: the target's state is its to write now.)
+        if lease is None or not lease.lost:
+            recorder.write_quietly(target)
         raise
 
     # 4. Remember what is there and what the new feed references, then delete (only what was asked).
@@ -303,6 +312,8 @@ def _replace_feeds(plan: Plan, target: Any, result: ApplyResult, recorder: _Reco
             etag = target.put_file(file.path, file.key, file.headers, file.sha256, on_bytes, **condition)
         except PreconditionFailed as error:
             raise _live_changed(target, file.key) from error
+        except ConditionsUnsupported:  # the check just above is all this service allows
+            etag = target.put_file(file.path, file.key, file.headers, file.sha256, on_bytes)
         if not _still_same(file):
             raise _changed_during_upload(file)
         if progress:

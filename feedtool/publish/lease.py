@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feedtool.errors import BusyError, StorageError, excerpt
-from feedtool.storage import META_DIR, Fetched, ObjectHeaders, PreconditionFailed
+from feedtool.storage import META_DIR, ConditionsUnsupported, Fetched, ObjectHeaders, PreconditionFailed
 
 LEASE_KEY = f"{META_DIR}/lease.json"
 #: Seconds a lease lasts without renewal: how long a killed publish blocks the next one.
@@ -157,8 +157,12 @@ class Lease:
     def _write(self, *, if_none_match: bool = False, if_match: str | None = None) -> None:
         if not self.conditional:
             if_none_match, if_match = False, None
-        self.etag = self.target.put_bytes(LEASE_KEY, self.body(), _HEADERS,
-                                          if_none_match=if_none_match, if_match=if_match)
+        try:
+            self.etag = self.target.put_bytes(LEASE_KEY, self.body(), _HEADERS,
+                                              if_none_match=if_none_match, if_match=if_match)
+        except ConditionsUnsupported:
+            self.conditional = False  # write-then-read-back from now on
+            self.etag = self.target.put_bytes(LEASE_KEY, self.body(), _HEADERS)
 
     def _read_back_is_ours(self) -> bool:
         back = self.target.get(LEASE_KEY)
@@ -170,10 +174,15 @@ class Lease:
 
     def _probe_conditions(self) -> None:
         """Write the lease again with If-None-Match: *; a service that honours it refuses."""
+        if not self.conditional:
+            return
         try:
             etag = self.target.put_bytes(LEASE_KEY, self.body(), _HEADERS, if_none_match=True)
         except PreconditionFailed:
             self.conditional = True
+            return
+        except ConditionsUnsupported:
+            self.conditional = False
             return
         self.conditional = False  # the condition was ignored (the lease was rewritten as ours)
         self.etag = etag

@@ -33,6 +33,10 @@ class PreconditionFailed(StorageError):
     """A conditional write or delete found the object in another state than expected."""
 
 
+class ConditionsUnsupported(StorageError):
+    """The service refused a conditional write as not implemented (write it unconditionally)."""
+
+
 @dataclass(frozen=True)
 class ListedObject:
     """One entry of a listing: what exists, how big, and its ETag (changes with every write)."""

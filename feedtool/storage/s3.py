@@ -22,7 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedtool.errors import InputError, StorageError, excerpt
-from feedtool.storage.base import Fetched, ListedObject, PreconditionFailed, Progress, RemoteObject
+from feedtool.storage.base import (
+    ConditionsUnsupported,
+    Fetched,
+    ListedObject,
+    PreconditionFailed,
+    Progress,
+    RemoteObject,
+)
 from feedtool.storage.headers import ObjectHeaders, headers_for
 from feedtool.storage.keys import join_key, normalise_prefix
 from feedtool.storage.s3_errors import client_setup_error, service_error
@@ -268,6 +275,8 @@ class S3Target:
         except bx.ClientError as error:
             if conditions and self._code(error) in _PRECONDITION:
                 raise PreconditionFailed(f"{key} in {self.description} changed since it was read") from error
+            if conditions and self._code(error) in ("NotImplemented", "501"):
+                raise ConditionsUnsupported(f"{self.description} does not support conditional writes") from error
             raise self._error(error, f"writing {key} to", "write") from error
         except bx.BotoCoreError as error:
             raise self._error(error, f"writing {key} to", "write") from error
