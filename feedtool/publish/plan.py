@@ -201,7 +201,9 @@ def make_plan(
             uploads.append(Upload(file, reason))
     # Assets before feeds; big files first so the transfer manager keeps every connection busy.
     uploads.sort(key=lambda u: (u.file.kind == "feed", -u.file.size, u.file.key))
-    references = _references(local, remote)
+    # What the feeds reference matters only when a feed goes live or something may be deleted;
+    # a no-change publish does not parse a 12 MB feed.
+    references = _references(local, remote) if delete or any(u.file.kind == "feed" for u in uploads) else {}
 
     findings: list[Any] = []
     live: dict[str, LiveFeed] = {}
