@@ -280,10 +280,11 @@ def test_service_errors_are_one_clear_message(show: PodcastFactory, seaweed: Sea
     "changes, expected",
     [
         ({"AWS_SECRET_ACCESS_KEY": ""}, ["credentials are incomplete", "AWS_SECRET_ACCESS_KEY", "set but empty"]),
+        ({"AWS_SECRET_ACCESS_KEY": None}, ["credentials are incomplete", "AWS_SECRET_ACCESS_KEY"]),
         ({"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}, ["no credentials"]),
         ({"AWS_SECRET_ACCESS_KEY": "wrong-" + SECRET_KEY}, ["rejected the credentials"]),
     ],
-    ids=["empty-secret", "missing", "wrong-secret"],
+    ids=["empty-secret", "partial", "missing", "wrong-secret"],
 )
 def test_credential_problems_are_one_clear_message(show: PodcastFactory, seaweed: SeaweedServer, proxy: FaultProxy,
                                                    bucket: str, changes: dict, expected: list[str]) -> None:
