@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from feedtool.errors import BusyError, excerpt
+from feedtool.errors import BusyError, FeedtoolError, excerpt
 from feedtool.files import write_atomic
 
 #: Seconds a second build or publish waits for the first before giving up (exit 2).
@@ -70,15 +70,18 @@ def _acquire(lock_path: Path, what: str, wait_s: float) -> None:
         lock, depth = _held[key]
         _held[key] = (lock, depth + 1)
         return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(key)
     try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=max(wait_s, 0), poll_interval=0.1)
     except Timeout:
         raise BusyError(
             f"{_owner_text(lock_path)} is using {what}; waited {wait_s:g} s",
             hint="let it finish and run this again, or pass --wait SECONDS to wait longer",
         ) from None
+    except OSError as error:
+        raise FeedtoolError(f"cannot lock {what}: {lock_path}: {error.strerror or error}",
+                            hint="check that the folder is writable") from None
     _held[key] = (lock, 1)
     try:
         write_atomic(Path(key + ".owner"), json.dumps({

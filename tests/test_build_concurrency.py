@@ -192,3 +192,11 @@ def test_a_publish_that_builds_through_a_linked_path_does_not_wait_for_itself(po
     report = publish(PublishOptions(episodes_dir=link / "episodes", out_dir=podcast.public, progress=False,
                                     validate=False, to=str(podcast.root / "site"), wait_s=0))
     assert report.built and report.result is not None
+
+
+def test_a_lock_that_cannot_be_made_is_one_message(podcast: PodcastFactory) -> None:
+    (podcast.root / ".feedtool-public.lock").mkdir()  # something in the way of the lock file
+    done = subprocess.run([*FEEDTOOL, "build", "--episodes", str(podcast.episodes), "--out", str(podcast.public),
+                           "--wait", "0"], cwd=podcast.root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and ".feedtool-public.lock" in done.stderr
