@@ -3,9 +3,17 @@
     public/feed.xml
     public/<artwork>-<sha8>.jpg            show artwork; the name changes with the content
     public/<slug>/<audio>-<sha8>.mp3       the tagged copy of the master (new bytes, new URL)
-    public/<slug>/chapters.json            JSON chapters (application/json+chapters)
-    public/<slug>/<transcript>.vtt|.srt
+    public/<slug>/chapters-<sha8>.json     JSON chapters (application/json+chapters)
+    public/<slug>/<transcript>-<sha8>.vtt|.srt
     public/<slug>/<artwork>-<sha8>.jpg     episode artwork, chapter images
+    public/.feedtool/files.json            every file of this build with its size (never published)
+
+Every file the feed references has its content's hash in its name, chapters and transcripts
+too: a publish that fails half-way can then never leave the live feed pointing at a file that
+changed under the same URL.
+
+One build at a time per output folder and cache (feedtool.locking): a second one waits
+``wait_s`` seconds, then stops with a message naming the first.
 
 Order: load and check everything, probe, tag, then render the feed from the files as they will
 be served (the enclosure length is the tagged copy's size). The new tree is built in a staging
@@ -38,6 +46,7 @@ from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, MediaFile
 from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
 from feedtool.guids import MasterFacts
+from feedtool.locking import DEFAULT_WAIT_S, hold_output
 from feedtool.model import Episode, Show
 from feedtool.parallel import forked_runs, worker_count
 
@@ -48,6 +57,10 @@ CACHE_DIR_NAME = ".feedtool-cache"
 #: A file in every build output, so build never replaces a folder it did not make.
 MARKER = ".feedtool-build"
 STATE_FILE = "build-state.json"
+#: Build metadata inside the output (a hidden folder: publish never uploads hidden names).
+META_DIR = ".feedtool"
+#: Every file of the build with its size, so "up to date" can check what it trusts.
+FILES_LIST = f"{META_DIR}/files.json"
 
 
 @dataclass
@@ -130,6 +143,35 @@ def _inputs_fingerprint(episodes_dir: Path, out_dir: Path, options: str) -> str:
     return digest.hexdigest()
 
 
+def _outputs_intact(out_dir: Path) -> bool:
+    """Is every file the last build wrote still there with its size? (One stat per file.)
+
+    The input fingerprint says nothing about public/: files deleted or truncated there (by hand,
+    by a crashed tool, by an older feedtool running two builds at once) would otherwise be
+    trusted as "up to date" and published with a feed that points at them.
+    """
+    try:
+        listed = json.loads((out_dir / FILES_LIST).read_text(encoding="utf-8"))["files"]
+        for relative, size in listed.items():
+            if os.stat(out_dir / relative).st_size != size:
+                return False
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _list_files(root: Path) -> dict[str, int]:
+    """Every file under root (relative '/'-separated path -> size), for FILES_LIST."""
+    found: dict[str, int] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        dirnames[:] = [d for d in dirnames if not (rel == "." and d == META_DIR)]
+        for name in filenames:
+            key = name if rel == "." else f"{rel}/{name}"
+            found[key] = os.stat(os.path.join(dirpath, name)).st_size
+    return found
+
+
 def _options(base_url: str | None, drafts: bool, out_dir: Path) -> str:
     return json.dumps([base_url, drafts, str(out_dir.resolve())])
 
@@ -158,7 +200,7 @@ def is_stale(
     if not (out_dir / MARKER).is_file() or not state:
         return True
     fingerprint = _inputs_fingerprint(episodes_dir, out_dir, _options(base_url, drafts, out_dir))
-    if state.get("fingerprint") != fingerprint:
+    if state.get("fingerprint") != fingerprint or not _outputs_intact(out_dir):
         return True
     next_due = state.get("next_due")
     return isinstance(next_due, str) and datetime.fromisoformat(next_due) <= now
@@ -245,23 +287,18 @@ class _Builder:
         """
         name = hashlib.sha256(data).hexdigest()[:32] + Path(relative).suffix.lower()
         stored = self.cache.files_dir / name
-        if self.cache.files.get(name) is None or not stored.is_file():
+        if not _has_size(stored, self.cache.files.get(name)):
             write_atomic(stored, data)  # readable when served: the mode any new file gets
             self.cache.files.put(name, len(data))
         self.place_file(stored, relative)
 
-    def copy_source(self, source: Path, relative: str) -> None:
-        """Copy one of the user's files into staging.
+    def place_content_named(self, source: Path, folder: str) -> str:
+        """Copy a user's file (picture, transcript) under a content-derived name; returns its path
+        relative to public/.
 
         Never a hard link: an editor that saves the source in place would change the built
         (and maybe published) copy behind feedtool's back.
         """
-        target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-
-    def place_content_named(self, source: Path, folder: str) -> str:
-        """Copy a picture under a content-derived name; returns its path relative to public/."""
         data = source.read_bytes()  # read once: the name and the bytes always agree
         relative = f"{folder}{content_name(source, hashlib.sha256(data).hexdigest())}"
         target = self.staging / relative
@@ -322,7 +359,7 @@ class _Builder:
         key = tagged_copy_key(digest, suffix, info, self.tag_fingerprint(meta))
         cached_file = self.cache.tagged_dir / f"{key}{suffix}"
         record = self.cache.tagged.get(key)
-        if record is None or not cached_file.is_file():
+        if record is None or not _has_size(cached_file, record.get("size")):
             tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
                                       duration_s=info.duration_s, master_checked=True)
             record = {"size": cached_file.stat().st_size}
@@ -371,13 +408,12 @@ class _Builder:
                 author=self.show.author, file_name=enclosure.url.rsplit("/", 1)[-1],
                 image_url=lambda name: images.get(name, name),
             )
-            self.place_bytes(data, folder + "chapters.json")
-            chapters_url = self.url(folder + "chapters.json")
+            relative = f"{folder}chapters-{hashlib.sha256(data).hexdigest()[:8]}.json"
+            self.place_bytes(data, relative)
+            chapters_url = self.url(relative)
         transcript_urls = []
         for transcript in episode.transcripts:
-            relative = folder + ascii_name(transcript.path.name)
-            self.copy_source(transcript.path, relative)
-            transcript_urls.append(self.url(relative))
+            transcript_urls.append(self.url(self.place_content_named(transcript.path, folder)))
         summary_html = episode.summary and render_html(episode.summary)
         description_html = apple_description(summary_html) if summary_html else notes["apple"]
         return _EntryParts(
@@ -507,6 +543,15 @@ def check_artwork(path: Path, *, what: str, source: Path, field: str,
             result.warnings.append(f"{path}: {message} [{rule_id}]")
 
 
+def _has_size(path: Path, size: object) -> bool:
+    """Is a cached file there with the size recorded for it? public/ hard-links the cache's
+    files, so a file truncated or rewritten in public/ changes the cache's copy too."""
+    try:
+        return isinstance(size, int) and os.stat(path).st_size == size
+    except OSError:
+        return False
+
+
 def _image_mime(path: Path) -> str:
     return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
 
@@ -577,8 +622,47 @@ def build_podcast(
     now: datetime | None = None,
     force: bool = False,
     progress: Callable[[str], None] = lambda message: None,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> BuildResult:
-    """Build public/ from episodes/ (or report that it is up to date)."""
+    """Build public/ from episodes/ (or report that it is up to date), holding the output lock."""
+    cache_dir = cache_dir or default_cache_dir(episodes_dir)
+    # Before the lock file is named after out_dir: `.feedtool-<out>.lock.owner` is its longest name.
+    check_name_lengths(episodes_dir, what="episodes folder")
+    check_name_lengths(out_dir, what="output folder", reserve=len(".feedtool-" ".lock.owner"))
+    check_name_lengths(cache_dir, what="cache folder")
+    with hold_output(out_dir, cache_dir, wait_s=wait_s):
+        try:
+            return _build_locked(episodes_dir, out_dir, base_url=base_url, drafts=drafts, cache_dir=cache_dir,
+                                 now=now, force=force, progress=progress)
+        except OSError as error:
+            raise _write_error(error, out_dir) from error
+
+
+def _write_error(error: OSError, out_dir: Path) -> FeedtoolError:
+    """A full disk, a file-size limit, a read-only or forbidden folder: one message, exit 2."""
+    import errno
+
+    where = error.filename or out_dir
+    reason = error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return FeedtoolError(f"cannot write {where}: {reason}; the previous {out_dir} was left as it was",
+                             hint="free some disk space (or raise the quota / file size limit) and build again")
+    return FeedtoolError(f"cannot build into {out_dir}: {where}: {reason}",
+                         hint="check that the folder is writable and the disk is not full; "
+                              "the previous output was left as it was")
+
+
+def _build_locked(
+    episodes_dir: Path,
+    out_dir: Path,
+    *,
+    base_url: str | None,
+    drafts: bool,
+    cache_dir: Path,
+    now: datetime | None,
+    force: bool,
+    progress: Callable[[str], None],
+) -> BuildResult:
     from feedtool.feed import render_feed
     from feedtool.guids import GuidLedger
     from feedtool.load import check_across_episodes, episode_folders, load_show
@@ -586,11 +670,7 @@ def build_podcast(
     from feedtool.validation.readiness import build_warnings
     from feedtool.validation.sourcemap import write_source_map
 
-    check_name_lengths(episodes_dir, what="episodes folder")
-    check_name_lengths(out_dir, what="output folder", reserve=len(".previous") + 1)
     now = now or datetime.now(UTC)
-    cache_dir = cache_dir or default_cache_dir(episodes_dir)
-    check_name_lengths(cache_dir, what="cache folder")
     result = BuildResult(out_dir=out_dir, feed_path=out_dir / "feed.xml")
     state = _read_state(cache_dir)
     if not force and not is_stale(episodes_dir, out_dir, base_url=base_url, drafts=drafts,
@@ -648,6 +728,8 @@ def build_podcast(
                         "feed_sha256": hashlib.sha256(feed).hexdigest()}, sort_keys=True) + "\n",
             encoding="utf-8",
         )
+        write_atomic(staging / FILES_LIST, json.dumps(
+            {"version": 1, "files": _list_files(staging)}, sort_keys=True).encode())
         _swap_into_place(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -84,6 +84,10 @@ class StorageError(FeedtoolError):
     """A publish target that cannot be reached, found, or written."""
 
 
+class BusyError(FeedtoolError):
+    """Another feedtool process holds the output folder or the publish target; try again later."""
+
+
 class RefusedError(FeedtoolError):
     """feedtool ran but refuses to go on because the result would hurt subscribers."""
 

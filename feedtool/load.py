@@ -607,7 +607,7 @@ def _publish(fields: Fields) -> PublishTarget | None:
     if isinstance(value, str):
         value = {"to": value}
     sub = fields.sub("publish", value)
-    sub.check_known(("to", "endpoint_url", "region", "addressing_style", "acl", "max_deletes"))
+    sub.check_known(("to", "endpoint_url", "region", "addressing_style", "acl", "max_deletes", "grace_days"))
     style = sub.text_("addressing_style")
     if style is not None and style not in ("path", "virtual", "auto"):
         raise sub.error("addressing_style", "must be path, virtual or auto")
@@ -618,6 +618,7 @@ def _publish(fields: Fields) -> PublishTarget | None:
         addressing_style=style,
         acl=sub.text_("acl"),
         max_deletes=10 if not sub.has("max_deletes") else (sub.int_("max_deletes", minimum=0) or 0),
+        grace_days=7 if not sub.has("grace_days") else (sub.int_("grace_days", minimum=0) or 0),
     )
 
 

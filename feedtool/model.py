@@ -129,6 +129,7 @@ class PublishTarget:
     addressing_style: str | None = None  # "path" | "virtual" | "auto"
     acl: str | None = None  # e.g. "public-read" for services that need it
     max_deletes: int = 10
+    grace_days: int = 7  # --delete keeps what a feed live this recently still references
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,11 +4,21 @@ Used by build for large catalogues. Fork (not spawn) means the work function and
 reads reach the workers without pickling; only (start, end) pairs and results are pickled. Where
 fork is not available, or other threads are running (a forked child could inherit their locks
 held), everything runs in the calling process.
+
+Workers never outlive the build. A worker waits for work on a pipe whose other end it holds
+itself (fork copies it), so when the parent is killed (Ctrl-C twice, ``kill -9``, an OOM kill,
+a cancelled CI job) nothing ever wakes it: it would sit there forever. So each worker asks
+Linux to kill it when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and, on every system,
+runs a small thread that exits the process as soon as its parent is no longer the process
+that forked it (``os.getppid()`` changes when a process is orphaned).
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -18,6 +28,30 @@ T = TypeVar("T")
 PARALLEL_MIN_EPISODES = 100
 #: The work a forked worker does; set while a pool runs, read from the worker's copy of memory.
 _FORKED_WORK: Callable[[int, int], Any] | None = None
+#: Seconds between two looks at the parent, in each worker (the portable fallback).
+PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker: end this process when the build that forked it ends, however it ended."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watcher below still works
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="feedtool-parent-watch", daemon=True).start()
 
 
 def worker_count(items: int) -> int:
@@ -62,7 +96,8 @@ def forked_runs(work: Callable[[int, int], T], count: int, workers: int) -> Iter
     # Frozen objects are never walked by the collector: a worker's collections then leave the
     # memory it shares with this process alone instead of touching (and so copying) every page.
     gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
         yield from pool.map(_forked_run, runs)
     except BaseException:

@@ -8,25 +8,77 @@ ETag / Last-Modified and ``If-None-Match`` -> 304, and never a file outside its 
 The feed in public/ points at the show's real ``base_url``. For previewing on a phone the feed
 is served with that base URL replaced by the address the request came in on (unless
 ``as_published``), so episodes play from this server; every other file is served byte for byte.
+
+It may listen on the local network (``--host 0.0.0.0``), so it treats requests as hostile: the
+request line and headers are capped (431), the Host header must be a host name or address with
+an optional port (400), the rewritten feed is cached per host (a few entries, so a flood of
+different hosts costs no memory), its ETag carries the host, a malformed or absurd Range header
+is ignored or answered 416 as RFC 9110 says, and no request ever ends in a traceback.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import posixpath
 import re
 import socket
+import sys
+import threading
 import urllib.parse
+from collections import OrderedDict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from feedtool.storage import headers_for
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _SELF_LINK = re.compile(rb"<atom:link[^>]*\brel=\"self\"[^>]*>|<atom:link[^>]*>")
 _HREF = re.compile(rb'href="([^"]+)"')
-_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: A Host header: a DNS name, an IPv4 address or a bracketed IPv6 address, and an optional port.
+_HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::(\d{{1,5}}))?$")
+#: Longest Host accepted (a 253-character name, a colon and a port).
+MAX_HOST_LENGTH = 261
+#: The request line and all headers of one request, at most (then 431).
+MAX_HEADER_BYTES = 16 * 1024
+#: Rewritten feeds kept (per file and host); older ones are dropped.
+REWRITE_CACHE_ENTRIES = 8
+#: More digits than this in a Range position: a number larger than any file.
+_MAX_DIGITS = 18
+
+
+class _HeadersTooLarge(Exception):
+    pass
+
+
+class _BoundedReader:
+    """The request's input stream, with a budget for the request line and headers."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.budget = MAX_HEADER_BYTES
+
+    def readline(self, limit: int = -1) -> bytes:
+        wanted = self.budget + 1 if limit < 0 else min(limit, self.budget + 1)
+        line: bytes = self._raw.readline(wanted)
+        self.budget -= len(line)
+        if self.budget < 0:
+            raise _HeadersTooLarge
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def valid_host(host: str) -> bool:
+    """Is this a Host header worth putting into a feed (name or address, optional valid port)?"""
+    if not host or len(host) > MAX_HOST_LENGTH:
+        return False
+    match = _HOST.match(host)
+    return match is not None and (match.group(1) is None or 0 < int(match.group(1)) < 65536)
 
 
 class PublicHandler(BaseHTTPRequestHandler):
@@ -40,6 +92,23 @@ class PublicHandler(BaseHTTPRequestHandler):
         if self.server.quiet:
             return
         super().log_message(format, *args)
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _BoundedReader(self.rfile)  # type: ignore[assignment]
+
+    def handle_one_request(self) -> None:
+        """One request, with a fresh header budget; too much header is answered 431."""
+        self.rfile.budget = MAX_HEADER_BYTES  # type: ignore[attr-defined]
+        try:
+            super().handle_one_request()
+        except _HeadersTooLarge:
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                 b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
 
     def do_HEAD(self) -> None:
         self._serve(send_body=False)
@@ -83,21 +152,27 @@ class PublicHandler(BaseHTTPRequestHandler):
         if send_body:
             self.wfile.write(body)
 
-    def _body_for(self, path: Path, key: str) -> bytes | None:
-        """The feed with its base URL pointed at this server; None for every other file."""
-        headers = headers_for(key)
-        if headers.kind != "feed" or self.server.as_published:
-            return None
-        data = path.read_bytes()
-        host = self.headers.get("Host", "")
-        if not _HOST.match(host):
-            return data
-        base = published_base_url(data, key)
-        if not base:
-            return data
-        return data.replace(base.encode(), f"http://{host}/".encode())
+    def _host(self) -> str | None:
+        """The Host the request came in on (None: malformed, answered 400)."""
+        host = self.headers.get("Host")
+        if host is None:  # HTTP/1.0 without Host: the address this server listens on
+            address, port = str(self.server.server_address[0]), self.server.port
+            return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        host = host.strip()
+        return host if valid_host(host) else None
 
     def _serve(self, send_body: bool) -> None:
+        try:
+            self._serve_file(send_body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # players drop connections after reading what they need
+
+    def _serve_file(self, send_body: bool) -> None:
+        host = self._host()
+        if host is None:
+            self._error(HTTPStatus.BAD_REQUEST, send_body)
+            self.close_connection = True
+            return
         path = self._resolve()
         if path is None:
             self._error(HTTPStatus.NOT_FOUND, send_body)
@@ -105,9 +180,13 @@ class PublicHandler(BaseHTTPRequestHandler):
         key = path.relative_to(self.server.root).as_posix()
         headers = headers_for(key)
         stat = path.stat()
-        body = self._body_for(path, key)
+        body = None
+        if headers.kind == "feed" and not self.server.as_published:
+            body = self.server.feed_for(path, key, stat, host)
         size = len(body) if body is not None else stat.st_size
         etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+        if body is not None:  # the same file reads differently for each host
+            etag = f'"{stat.st_mtime_ns:x}-{size:x}-{hashlib.sha256(host.lower().encode()).hexdigest()[:12]}"'
         common = {
             "Content-Type": headers.content_type,
             "Cache-Control": headers.cache_control,
@@ -159,10 +238,7 @@ class PublicHandler(BaseHTTPRequestHandler):
                 block = handle.read(min(remaining, 1 << 16))
                 if not block:
                     break
-                try:
-                    self.wfile.write(block)
-                except (BrokenPipeError, ConnectionResetError):
-                    return  # players drop connections after reading what they need
+                self.wfile.write(block)
                 remaining -= len(block)
 
 
@@ -170,26 +246,31 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     """One byte range -> (first, last) inclusive; "unsatisfiable"; or None to send everything.
 
     Multiple ranges (``bytes=0-1,5-6``) and malformed headers are answered with the whole file,
-    which RFC 9110 allows; apps ask for one range at a time.
+    which RFC 9110 allows; apps ask for one range at a time. Positions with more digits than
+    any file size has are read as "beyond the end" (never converted: a 5,000-digit number is
+    refused by int() and would cost time).
     """
+    if len(header) > 200:
+        return None
     match = _RANGE.match(header.strip())
     if not match or "," in header:
         return None
     first, last = match.groups()
     if first == "" and last == "":
         return None
+    beyond = size + 1  # any position past the end behaves the same
     if first == "":  # suffix: the last N bytes
-        count = int(last)
+        count = int(last) if len(last) <= _MAX_DIGITS else beyond
         if count == 0:
             return "unsatisfiable"
         return (max(size - count, 0), size - 1) if size else "unsatisfiable"
-    start = int(first)
+    start = int(first) if len(first) <= _MAX_DIGITS else beyond
     if start >= size:
         return "unsatisfiable"
-    end = min(int(last), size - 1) if last else size - 1
-    if end < start:
+    end_pos = (int(last) if len(last) <= _MAX_DIGITS else beyond) if last else size - 1
+    if end_pos < start:
         return None
-    return start, end
+    return start, min(end_pos, size - 1)
 
 
 def published_base_url(feed: bytes, key: str) -> str | None:
@@ -228,6 +309,8 @@ class PublicServer(ThreadingHTTPServer):
         self.feed_name = feed_name
         self.as_published = as_published
         self.quiet = quiet
+        self._rewrites: OrderedDict[tuple[str, int, int, str], bytes] = OrderedDict()
+        self._rewrites_lock = threading.Lock()
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), PublicHandler)
@@ -235,6 +318,31 @@ class PublicServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return int(self.server_address[1])
+
+    def feed_for(self, path: Path, key: str, stat: Any, host: str) -> bytes:
+        """The feed with its base URL pointed at ``host``, made once per (file version, host)."""
+        cache_key = (key, stat.st_mtime_ns, stat.st_size, host.lower())
+        with self._rewrites_lock:
+            cached = self._rewrites.get(cache_key)
+            if cached is not None:
+                self._rewrites.move_to_end(cache_key)
+                return cached
+        data = path.read_bytes()
+        base = published_base_url(data, key)
+        body = data.replace(base.encode(), f"http://{host}/".encode()) if base else data
+        with self._rewrites_lock:
+            self._rewrites[cache_key] = body
+            while len(self._rewrites) > REWRITE_CACHE_ENTRIES:
+                self._rewrites.popitem(last=False)
+        return body
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr instead of a traceback; the server keeps serving."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)) or self.quiet:
+            return
+        sys.stderr.write(f"feedtool serve: a request from {client_address[0]} failed: "
+                         f"{type(error).__name__}\n")
 
 
 def lan_address() -> str | None:

@@ -165,3 +165,11 @@ def partytime() -> Callable[[Path], dict]:
         return json.loads(out.split("@@JSON@@", 1)[1])
 
     return parse
+
+
+def built_file(folder: Path, pattern: str) -> Path:
+    """The one file in a built folder that matches a glob (side files carry a content hash:
+    ``chapters-<sha8>.json``, ``transcript-<sha8>.vtt``)."""
+    found = sorted(folder.glob(pattern))
+    assert len(found) == 1, f"expected one {pattern} in {folder}, found {[p.name for p in found]}"
+    return found[0]

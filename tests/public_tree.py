@@ -1,7 +1,8 @@
 """Hand-made public/ folders for the publish and serve tests, laid out the way build writes them.
 
 ``feed.xml`` at the top, show artwork ``cover-<sha8>.jpg``, per episode ``<slug>/`` with the
-audio ``<slug>-<sha8>.mp3`` (content-addressed), ``chapters.json`` and a transcript ``.vtt``.
+audio ``<slug>-<sha8>.mp3`` (content-addressed), ``chapters.json`` and a transcript ``.vtt`` under
+fixed names, as builds before content-named side files wrote them (publish must handle both).
 Audio is a real MP3 made once by ffmpeg; each episode's copy gets its own bytes appended as an
 ID3v1-sized tail so every episode has a distinct hash.
 """

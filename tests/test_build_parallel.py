@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PodcastFactory
+from conftest import PodcastFactory, built_file
 
 
 def tree(folder: Path) -> dict[Path, bytes]:
@@ -124,7 +124,7 @@ def test_unchanged_chapters_file_is_not_written_again(podcast) -> None:
     from feedtool.build import build_podcast
 
     build_podcast(podcast.episodes, podcast.public)
-    chapters = podcast.public / "first" / "chapters.json"
+    chapters = built_file(podcast.public / "first", "chapters-*.json")
     before = chapters.stat()
     mask = os.umask(0o022)
     os.umask(mask)
@@ -134,5 +134,7 @@ def test_unchanged_chapters_file_is_not_written_again(podcast) -> None:
     md = podcast.episodes / "first" / "episode.md"
     md.write_text(md.read_text(encoding="utf-8").replace("Middle", "Centre"), encoding="utf-8")
     build_podcast(podcast.episodes, podcast.public)
+    assert not chapters.exists()  # new content, new name
+    chapters = built_file(podcast.public / "first", "chapters-*.json")
     assert chapters.stat().st_ino != before.st_ino and b"Centre" in chapters.read_bytes()
     assert len(list((podcast.root / ".feedtool-cache" / "files").iterdir())) == 2  # old one pruned

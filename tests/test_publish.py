@@ -285,7 +285,10 @@ def test_s3_feed_goes_up_after_every_asset(project: Path, s3) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(storage.S3Target, "_make_client", staticmethod(recording_client))
         publish(options(project, to=f"s3://{BUCKET}/show"))
-    assert target_puts[-2:] == ["show/feed.xml", "show/" + MANIFEST_KEY]
+    published = [k for k in target_puts if "/.feedtool/" not in k]
+    assert published[-1] == "show/feed.xml"
+    # The manifest is written after the feed (the lease is feedtool's own and comes first).
+    assert target_puts.index("show/" + MANIFEST_KEY) > target_puts.index("show/feed.xml")
     assert len([k for k in target_puts if k.endswith(".mp3")]) == 2
 
 
@@ -374,21 +377,22 @@ def test_unreachable_endpoint_is_a_clear_error(project: Path, monkeypatch: pytes
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    from feedtool import storage
+    from feedtool.storage import s3 as s3_module
 
-    monkeypatch.setattr(storage, "S3_RETRIES", 1)
+    monkeypatch.setattr(s3_module, "S3_RETRIES", 1)
     code, output, _ = run(project, "--to", "s3://bucket/show", "--endpoint-url", f"http://127.0.0.1:{port}")
     assert code == 2
     assert "cannot reach" in output and "Traceback" not in output
 
 
-def test_check_remote_finds_an_object_deleted_by_hand(project: Path, s3) -> None:
+def test_an_object_deleted_by_hand_is_found_and_uploaded_again(project: Path, s3) -> None:
+    """The manifest is never trusted alone: one listing shows what is really there (issue 12.6)."""
     publish(options(project, to=f"s3://{BUCKET}/show"))
     media_key = next(k for k in keys_in(s3, "show/ep-002/") if k.endswith(".mp3"))
     s3.delete_object(Bucket=BUCKET, Key=media_key)
-    trusted = publish(options(project, to=f"s3://{BUCKET}/show", dry_run=True))
-    assert trusted.plan.uploads == []  # the manifest says it is there: one GET instead of a listing
-    report = publish(options(project, to=f"s3://{BUCKET}/show", check_remote=True))
+    planned = publish(options(project, to=f"s3://{BUCKET}/show", dry_run=True))
+    assert [(u.file.key, u.reason) for u in planned.plan.uploads] == [(media_key.removeprefix("show/"), "missing")]
+    report = publish(options(project, to=f"s3://{BUCKET}/show"))
     assert report.result is not None
     assert [u.file.key for u in report.result.uploaded] == [media_key.removeprefix("show/")]
     assert media_key in keys_in(s3)

@@ -165,3 +165,96 @@ def test_the_serve_command_prints_the_feed_url_and_serves_it(public: tuple[Path,
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# ------------------------------------------------------------------------------- hostile requests (issue 12.11)
+
+
+@pytest.fixture(scope="module")
+def big_feed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PublicServer, Path]]:
+    """A 200-episode public/ (the size the red team used) behind its own server."""
+    from public_tree import EpisodeSpec
+
+    root = tmp_path_factory.mktemp("big")
+    tone = make_tone(root / "tone.mp3", seconds=1)
+    episodes = [EpisodeSpec(f"ep-{n:03d}", f"Episode {n}", f"guid-{n:03d}") for n in range(200)]
+    write_public(root / "public", tone, episodes)
+    running = start(root / "public")
+    yield running, root / "public"
+    running.shutdown()
+    running.server_close()
+
+
+def raw_request(server: PublicServer, data: bytes) -> bytes:
+    """Send bytes as they are; return the whole answer (the server closes or answers in time)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(data)
+        connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_huge_host_header_is_refused_not_multiplied(big_feed: tuple[PublicServer, Path]) -> None:
+    server, _ = big_feed
+    answer = raw_request(server, b"GET /feed.xml HTTP/1.1\r\nHost: " + b"a" * 65000 + b"\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    assert len(answer) < 1000
+
+
+@pytest.mark.parametrize("host", ["evil.example/../x", "a b", "host:99999", "x" * 300, "<script>", "[::1]x"])
+def test_a_malformed_host_is_a_bad_request(big_feed: tuple[PublicServer, Path], host: str) -> None:
+    server, _ = big_feed
+    response, body = request(server, "GET", "/feed.xml", {"Host": host})
+    assert response.status == 400
+    assert len(body) < 100
+
+
+def test_many_hosts_cost_bounded_memory_and_get_their_own_etag(big_feed: tuple[PublicServer, Path]) -> None:
+    from feedtool.serve import REWRITE_CACHE_ENTRIES
+
+    server, root = big_feed
+    size = (root / "feed.xml").stat().st_size
+    long_host = ".".join(["a" * 63] * 3) + ".example:8000"  # a valid 207-character host
+    response, body = request(server, "GET", "/feed.xml", {"Host": long_host})
+    assert response.status == 200
+    occurrences = (root / "feed.xml").read_bytes().count(BASE_URL.encode())
+    assert len(body) <= size + occurrences * len(long_host)
+    etags = set()
+    for number in range(20):
+        response, body = request(server, "GET", "/feed.xml", {"Host": f"phone-{number}.local:8000"})
+        assert response.status == 200 and f"http://phone-{number}.local:8000/".encode() in body
+        etags.add(response.getheader("ETag"))
+    assert len(etags) == 20  # a cache must not give one host's feed to another
+    assert len(server._rewrites) <= REWRITE_CACHE_ENTRIES
+    first, _ = request(server, "GET", "/feed.xml", {"Host": "a.local"})
+    other, _ = request(server, "GET", "/feed.xml", {"Host": "b.local", "If-None-Match": first.getheader("ETag")})
+    assert other.status == 200
+    again, _ = request(server, "GET", "/feed.xml", {"Host": "a.local", "If-None-Match": first.getheader("ETag")})
+    assert again.status == 304
+
+
+@pytest.mark.parametrize("header, statuses", [
+    ("bytes=0-" + "9" * 5000, (200, 206)),
+    ("bytes=" + "9" * 5000 + "-", (200, 416)),
+    ("bytes=-" + "9" * 5000, (200, 206)),
+    ("bytes=" + "1" * 30 + "-" + "2" * 30, (200, 416)),
+    ("bytes=99999999999999999999-", (416,)),
+    ("bytes=0-99999999999999999999", (206,)),
+    ("bytes=\x00", (200,)),
+])
+def test_absurd_ranges_are_answered_per_rfc_9110(server: PublicServer, public: tuple[Path, dict[str, str]],
+                                                  header: str, statuses: tuple[int, ...]) -> None:
+    root, keys = public
+    response, _ = request(server, "GET", "/" + keys["ep-001"], {"Range": header})
+    assert response.status in statuses
+    size = (root / keys["ep-001"]).stat().st_size
+    if response.status == 206:
+        assert response.getheader("Content-Range") == f"bytes 0-{size - 1}/{size}"
+    if response.status == 416:
+        assert response.getheader("Content-Range") == f"bytes */{size}"
+    ok, _ = request(server, "GET", "/feed.xml")
+    assert ok.status == 200  # still serving

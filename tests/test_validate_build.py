@@ -263,7 +263,7 @@ def test_a_changed_guid_is_one_finding_whose_fix_names_the_episode_file(built: P
     assert "<" not in finding["message"] + finding["fix"], "no raw XML"
 
 
-def test_a_changed_guid_is_matched_by_length_or_title() -> None:
+def test_a_changed_guid_is_matched_by_url_or_title_never_by_length_alone() -> None:
     def feed(*items: tuple[str, str, str, int]) -> bytes:
         body = "".join(f'<item><title>{t}</title><guid>{g}</guid><enclosure url="{u}" length="{n}" '
                        'type="audio/mpeg"/></item>' for t, g, u, n in items)
@@ -271,16 +271,20 @@ def test_a_changed_guid_is_matched_by_length_or_title() -> None:
 
     live = feed(("Pilot", "g-1", "https://cdn.testshow.fm/pilot/a.mp3", 1000),
                 ("Second", "g-2", "https://cdn.testshow.fm/second/b.mp3", 2000))
-    # the folder was renamed and the episode retitled: only the length still says who it is
-    moved = feed(("Pilot (remastered intro)", "g-9", "https://cdn.testshow.fm/ep-1/a.mp3", 1000),
-                 ("Second", "g-2", "https://cdn.testshow.fm/second/b.mp3", 2000))
-    (finding,) = compare_feeds(live, moved)
+    # same enclosure URL, new guid and title: the same episode
+    (finding,) = compare_feeds(live, feed(("Pilot, remastered", "g-9", "https://cdn.testshow.fm/pilot/a.mp3", 1000),
+                                          ("Second", "g-2", "https://cdn.testshow.fm/second/b.mp3", 2000)))
     assert finding.rule == "live.guid.changed" and "changed from g-1 to g-9" in finding.message
-    # re-encoded too: the title is left
+    # the folder was renamed and re-encoded: the title is left
     retitled = feed(("Pilot", "g-9", "https://cdn.testshow.fm/ep-1/a2.mp3", 1500),
                     ("Second", "g-2", "https://cdn.testshow.fm/second/b.mp3", 2000))
     (finding,) = compare_feeds(live, retitled)
     assert finding.rule == "live.guid.changed" and finding.item_guid == "g-9"
+    # another episode that happens to have the same length is not the old one under a new guid
+    other = feed(("Bonus", "g-9", "https://cdn.testshow.fm/bonus/a.mp3", 1000),
+                 ("Second", "g-2", "https://cdn.testshow.fm/second/b.mp3", 2000))
+    (finding,) = compare_feeds(live, other)
+    assert finding.rule == "live.episode.removed" and "'Pilot' (guid g-1)" in finding.message
     # gone for good
     (finding,) = compare_feeds(live, feed(("Second", "g-2", "https://cdn.testshow.fm/second/b.mp3", 2000)))
     assert finding.rule == "live.episode.removed" and "'Pilot' (guid g-1)" in finding.message

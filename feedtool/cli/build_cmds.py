@@ -87,13 +87,16 @@ def new(title: str, episodes_dir: Path, date_text: str | None) -> None:
 @click.option("--base-url", help="Override base_url from podcast.yaml (e.g. for a preview).")
 @click.option("--drafts", is_flag=True, help="Include drafts and future-dated episodes.")
 @click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=10, show_default=True, metavar="SECONDS",
+              help="How long to wait for another build or publish using the same output or cache.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool, force: bool,
-          quiet: bool) -> None:
+          wait_s: float, quiet: bool) -> None:
     """Build the feed, JSON chapters and tagged audio from episodes/ into public/.
 
     A failed build leaves the previous public/ as it was; an unchanged catalogue rebuilds
-    in a moment without touching any audio.
+    in a moment without touching any audio. One build at a time per output folder: a second
+    one waits (--wait), then stops with exit code 2 naming the first.
 
     \b
     Example:
@@ -102,7 +105,7 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
     """
     from feedtool.build import build_podcast
 
-    result = build_podcast(episodes_dir, out_dir, base_url=base_url, drafts=drafts, force=force)
+    result = build_podcast(episodes_dir, out_dir, base_url=base_url, drafts=drafts, force=force, wait_s=wait_s)
     for warning in result.warnings:
         click.secho(f"Warning: {warning}", err=True, fg="yellow")
     if quiet:

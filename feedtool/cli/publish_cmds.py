@@ -30,8 +30,13 @@ import click
 @click.option("--force", is_flag=True,
               help="Publish despite validation errors, removals or a target without byte ranges.")
 @click.option("--check-remote", is_flag=True,
-              help="List the target and read object metadata instead of trusting feedtool's manifest "
-                   "(after the bucket was changed by hand).")
+              help="Also compare each object's ETag with the one recorded when feedtool uploaded it, so "
+                   "objects overwritten by hand (even with the same size) are found and uploaded again.")
+@click.option("--grace-days", type=click.FloatRange(min=0), metavar="DAYS",
+              help="With --delete: keep what a feed live within this many days references "
+                   "(default: publish.grace_days in podcast.yaml, else 7).")
+@click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=10, show_default=True, metavar="SECONDS",
+              help="How long to wait for another build or publish using public/ or the target.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: a machine-readable summary on stdout.")
 @click.option("--progress/--quiet", "progress", default=None,
@@ -39,14 +44,17 @@ import click
 def publish(
     to: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None,
     episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
-    no_validate: bool, allow_removals: bool, force: bool, check_remote: bool, fmt: str, progress: bool | None,
+    no_validate: bool, allow_removals: bool, force: bool, check_remote: bool, grace_days: float | None,
+    wait_s: float, fmt: str, progress: bool | None,
 ) -> None:
     """Upload public/ to a folder or S3-compatible storage, feed last.
 
     Builds first when public/ is missing or stale and refuses a feed that fails validation.
     Compares content hashes with what the target holds, uploads only what changed (media,
-    artwork, chapters, transcripts), checks it, keeps the previous feed under .feedtool/feeds/,
-    and replaces the feed last. Refuses when episodes would vanish or guids change.
+    artwork, chapters, transcripts), checks that everything the new feed references is there,
+    keeps the previous feed under .feedtool/feeds/, and replaces the feed last. Refuses when
+    episodes would vanish or guids change. One publish at a time per target (a lease in
+    .feedtool/ on the target); --delete keeps what recently live feeds reference.
     Credentials come only from the AWS environment/profile/role, never from podcast.yaml.
 
     \b
@@ -63,7 +71,7 @@ def publish(
         episodes_dir=episodes_dir, out_dir=out_dir, to=to, endpoint_url=endpoint_url, region=region,
         addressing_style=addressing_style, dry_run=dry_run, delete=delete, yes=yes,
         build=not no_build, validate=not no_validate, force=force, allow_removals=allow_removals,
-        check_remote=check_remote,
+        check_remote=check_remote, grace_days=grace_days, wait_s=wait_s,
         progress=False if fmt == "json" and progress is None else progress,
         cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
     )

@@ -3,7 +3,7 @@
 Apps know an episode by its guid (or, without one, by its enclosure URL). An episode whose guid
 vanishes from the feed disappears from apps; an episode that comes back with another guid is
 downloaded again as new. ``compare_feeds`` finds both. An old episode that is gone while a new
-one appears with the same enclosure URL, the same enclosure length or the same title is the same
+one appears with the same enclosure URL or the same title is the same
 episode under another guid (a renamed episode folder, a lost lock file): that is ONE finding,
 "the guid of <title> changed from X to Y", whose fix is to give it X again (with the source map of
 a feedtool build: "put `guid: X` in episodes/<folder>/episode.md"). Only what remains is reported
@@ -91,16 +91,15 @@ def compare_feeds(old: bytes, new: bytes, *, old_name: str = "live feed", new_na
 
 def _same_episode(old: Episode, candidates: list[Episode]) -> Episode | None:
     """The new episode that is ``old`` under another identity: same enclosure URL, else the only one
-    with the same enclosure length, else the only one with the same title."""
+    with the same title. (Not the same enclosure length alone: two different episodes made from
+    the same audio, or re-encoded at a constant bitrate, share it, and calling one the other
+    would advise giving a new episode an old one's guid.)"""
     if old.url:
         for candidate in candidates:
             if candidate.url == old.url:
                 return candidate
-    for key in ("length", "title"):
-        value = getattr(old, key)
-        if not value:
-            continue
-        same = [c for c in candidates if getattr(c, key) == value]
+    if old.title:
+        same = [c for c in candidates if c.title == old.title]
         if len(same) == 1:
             return same[0]
     return None

@@ -1,0 +1,277 @@
+"""Plan a publish: what to upload, skip, delete and keep, decided before anything changes.
+
+Everything that would make publish refuse is found here, before the first byte is sent: a feed
+that references a file nobody has, episodes that would vanish from the live feed, more
+deletions than allowed. The plan also remembers the live feed as it was read, so the feed is
+only replaced if it is still that one (feedtool.publish.apply).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from feedtool.errors import InputError, RefusedError, excerpt
+from feedtool.publish.local import LocalFile
+from feedtool.publish.references import feed_references
+from feedtool.publish.state import (
+    REFERENCES_KEY,
+    FeedRecord,
+    Inventory,
+    protected_keys,
+    read_references,
+    take_inventory,
+)
+from feedtool.storage import RemoteObject
+
+#: Deletions allowed without --yes when podcast.yaml does not say.
+DEFAULT_MAX_DELETES = 10
+#: How long an object that a feed stopped referencing stays on the target (subscribers and
+#: caches hold the old feed for a while; apps fetch its enclosures later still).
+DEFAULT_GRACE = timedelta(days=7)
+#: Files at the top of a target that belong to the web host, not to the show: never deleted
+#: (hidden names like .git, .htaccess and .well-known are never even listed).
+HOST_FILES = frozenset({"CNAME", "_headers", "_redirects", "robots.txt", "favicon.ico"})
+#: The findings of compare_feeds that stop a publish unless --allow-removals.
+BLOCKING_LIVE_RULES = ("live.episode.removed", "live.guid.changed")
+
+
+@dataclass(frozen=True)
+class Upload:
+    file: LocalFile
+    reason: str  # new | missing | changed | changed on the target | headers
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An object no longer in public/ that a recently live feed still references."""
+
+    key: str
+    size: int
+    until: datetime | None  # None: a live feed references it
+
+
+@dataclass(frozen=True)
+class LiveFeed:
+    """A feed on the target as the plan read it (data None: there was none)."""
+
+    key: str
+    data: bytes | None
+    etag: str | None
+
+    @property
+    def sha256(self) -> str | None:
+        return hashlib.sha256(self.data).hexdigest() if self.data is not None else None
+
+
+@dataclass
+class Plan:
+    """What publishing would do; ``apply_plan`` does exactly this."""
+
+    target: str
+    uploads: list[Upload]  # assets first, feeds last
+    skips: list[LocalFile]
+    deletes: list[RemoteObject]
+    live_findings: list[Any]
+    local: dict[str, LocalFile]
+    remote: dict[str, RemoteObject]
+    inventory: Inventory | None = None
+    kept: list[Kept] = field(default_factory=list)
+    needs_yes: bool = False  # a dry run above the deletion limit
+    max_deletes: int = DEFAULT_MAX_DELETES
+    live: dict[str, LiveFeed] = field(default_factory=dict)  # feeds to replace, as read
+    references: dict[str, set[str]] = field(default_factory=dict)  # new feed -> keys it references
+    history: list[FeedRecord] = field(default_factory=list)
+
+    @property
+    def asset_uploads(self) -> list[Upload]:
+        return [u for u in self.uploads if u.file.kind != "feed"]
+
+    @property
+    def feed_uploads(self) -> list[Upload]:
+        return [u for u in self.uploads if u.file.kind == "feed"]
+
+    @property
+    def referenced(self) -> set[str]:
+        return set().union(*self.references.values()) if self.references else set()
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(u.file.size for u in self.uploads)
+
+    @property
+    def skip_bytes(self) -> int:
+        return sum(f.size for f in self.skips)
+
+    @property
+    def delete_bytes(self) -> int:
+        return sum(d.size for d in self.deletes)
+
+
+def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False,
+                       new_path: Path | None = None) -> list[Any]:
+    """Findings about episodes that would disappear or change guid if ``new`` replaced ``old``.
+
+    ``new_path`` is the built feed's file: its source map lets a finding name the episode.md.
+    A live feed that cannot be read at all cannot be checked: that refuses too, unless allowed.
+    """
+    from feedtool.errors import FeedReadError
+    from feedtool.validation.live import compare_feeds
+    from feedtool.validation.sourcemap import load_source_map
+
+    try:
+        sources = load_source_map(new_path, new) if new_path is not None else None
+        findings = compare_feeds(old, new, sources=sources)
+    except FeedReadError as error:
+        if allow_removals:
+            return []
+        raise RefusedError(
+            f"the live feed on the target cannot be read ({error.message}), so it cannot be checked "
+            "against the new one; nothing was published",
+            hint="pass --allow-removals to replace it anyway",
+        ) from error
+    return [f for f in findings if f.rule in BLOCKING_LIVE_RULES]
+
+
+def _upload_reason(file: LocalFile, existing: RemoteObject | None, inventory: Inventory) -> str | None:
+    if existing is None:
+        return "missing" if file.key in inventory.manifest.objects else "new"
+    if existing.sha256 != file.sha256 or existing.size != file.size:
+        recorded = inventory.manifest.objects.get(file.key)
+        if recorded is not None and recorded.sha256 == file.sha256 and recorded.size == file.size:
+            return "changed on the target"
+        return "changed"
+    if (existing.content_type and existing.content_type != file.headers.content_type) or (
+        existing.cache_control and existing.cache_control != file.headers.cache_control
+    ):
+        return "headers"
+    return None
+
+
+def _references(local: dict[str, LocalFile], remote: dict[str, RemoteObject]) -> dict[str, set[str]]:
+    """What each feed of public/ references; refuses a reference nobody can serve."""
+    def side_file(key: str) -> bytes | None:
+        file = local.get(key)
+        return file.path.read_bytes() if file is not None else None
+
+    references: dict[str, set[str]] = {}
+    for key, file in local.items():
+        if file.kind != "feed":
+            continue
+        keys = feed_references(file.path.read_bytes(), key, read_side_file=side_file)
+        nowhere = sorted(k for k in keys if k not in local and k not in remote)
+        if nowhere:
+            shown = ", ".join(excerpt(k, 80) for k in nowhere[:5]) + (" ..." if len(nowhere) > 5 else "")
+            raise InputError(
+                f"{key} references {len(nowhere)} file(s) that are neither in public/ nor on the target: {shown}; "
+                "nothing was published",
+                path=file.path,
+                hint="run `feedtool build` again (public/ is incomplete), or remove the references",
+            )
+        references[key] = keys
+    return references
+
+
+def make_plan(
+    local: dict[str, LocalFile],
+    target: Any,
+    *,
+    delete: bool = False,
+    max_deletes: int = DEFAULT_MAX_DELETES,
+    yes: bool = False,
+    allow_removals: bool = False,
+    check_remote: bool = False,
+    dry_run: bool = False,
+    grace: timedelta = DEFAULT_GRACE,
+    now: datetime | None = None,
+) -> Plan:
+    """Compare public/ with the target and decide; refuses (RefusedError) before anything changes."""
+    from datetime import UTC
+
+    now = now or datetime.now(UTC)
+    if not any(f.kind == "feed" for f in local.values()):
+        raise InputError("public/ has no feed (an .xml file at its top)", hint="run `feedtool build` first")
+    inventory = take_inventory(target, check_content=check_remote)
+    remote = inventory.objects
+    uploads: list[Upload] = []
+    skips: list[LocalFile] = []
+    for key, file in local.items():
+        reason = _upload_reason(file, remote.get(key), inventory)
+        if reason is None:
+            skips.append(file)
+        else:
+            uploads.append(Upload(file, reason))
+    # Assets before feeds; big files first so the transfer manager keeps every connection busy.
+    uploads.sort(key=lambda u: (u.file.kind == "feed", -u.file.size, u.file.key))
+    # What the feeds reference matters only when a feed goes live or something may be deleted;
+    # a no-change publish does not parse a 12 MB feed.
+    references = _references(local, remote) if delete or any(u.file.kind == "feed" for u in uploads) else {}
+
+    findings: list[Any] = []
+    live: dict[str, LiveFeed] = {}
+    for upload in uploads:
+        if upload.file.kind != "feed":
+            continue
+        fetched = target.get(upload.file.key)
+        live[upload.file.key] = LiveFeed(upload.file.key, fetched.data if fetched else None,
+                                         fetched.etag if fetched else None)
+        if fetched is not None:
+            findings.extend(check_against_live(fetched.data, upload.file.path.read_bytes(),
+                                               allow_removals=allow_removals, new_path=upload.file.path))
+
+    plan = Plan(target=target.description, uploads=uploads, skips=skips, deletes=[], live_findings=findings,
+                local=local, remote=remote, inventory=inventory, max_deletes=max_deletes, live=live,
+                references=references)
+    fetched_history = target.get(REFERENCES_KEY)
+    plan.history = read_references(fetched_history.data if fetched_history else None)
+    if findings and not allow_removals:
+        lines = "\n".join(f"  {f.rule}: {f.message}\n    -> {f.fix}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise RefusedError(
+            f"the new feed would hurt subscribers of the live one at {target.description}; nothing was published:\n"
+            f"{lines}{more}",
+            hint="do what each finding says (->), then publish again; only if an episode was taken down on "
+                 "purpose, run again with --allow-removals",
+        )
+    if delete:
+        _plan_deletions(plan, target, grace=grace, now=now)
+        if len(plan.deletes) > max_deletes and not yes:
+            if not dry_run:
+                raise RefusedError(
+                    f"publishing would delete {len(plan.deletes)} objects from {target.description}, "
+                    f"more than the limit of {max_deletes}",
+                    hint="check the plan with --dry-run, then pass --yes "
+                         "(or raise publish.max_deletes in podcast.yaml)",
+                )
+            plan.needs_yes = True
+    return plan
+
+
+def _plan_deletions(plan: Plan, target: Any, *, grace: timedelta, now: datetime) -> None:
+    """Objects no longer in public/: deleted, unless a feed live within the grace period references them."""
+    candidates = sorted(key for key in plan.remote if key not in plan.local and key not in HOST_FILES)
+    if not candidates:
+        return
+    replacing = {key for key, live in plan.live.items() if live.data is not None}
+    history = [replace(record, live_until=now)
+               if record.feed in replacing and record.live_until is None else record
+               for record in plan.history]  # the live feeds about to be replaced stop being live now
+    protected = protected_keys(history, now=now, grace=grace)
+    for key, live in plan.live.items():  # the feeds about to be replaced: kept for the grace period
+        if live.data is not None and grace > timedelta(0):
+            for referenced in feed_references(live.data, key):
+                if referenced not in protected:
+                    protected[referenced] = now + grace
+                elif (until := protected[referenced]) is not None:
+                    protected[referenced] = max(until, now + grace)
+    for key in plan.referenced:
+        protected[key] = None
+    for key in candidates:
+        obj = plan.remote[key]
+        if key in protected:
+            plan.kept.append(Kept(key, obj.size, protected[key]))
+        else:
+            plan.deletes.append(obj)

@@ -1,0 +1,94 @@
+"""Which published objects a feed points at: every URL under the show's base URL, as a key.
+
+Used twice: before a feed goes live, every object it references must exist on the target with
+the right size; and ``--delete`` keeps every object a recently live feed referenced. The feed is
+read with the safe parser (no DTD, no network). Every attribute and text that starts with the
+base URL counts (enclosures, alternate enclosures, images, chapters, transcripts, whatever a
+later tag adds), and so do the URLs inside the chapters files it references (chapter images).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from feedtool.errors import FeedtoolError
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def base_url_of(root: Any, feed_key: str) -> str | None:
+    """The URL public/ is served under, from the feed's own ``atom:link rel="self"``."""
+    for link in root.iter(f"{ATOM}link"):
+        if link.get("rel") == "self" and link.get("href"):
+            href = str(link.get("href"))
+            if href.endswith("/" + feed_key):
+                return href[: -len(feed_key)]
+            return href.rsplit("/", 1)[0] + "/"
+    return None
+
+
+def key_of(url: str, base: str) -> str | None:
+    """The key a URL names under ``base`` (None if it points elsewhere, or at a folder)."""
+    if not url.startswith(base):
+        return None
+    path = urlsplit(url[len(base):]).path
+    key = unquote(path)
+    if not key or key.endswith("/") or key.startswith("/"):
+        return None
+    return key
+
+
+def _urls(root: Any) -> Iterable[str]:
+    for element in root.iter():
+        for value in element.attrib.values():
+            yield str(value).strip()
+        if element.text and "://" in element.text:
+            yield element.text.strip()
+
+
+def feed_references(data: bytes, feed_key: str, *, base_url: str | None = None,
+                    read_side_file: Callable[[str], bytes | None] | None = None) -> set[str]:
+    """The keys a feed references (an unreadable feed references nothing we can name).
+
+    ``read_side_file(key)`` gives the bytes of a referenced chapters file, whose own URLs
+    (chapter images) count too.
+    """
+    from feedtool.validation.xmlsafe import NotWellFormed, parse
+
+    try:
+        root = parse(data, feed_key)
+    except (FeedtoolError, NotWellFormed, ValueError):
+        return set()
+    base = base_url or base_url_of(root, feed_key)
+    if not base:
+        return set()
+    keys = {key for url in _urls(root) if (key := key_of(url, base)) is not None and key != feed_key}
+    if read_side_file is not None:
+        for key in sorted(keys):
+            if key.endswith(".json"):
+                side = read_side_file(key)
+                if side:
+                    keys |= json_references(side, base)
+    return keys
+
+
+def json_references(data: bytes, base: str) -> set[str]:
+    """Keys named by URLs anywhere in a JSON document (a chapters file's images)."""
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return set()
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and (key := key_of(item.strip(), base)) is not None:
+            found.add(key)
+    return found

@@ -1,0 +1,153 @@
+"""What publish tells people: the progress line, the plan or result as text, and the JSON summary."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from feedtool.publish.apply import ApplyResult
+    from feedtool.publish.plan import Plan
+
+
+class ProgressMeter:
+    """A one-line progress display on a terminal: files, bytes, rate. Silent when disabled."""
+
+    def __init__(self, total_files: int, total_bytes: int, *, enabled: bool, stream: TextIO | None = None) -> None:
+        self.total_files = total_files
+        self.total_bytes = total_bytes
+        self.enabled = enabled and total_files > 0
+        self.stream = stream or sys.stderr
+        self.files = 0
+        self.bytes = 0
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def add_bytes(self, count: int) -> None:
+        with self._lock:
+            self.bytes += count
+
+    def file_done(self) -> None:
+        with self._lock:
+            self.files += 1
+
+    def _line(self) -> str:
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        return (
+            f"\r  {self.files}/{self.total_files} files  {human_size(self.bytes)} of {human_size(self.total_bytes)}"
+            f"  {human_size(int(self.bytes / elapsed))}/s   "
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            self.stream.write(self._line())
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self.stream.write(self._line() + "\n")
+            self.stream.flush()
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+@dataclass
+class PublishReport:
+    plan: Plan
+    result: ApplyResult | None
+    dry_run: bool
+    built: bool
+    elapsed_s: float
+
+    def as_json(self) -> dict[str, Any]:
+        plan, result = self.plan, self.result
+        uploads = result.uploaded if result else plan.uploads
+        return {
+            "target": plan.target,
+            "dry_run": self.dry_run,
+            "built": self.built,
+            "uploaded" if result else "would_upload": [
+                {"key": u.file.key, "size": u.file.size, "reason": u.reason,
+                 "content_type": u.file.headers.content_type, "cache_control": u.file.headers.cache_control}
+                for u in uploads
+            ],
+            "uploaded_bytes": result.uploaded_bytes if result else 0,
+            "skipped": len(plan.skips),
+            "skipped_bytes": plan.skip_bytes,
+            "deleted" if result else "would_delete": [d.key for d in plan.deletes],
+            "kept_for_grace": [{"key": k.key, "until": k.until.isoformat() if k.until else None}
+                               for k in plan.kept],
+            "deletions_need_yes": plan.needs_yes,
+            "previous_feeds": result.previous_feeds if result else {},
+            "repaired": result.repaired if result else [],
+            "range_check": {"key": result.range_checked, "status": result.range_status} if result else None,
+            "live_findings": [
+                {"rule": f.rule, "message": f.message} for f in plan.live_findings
+            ],
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
+    """Human-readable lines: one per upload and deletion (up to ``limit``), then totals."""
+    plan = report.plan
+    verb = "would upload" if report.dry_run else "uploaded"
+    if not plan.uploads and not plan.deletes and not plan.kept and not plan.needs_yes:
+        yield (f"Nothing to do: {plan.target} is up to date "
+               f"({len(plan.skips)} files, {human_size(plan.skip_bytes)}).")
+        return
+    head = "Plan for" if report.dry_run else "Published to"
+    yield f"{head} {plan.target}"
+    marks = {"new": "+", "missing": "+", "changed": "~", "changed on the target": "~", "headers": "*"}
+    listed = plan.uploads if report.dry_run or report.result is None else report.result.uploaded
+    for upload in listed[:limit]:
+        f = upload.file
+        yield (f"  {marks.get(upload.reason, '~')} {f.key}  {human_size(f.size)}  {f.headers.content_type}  "
+               f"({upload.reason})")
+    if len(listed) > limit:
+        yield f"  ... and {len(listed) - limit} more"
+    for obj in plan.deletes[:limit]:
+        yield f"  - {obj.key}  {human_size(obj.size)}  ({'would delete' if report.dry_run else 'deleted'})"
+    if len(plan.deletes) > limit:
+        yield f"  ... and {len(plan.deletes) - limit} more deletions"
+    for kept in plan.kept[:limit]:
+        until = f"until {kept.until:%Y-%m-%d %H:%M} UTC" if kept.until else "while a live feed references it"
+        yield f"  = {kept.key}  kept {until} (a recent feed references it)"
+    if len(plan.kept) > limit:
+        yield f"  ... and {len(plan.kept) - limit} more kept"
+    for finding in plan.live_findings:
+        yield f"  ! {finding.rule}: {finding.message} (allowed)"
+    yield (
+        f"{verb} {len(listed)} files ({human_size(sum(u.file.size for u in listed))}), "
+        f"skipped {len(plan.skips)} unchanged ({human_size(plan.skip_bytes)}), "
+        f"{'would delete' if report.dry_run else 'deleted'} {len(plan.deletes)} ({human_size(plan.delete_bytes)})"
+        + (f", kept {len(plan.kept)} for the grace period" if plan.kept else "")
+    )
+    if plan.needs_yes:
+        yield (f"The real run would delete {len(plan.deletes)} objects, more than the limit of {plan.max_deletes}: "
+               "check the list above, then run it with --yes.")
+    if report.result and report.result.repaired:
+        yield f"re-uploaded {len(report.result.repaired)} object(s) that were missing on the target"
+    if report.result and report.result.previous_feeds:
+        for key, kept_as in sorted(report.result.previous_feeds.items()):
+            yield f"previous {key} kept as {kept_as}"
+    if report.result and report.result.range_status:
+        yield f"byte ranges: {report.result.range_checked} answered {report.result.range_status}"
