@@ -18,9 +18,8 @@ import json.decoder
 import json.scanner
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -32,9 +31,11 @@ __all__ = [
     "format_timestamp",
     "from_front_matter",
     "from_show_notes",
+    "markdown_lines",
     "parse_chapter_line",
     "parse_timestamp",
     "read_chapters_file",
+    "timestamp_lines",
     "to_json",
     "with_end_times",
 ]
@@ -207,87 +208,14 @@ def _make_chapter(
 def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
     """The chapters on one line of text, or [] when the line does not start with a timestamp.
 
-    With ``split``, a line holding several timestamps ("[37:43] Annotation [39:37] Next") gives one
-    chapter for each. Bracketed timestamps always split; bare ones only when the line itself starts
-    with a bare timestamp, so "[12:00] We met at 10:30" stays one chapter.
+    This is THE definition of a timestamp line: show notes (``timestamp_lines``), and through
+    them the HTML of the notes (notes.py keeps each such line on a line of its own), and text
+    chapters files all ask this function. With ``split``, a line holding several timestamps
+    ("[37:43] Annotation [39:37] Next") gives one chapter for each. Bracketed timestamps always
+    split; bare ones only when the line itself starts with a bare timestamp, so
+    "[12:00] We met at 10:30" stays one chapter.
     """
-    text = line.strip()
-    if not _may_be_chapter_line(text):
-        return []
-    simple = _simple_chapter(text)
-    if simple is not None:
-        return [simple]
-    return _parse_full(text, split=split)
-
-
-_FIRST_CHARS = frozenset(">-*+\u2022_[(")
-
-
-def _may_be_chapter_line(text: str) -> bool:
-    """False for a (stripped) line that cannot be a chapter line; cheap, so prose costs little.
-
-    Every chapter line holds a clock, so a ':'; and it begins either with its prefix (a quote
-    ``>``, a bullet ``- * + •`` or a number ``1.``) or with its timestamp (emphasis ``*``/``_``,
-    a bracket ``[``/``(`` or the clock's first digit). ``isdecimal`` is exactly what ``\\d``
-    matches in the patterns above, so lines with non-ASCII digits are not turned away here.
-    """
-    return bool(text) and ":" in text and (text[0] in _FIRST_CHARS or text[0].isdecimal())
-
-#: The dominant chapter line: "[12:30] Title", "(1:02:03) - Title", "- 12:30 Title", matched by
-#: one pattern, with a title that ``_simple_chapter`` checks has no ':', '[' or backslash.
-#: Why the chapter it gives is always the one ``_parse_full`` gives:
-#: - the prefix is ``_PREFIX`` without quotes, atomic as in ``_PREFIX.match``; what follows it (a
-#:   bracket or a digit) leaves ``_LEAD`` no emphasis to take and no other way to match; the
-#:   clock is atomic too (its look-ahead already makes it the longest clock at that place);
-#: - the clock (or closing bracket) is followed by a space or tab, so there is no range, no link
-#:   target, no closing emphasis, and a bare time is not glued to "am"/"pm";
-#: - no ':' in the title means no further clock: nothing to split, no range; no '[' means no
-#:   Markdown link; no backslash means no hard line break to trim;
-#: - the title starts after the spaces, at most one separator and its spaces, with a character
-#:   that is neither a space nor a separator, so trimming takes off exactly what the pattern
-#:   skips; the line was stripped, so the title ends in a non-space.
-#: Anything else (quotes, emphasis around the time, ranges, links, several times, ...) goes
-#: through ``_parse_full``.
-_SIMPLE = re.compile(
-    rf"""
-    (?>(?:[-*+\u2022]\s+|\d{{1,3}}[.)]\s+)?)   # _PREFIX without quotes, atomic like .match
-    (?P<open>[\[(]?)
-    (?P<start>(?>{_CLOCK}))
-    (?P<close>[\])]?)
-    [ \t]+
-    (?:[-\u2013\u2014:|][ \t]*)?
-    (?P<title>[^\s\-\u2013\u2014:|].*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_simple_fullmatch = _SIMPLE.fullmatch
-
-#: ``parse_timestamp`` remembered: a catalogue repeats the same few hundred clock texts.
-_clock_seconds = lru_cache(maxsize=4096)(parse_timestamp)
-
-
-def _simple_chapter(text: str) -> Chapter | None:
-    """The chapter of a (stripped) line of the dominant simple shape (see ``_SIMPLE``), else None."""
-    match = _simple_fullmatch(text)
-    if match is None:
-        return None
-    opening, start, closing, title = match.groups()
-    if _PAIRS[opening] != closing or ":" in title or "[" in title or "\\" in title:
-        return None
-    return Chapter(start_s=_clock_seconds(start), title=title)
-
-
-#: What a chapter line's text before its clock's first ':' is made of: quotes, bullets, list
-#: numbers ("12.", "3)"), emphasis, an opening bracket, spaces and the clock's own digits. A line
-#: whose first character outside these is not ':' ("- Guest: https://...") is no chapter line.
-_BEFORE_CLOCK = re.compile(r"[>\-*+\u2022.)_\[(\s\d]*:")
-
-
-def _parse_full(text: str, *, split: bool) -> list[Chapter]:
-    """``parse_chapter_line`` for every shape: lead, further timestamps, titles and links."""
-    if not _BEFORE_CLOCK.match(text):
-        return []
-    lead = _match_lead(text)
+    lead = _match_lead(line.strip())
     if lead is None:
         return []
     points = _split_points(lead.rest, bare=lead.bare) if split else []
@@ -311,37 +239,51 @@ def _parse_full(text: str, *, split: bool) -> list[Chapter]:
 # Show notes
 # --------------------------------------------------------------------------------------------
 
-_FENCES = ("```", "~~~")
+#: A fenced code block's opening or closing line: ``` or ~~~ (3 or more), also indented (in a list
+#: item) or quoted.
+_FENCE = re.compile(r"(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})(.*)")
+#: Line endings as CommonMark counts them (not the vertical tab, form feed or U+2028 that
+#: ``str.splitlines`` would also split at).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def markdown_lines(text: str) -> list[str]:
+    """The lines of a Markdown text, split where a Markdown renderer starts a new line."""
+    return _LINE_END.split(text)
+
+
+def timestamp_lines(lines: list[str]) -> Iterator[tuple[int, list[Chapter]]]:
+    """(index, chapters) for every line of Markdown show notes that is a timestamp line.
+
+    ``lines`` are ``markdown_lines(notes)``. A line is a timestamp line when ``parse_chapter_line``
+    finds a chapter on it (after an optional quote, bullet, number, emphasis or bracket); a time
+    in the middle of prose or inside a URL (``&t=5s``, ``?t=1:23``) is not one. Lines inside a
+    fenced code block are never timestamp lines. Both ``from_show_notes`` and the notes' HTML
+    (notes.py) take their timestamp lines from here, so the chapters apps read and the lines
+    Apple sees in the description always agree.
+    """
+    fence: str | None = None  # the opening fence while inside a fenced code block
+    for index, line in enumerate(lines):
+        fenced = _FENCE.match(line)
+        if fence is not None:
+            if fenced and fenced[1].startswith(fence) and not fenced[2].strip():
+                fence = None  # a closing fence: the same character, at least as long, nothing after
+            continue
+        if fenced and not (fenced[1][0] == "`" and "`" in fenced[2]):
+            fence = fenced[1]
+            continue
+        found = parse_chapter_line(line)
+        if found:
+            yield index, found
 
 
 def from_show_notes(text: str) -> list[Chapter]:
     """Chapters from the timestamp lines of Markdown show notes; [] when fewer than two are found.
 
-    A chapter line starts with a timestamp (after an optional bullet, number or bracket); a time
-    in the middle of prose or inside a URL (``&t=5s``, ``?t=1:23``) is not a chapter. Lines in
-    fenced code blocks are skipped. All timestamp lines are taken, in order of appearance; whether
-    they make sense together is for ``check_chapters`` to say.
-
-    This runs for every episode of every build, so it takes ``parse_chapter_line``'s steps itself
-    on each stripped line: most lines are turned away by ``_may_be_chapter_line``, and most
-    chapter lines are ``_SIMPLE`` ones; only the others go through ``_parse_full``.
+    All timestamp lines (see ``timestamp_lines``) are taken, in order of appearance; whether they
+    make sense together is for ``check_chapters`` to say.
     """
-    if ":" not in text:  # no clock anywhere
-        return []
-    chapters: list[Chapter] = []
-    in_fence = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(_FENCES):  # what ^\s*(```|~~~) matched on the raw line
-            in_fence = not in_fence
-            continue
-        if in_fence or not _may_be_chapter_line(stripped):
-            continue
-        simple = _simple_chapter(stripped)
-        if simple is not None:
-            chapters.append(simple)
-        else:
-            chapters.extend(_parse_full(stripped, split=True))
+    chapters = [chapter for _, found in timestamp_lines(markdown_lines(text)) for chapter in found]
     return chapters if len(chapters) >= 2 else []
 
 
