@@ -74,8 +74,14 @@ def _markdown_to_html(markdown_text: str) -> str:
     from cmarkgfm.cmark import Options, markdown_to_html_with_extensions
 
     return markdown_to_html_with_extensions(
-        markdown_text, options=Options.CMARK_OPT_UNSAFE, extensions=["table", "autolink", "strikethrough"]
+        _NONCHARACTER_REFERENCE.sub("", markdown_text), options=Options.CMARK_OPT_UNSAFE,
+        extensions=["table", "autolink", "strikethrough"],
     )
+
+
+#: "&#xFFFE;" / "&#65535;": cmark-gfm writes these two code points as the single bytes 0xFE / 0xFF,
+#: which are not UTF-8 (the binding then raises UnicodeDecodeError). XML forbids both anyway.
+_NONCHARACTER_REFERENCE = re.compile(r"&#(?:[xX]0{0,2}[fF]{3}[eEfF]|0{0,2}6553[45]);")
 
 
 def render_html(markdown_text: str) -> str:
