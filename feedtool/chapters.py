@@ -7,7 +7,7 @@ into plain ``Chapter`` objects; ``check_chapters`` then decides whether they fit
 source gets the same rules and the same kind of message. ``to_json`` writes the Podcasting 2.0 JSON
 chapters file (version 1.2.0) byte-for-byte reproducibly, so an unchanged episode never re-uploads.
 
-Only the standard library is used here.
+Only the standard library is used here (and feedtool.sanitize's rule for control characters).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from feedtool.errors import ChapterError
-from feedtool.model import Chapter
+from feedtool.errors import ChapterError, excerpt
+from feedtool.model import Chapter, Location
+from feedtool.sanitize import without_control_characters
 
 __all__ = [
     "check_chapters",
@@ -139,7 +140,8 @@ _BARE = re.compile(rf"(?<!\S){_EM}(?P<start>{_CLOCK}){_EM}(?=$|\s|[:|\-\u2013\u2
 #: Spans in which a time is part of an address, not a chapter: URLs and Markdown link targets.
 _URLISH = re.compile(r"https?://\S+|www\.\S+|\]\([^)]*\)")
 
-_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+#: A Markdown link; its URL may hold balanced parentheses, as Wikipedia's do ("Foo_(bar)").
+_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>(?:[^()\s]|\([^()\s]*\))+)(?:\s+\"[^\"]*\")?\)")
 _LEADING_SEPARATOR = re.compile(r"^[-\u2013\u2014:|]\s*")
 _TRAILING_SEPARATOR = re.compile(r"\s*[-\u2013\u2014:|,;]$")
 _PAIRS = {"": "", "[": "]", "(": ")"}
@@ -200,8 +202,8 @@ def _make_chapter(
     if more_follows:
         title = _TRAILING_SEPARATOR.sub("", title).strip()
     links = list(_LINK.finditer(title))
-    url = links[0]["url"] if len(links) == 1 else None
-    title = _LINK.sub(lambda m: m["text"], title).strip()
+    url = links[0]["url"] if len(links) == 1 and _is_absolute_url(links[0]["url"]) else None
+    title = without_control_characters(_LINK.sub(lambda m: m["text"], title)).strip()
     return Chapter(start_s=start_s, title=title, url=url, end_s=end_s)
 
 
@@ -300,12 +302,13 @@ _LOOKS_LIKE_JSON = re.compile(r"\s*(?:\{|\[\s*(?:[{\]\[]|$))")
 _AUDACITY_LINE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\t(\d+(?:[.,]\d+)?)(?:\t(.*))?$")
 
 
-def read_chapters_file(path: Path) -> list[Chapter]:
+def read_chapters_file(path: Path, *, notices: list[str] | None = None) -> list[Chapter]:
     """Chapters from a file next to the episode: JSON chapters, timestamp lines or Audacity labels.
 
     The format is recognised from the content (a ``.json`` name or a leading ``{`` means JSON; tab
     separated seconds mean Audacity labels; anything else is read as ``HH:MM:SS Title`` lines).
-    Errors name the file, the line and what to change.
+    Errors name the file, the line and what to change, quoting at most a short excerpt of a line.
+    What a JSON file holds that feedtool does not publish is said in ``notices``, if given.
     """
     path = Path(path)
     try:
@@ -323,8 +326,13 @@ def read_chapters_file(path: Path) -> list[Chapter]:
             f"chapters file is not UTF-8 (byte 0x{data[err.start]:02x} cannot be decoded)",
             path=path, line=line, hint="save the file as UTF-8 in your editor and build again",
         ) from None
+    if "\0" in text:  # never quote such a file: it may be /proc/self/environ behind a link
+        raise ChapterError(
+            "chapters file is not a text file (it holds NUL bytes)", path=path,
+            hint="point to a JSON chapters file, \"HH:MM:SS Title\" lines or Audacity labels",
+        )
     if path.suffix.lower() == ".json" or _LOOKS_LIKE_JSON.match(text):
-        return _read_json(text, path)
+        return _read_json(text, path, notices)
     lines = _data_lines(text)
     if not lines:
         raise ChapterError("chapters file has no chapters", path=path, hint=_FORMATS_HINT)
@@ -348,7 +356,7 @@ def _read_text(lines: list[tuple[int, str]], path: Path) -> list[Chapter]:
         found = parse_chapter_line(line, split=False)
         if not found:
             raise ChapterError(
-                f"not a chapter line: {line.strip()!r}", path=path, line=number,
+                f"not a chapter line: \"{excerpt(line)}\"", path=path, line=number,
                 hint="start the line with the chapter's time, e.g. \"00:01:24 Title\" or \"01:24 Title\"; "
                 "put comments after a #",
             )
@@ -364,15 +372,14 @@ def _read_audacity(lines: list[tuple[int, str]], path: Path) -> list[Chapter]:
         match = _AUDACITY_LINE.match(line)
         if not match:
             raise ChapterError(
-                f"not an Audacity label line: {line.strip()!r}", path=path, line=number,
+                f"not an Audacity label line: \"{excerpt(line)}\"", path=path, line=number,
                 hint="each line must be start<TAB>end<TAB>label with times in seconds "
                 "(Audacity: File > Export > Export Labels)",
             )
         start = float(match[1].replace(",", "."))
         end = float(match[2].replace(",", "."))
-        chapters.append(
-            Chapter(start_s=start, title=(match[3] or "").strip(), end_s=end if end > start else None)
-        )
+        chapters.append(Chapter(start_s=start, title=without_control_characters(match[3] or "").strip(),
+                                end_s=end if end > start else None))
     return chapters
 
 
@@ -410,7 +417,18 @@ def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _read_json(text: str, path: Path) -> list[Chapter]:
+#: Keys of a chapter in JSON chapters 1.2, all of them read and written back.
+_JSON_CHAPTER_KEYS = ("startTime", "endTime", "title", "img", "url", "toc", "location")
+#: Top-level keys feedtool writes itself (from the show and the episode), whatever the file says.
+_JSON_HEADER_KEYS = ("version", "chapters", "title", "podcastName", "author", "fileName")
+
+
+def _quoted(value: object) -> str:
+    """A value from a chapters source, for a message: short and escaped (feedtool.errors.excerpt)."""
+    return excerpt(repr(dict(value)) if isinstance(value, _LocatedDict) else repr(value))
+
+
+def _read_json(text: str, path: Path, notices: list[str] | None = None) -> list[Chapter]:
     try:
         doc = _located_decoder(text).decode(text)
     except json.JSONDecodeError as err:
@@ -424,6 +442,11 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
     def shape_error(message: str, obj: object, hint: str = _FORMATS_HINT) -> ChapterError:
         return ChapterError(message, path=path, line=_line_of(obj), hint=hint)
 
+    def notice(message: str, obj: object) -> None:
+        if notices is not None:
+            line = _line_of(obj)
+            notices.append(f"{path}{f':{line}' if line else ''}: {message}")
+
     if not isinstance(doc, dict):
         raise shape_error("JSON chapters must be an object with \"version\" and \"chapters\"", doc)
     items = doc.get("chapters")
@@ -431,6 +454,9 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
         raise shape_error("JSON chapters have no \"chapters\" list", doc)
     if not items:
         raise shape_error("JSON chapters file has an empty \"chapters\" list", doc)
+    for key in doc:
+        if key not in _JSON_HEADER_KEYS:
+            notice(f"\"{excerpt(key)}\" is not published (feedtool writes the file's header itself)", doc)
     chapters = []
     for number, item in enumerate(items, start=1):
         where = f"chapter {number}"
@@ -439,28 +465,59 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
         start = item.get("startTime")
         if not _is_number(start) or float(start) < 0:
             raise shape_error(
-                f"{where}: \"startTime\" must be a number of seconds >= 0, not {start!r}", item,
+                f"{where}: \"startTime\" must be a number of seconds >= 0, not {_quoted(start)}", item,
                 hint="write the start in seconds, e.g. \"startTime\": 84.5 for 00:01:24.5",
             )
         title = item.get("title", "")
         if not isinstance(title, str):
-            raise shape_error(f"{where}: \"title\" must be a string, not {title!r}", item)
+            raise shape_error(f"{where}: \"title\" must be a string, not {_quoted(title)}", item)
         for key in ("img", "url"):
             if item.get(key) is not None and not isinstance(item[key], str):
-                raise shape_error(f"{where}: \"{key}\" must be a URL string, not {item[key]!r}", item)
+                raise shape_error(f"{where}: \"{key}\" must be a URL string, not {_quoted(item[key])}", item)
+        url = item.get("url") or None
+        if url is not None and not _is_absolute_url(url):
+            raise shape_error(
+                f"{where}: \"url\" must be an http(s) URL, not {_quoted(url)}", item,
+                hint="write the whole address, e.g. \"url\": \"https://example.com/page\"",
+            )
         toc = item.get("toc", True)
         if not isinstance(toc, bool):
-            raise shape_error(f"{where}: \"toc\" must be true or false, not {toc!r}", item)
+            raise shape_error(f"{where}: \"toc\" must be true or false, not {_quoted(toc)}", item)
         end = item.get("endTime")
         if end is not None and not _is_number(end):
-            raise shape_error(f"{where}: \"endTime\" must be a number of seconds, not {end!r}", item)
+            raise shape_error(f"{where}: \"endTime\" must be a number of seconds, not {_quoted(end)}", item)
+        location = _json_location(item.get("location"), where, shape_error, item)
+        for key in item:
+            if key not in _JSON_CHAPTER_KEYS:
+                notice(f"{where}: \"{excerpt(key)}\" is not a JSON chapters key and is not published "
+                       f"(a chapter may have: {', '.join(_JSON_CHAPTER_KEYS)})", item)
         chapters.append(
             Chapter(
-                start_s=float(start), title=title, url=item.get("url"), image=item.get("img"),
-                toc=toc, end_s=float(end) if end is not None else None,
+                start_s=float(start), title=without_control_characters(title), url=url, image=item.get("img"),
+                toc=toc, end_s=float(end) if end is not None else None, location=location,
             )
         )
     return chapters
+
+
+def _json_location(
+    value: object, where: str, shape_error: Callable[..., ChapterError], item: object
+) -> Location | None:
+    """A chapter's ``location``: {"name": ..., "geo": "geo:lat,lon", "osm": ...} (name and geo required)."""
+    if value is None:
+        return None
+    hint = 'write e.g. "location": {"name": "Austin, TX", "geo": "geo:30.2672,-97.7431", "osm": "R113314"}'
+    if not isinstance(value, dict):
+        raise shape_error(f"{where}: \"location\" must be an object, not {_quoted(value)}", item, hint)
+    name, geo, osm = value.get("name"), value.get("geo"), value.get("osm")
+    if not isinstance(name, str) or not name.strip():
+        raise shape_error(f"{where}: \"location\" needs a \"name\" (text)", item, hint)
+    if not isinstance(geo, str) or not geo.startswith("geo:"):
+        raise shape_error(f"{where}: \"location\" needs a \"geo\" URI (\"geo:latitude,longitude\"), "
+                          f"not {_quoted(geo)}", item, hint)
+    if osm is not None and not isinstance(osm, str):
+        raise shape_error(f"{where}: \"location\" \"osm\" must be text, not {_quoted(osm)}", item, hint)
+    return Location(name=without_control_characters(name).strip(), geo=geo, osm=osm)
 
 
 # --------------------------------------------------------------------------------------------
@@ -486,7 +543,7 @@ def _front_matter_time(value: object, *, what: str, path: Path, line: int | None
         except ValueError:
             pass
     raise ChapterError(
-        f"{what} {value!r} is not a time", path=path, line=line, field=field,
+        f"{what} {_quoted(value)} is not a time", path=path, line=line, field=field,
         hint="write it as \"HH:MM:SS\" (quoted), e.g. start: \"00:01:24\", or as seconds, e.g. start: 84",
     )
 
@@ -509,14 +566,14 @@ def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list
             found = parse_chapter_line(item, split=False)
             if not found:
                 raise ChapterError(
-                    f"{item!r} does not start with a time", path=path, line=line, field=field,
+                    f"{_quoted(item)} does not start with a time", path=path, line=line, field=field,
                     hint="write \"HH:MM:SS Title\", e.g. \"00:01:24 Main topic\"",
                 )
             chapters.extend(found)
             continue
         if not isinstance(item, dict):
             raise ChapterError(
-                f"a chapter must be a mapping or a \"HH:MM:SS Title\" string, not {item!r}",
+                f"a chapter must be a mapping or a \"HH:MM:SS Title\" string, not {_quoted(item)}",
                 path=path, line=line, field=field,
                 hint="e.g. - {start: \"00:01:24\", title: Main topic}",
             )
@@ -543,7 +600,7 @@ def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list
             title = str(title)
         if not isinstance(title, str):
             raise ChapterError(
-                f"title must be text, not {title!r}", path=path, line=line, field=f"{field}.title",
+                f"title must be text, not {_quoted(title)}", path=path, line=line, field=f"{field}.title",
                 hint="add a title, in quotes if it looks like a number, yes/no or a date",
             )
         optional: dict[str, str | None] = {}
@@ -551,17 +608,22 @@ def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list
             value = item.get(key)
             if value is not None and not isinstance(value, str):
                 raise ChapterError(
-                    f"{key} must be text, not {value!r}", path=path, line=line, field=f"{field}.{key}",
+                    f"{key} must be text, not {_quoted(value)}", path=path, line=line, field=f"{field}.{key}",
+                )
+            if key == "url" and value is not None and not _is_absolute_url(value):
+                raise ChapterError(
+                    f"url must be an http(s) URL, not {_quoted(value)}", path=path, line=line,
+                    field=f"{field}.url", hint="write the whole address, e.g. url: https://example.com/page",
                 )
             optional[key] = value
         toc = item.get("toc", True)
         if not isinstance(toc, bool):
             raise ChapterError(
-                f"toc must be true or false, not {toc!r}", path=path, line=line, field=f"{field}.toc",
+                f"toc must be true or false, not {_quoted(toc)}", path=path, line=line, field=f"{field}.toc",
             )
         chapters.append(
-            Chapter(start_s=start, title=title.strip(), url=optional["url"], image=optional["image"],
-                    toc=toc, end_s=end)
+            Chapter(start_s=start, title=without_control_characters(title).strip(), url=optional["url"],
+                    image=optional["image"], toc=toc, end_s=end)
         )
     return chapters
 
@@ -651,7 +713,9 @@ def _json_seconds(seconds: float) -> int | float:
 
 
 def _is_absolute_url(text: str) -> bool:
-    return text.startswith(("https://", "http://"))
+    """An http(s) URL: the only links a chapter may carry (apps open them; the same rule as the
+    notes' HTML, feedtool/sanitize.py)."""
+    return text.lower().startswith(("https://", "http://"))
 
 
 def to_json(
@@ -685,6 +749,10 @@ def to_json(
             item["toc"] = False
         if chapter.end_s is not None:
             item["endTime"] = _json_seconds(chapter.end_s)
+        if chapter.location is not None:
+            item["location"] = {key: value for key, value in (
+                ("name", chapter.location.name), ("geo", chapter.location.geo), ("osm", chapter.location.osm),
+            ) if value is not None}
         items.append(item)
     doc["chapters"] = items
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
