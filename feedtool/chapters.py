@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -176,6 +177,8 @@ def _match_lead(line: str) -> _Lead | None:
 
 def _split_points(rest: str, *, bare: bool) -> list[re.Match[str]]:
     """Further timestamps in the text after a chapter's timestamp, outside any URL."""
+    if ":" not in rest:  # no clock without a colon
+        return []
     masked = _URLISH.sub(lambda m: " " * len(m.group()), rest)
     found = [m for m in _BRACKETED.finditer(masked) if _PAIRS[m["open"]] == m["close"]]
     if bare:
@@ -201,9 +204,12 @@ def _make_chapter(
         title = title[:-1].rstrip()
     if more_follows:
         title = _TRAILING_SEPARATOR.sub("", title).strip()
-    links = list(_LINK.finditer(title))
-    url = links[0]["url"] if len(links) == 1 and _is_absolute_url(links[0]["url"]) else None
-    title = without_control_characters(_LINK.sub(lambda m: m["text"], title)).strip()
+    url = None
+    if "](" in title:  # a Markdown link: its text stays in the title, its URL is the chapter's
+        links = list(_LINK.finditer(title))
+        url = links[0]["url"] if len(links) == 1 and _is_absolute_url(links[0]["url"]) else None
+        title = _LINK.sub(lambda m: m["text"], title)
+    title = without_control_characters(title).strip()
     return Chapter(start_s=start_s, title=title, url=url, end_s=end_s)
 
 
@@ -217,9 +223,18 @@ def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
     split; bare ones only when the line itself starts with a bare timestamp, so
     "[12:00] We met at 10:30" stays one chapter.
     """
-    lead = _match_lead(line.strip())
-    if lead is None:
+    if ":" not in line:  # every timestamp has one; most lines of notes have none
         return []
+    return list(_chapters_on_line(line.strip(), split))
+
+
+@lru_cache(maxsize=4096)
+def _chapters_on_line(text: str, split: bool) -> tuple[Chapter, ...]:
+    """``parse_chapter_line``'s work, remembered: a build reads every line of the notes twice (for
+    the chapters when it loads the episode, for the line breaks when it renders the notes)."""
+    lead = _match_lead(text)
+    if lead is None:
+        return ()
     points = _split_points(lead.rest, bare=lead.bare) if split else []
     chapters: list[Chapter] = []
     start_s, end_s, text_from = lead.start_s, lead.end_s, 0
@@ -234,7 +249,7 @@ def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
     chapters.append(
         _make_chapter(start_s, lead.rest[text_from:], end_s=end_s, open_emphasis=lead.open_emphasis)
     )
-    return chapters
+    return tuple(chapters)
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ import html
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from html.parser import HTMLParser
+from typing import Any
 
 from feedtool.chapters import markdown_lines, timestamp_lines
-from feedtool.sanitize import clean_html
+from feedtool.sanitize import DROPPED_WITH_CONTENT, clean_html, is_safe_link, without_control_characters
 
 APPLE_DESCRIPTION_LIMIT = 4000  # bytes
 
@@ -49,7 +49,8 @@ def _keep_timestamp_lines(markdown_text: str) -> str:
     breaks: set[int] = set()
     for index, _ in timestamp_lines(lines):
         breaks.update((index - 1, index))
-        lines[index] = _REFERENCE_DEFINITION.sub(r"\1\\[", lines[index], count=1)
+        if "]:" in lines[index]:
+            lines[index] = _REFERENCE_DEFINITION.sub(r"\1\\[", lines[index], count=1)
     for index in sorted(breaks):
         line = lines[index] if index >= 0 else ""
         if line.strip():
@@ -135,17 +136,18 @@ class _List:
 _Block = _Paragraph | _List
 
 
-class _Reader(HTMLParser):
-    """Reads HTML into blocks; unknown tags are transparent (their text is kept)."""
+class _Reader:
+    """Turns the start, text and end of each element into blocks; unknown tags are transparent
+    (their text is kept), the text of <script>, <style> and the like is not."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.blocks: list[_Block] = []
         self.container: list[_Block] = self.blocks  # where the next paragraph goes
         self.lists: list[tuple[_List, list[_Block]]] = []  # open lists and the container around each
         self.line: _Paragraph | None = None
         self.in_link = False
         self.in_pre = 0
+        self.hidden = 0  # inside <script>, <style> ...: their text is no show note
 
     def end_line(self) -> None:
         line = self.line
@@ -165,7 +167,9 @@ class _Reader(HTMLParser):
         self.line.pieces.append((kind, value))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _LISTS:
+        if tag in DROPPED_WITH_CONTENT:
+            self.hidden += 1
+        elif tag in _LISTS:
             self.end_line()
             block = _List(tag)
             self.container.append(block)
@@ -188,7 +192,9 @@ class _Reader(HTMLParser):
                 self.in_pre += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _LISTS and self.lists and self.lists[-1][0].tag == tag:
+        if tag in DROPPED_WITH_CONTENT:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _LISTS and self.lists and self.lists[-1][0].tag == tag:
             self.end_line()
             _, self.container = self.lists.pop()
         elif tag == "a":
@@ -201,6 +207,8 @@ class _Reader(HTMLParser):
                 self.in_pre = max(0, self.in_pre - 1)
 
     def handle_data(self, data: str) -> None:
+        if self.hidden:
+            return
         if not self.in_pre:
             self.add(_TEXT, data)
             return
@@ -216,10 +224,41 @@ class _Reader(HTMLParser):
 
 
 def _read(html_text: str) -> list[_Block]:
+    """The blocks of some HTML, parsed by libxml2 through lxml (C: a fraction of the time of the
+    standard library's HTMLParser, which was most of the cost of this step in a cold build),
+    walked in document order without recursion, so no depth of nesting exhausts Python's stack."""
+    from lxml import etree
+
+    text = without_control_characters(html_text)
+    if not text.strip():
+        return []
+    try:
+        root = etree.fromstring(text, _html_parser())
+    except ValueError:  # "&#1;" written as a reference: lxml refuses the character it stands for
+        root = etree.fromstring(clean_html(text) or "<p></p>", _html_parser())
     reader = _Reader()
-    reader.feed(clean_html(html_text))
-    reader.close()
+    if root is None:
+        return []
+    element: Any
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""  # "" for a comment
+        if event == "start":
+            reader.handle_starttag(tag, element.items())
+            if element.text and tag:
+                reader.handle_data(element.text)
+        else:
+            reader.handle_endtag(tag)
+            if element.tail and element is not root:
+                reader.handle_data(element.tail)
     return reader.result()
+
+
+@cache
+def _html_parser() -> Any:
+    """libxml2's HTML parser: no network, no comments or processing instructions kept."""
+    from lxml import etree
+
+    return etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
 
 
 def _line_html(paragraph: _Paragraph) -> str:
@@ -228,28 +267,29 @@ def _line_html(paragraph: _Paragraph) -> str:
     A link with no text is left out (nothing to click); white space before a link goes before it.
     """
     out: list[str] = []
-    space = False  # white space since the last word
-    opening: str | None = None  # a link's <a href>, written with its first word
+    space = False  # white space since the last text written
+    opening: str | None = None  # a link's <a href>, written with its first text
+    in_link = False  # an <a> is open in ``out``
     for kind, value in paragraph.pieces:
         if kind == _TEXT:
-            words = value.split()
-            space = space or value[:1].isspace()
-            for word in words:
-                if space and out:
-                    out.append(" ")
-                if opening:
-                    out.append(opening)
-                    opening = None
-                out.append(html.escape(word, quote=False))
-                space = True
-            if words:
-                space = value[-1].isspace()
+            text = " ".join(value.split())
+            if not text:
+                space = space or bool(value)
+                continue
+            if (space or value[0].isspace()) and out:
+                out.append(" ")
+            if opening:
+                out.append(opening)
+                opening, in_link = None, True
+            out.append(html.escape(text, quote=False))
+            space = value[-1].isspace()
         elif kind == _LINK_OPEN:
-            opening = f'<a href="{html.escape(value, quote=True)}">'
-        elif opening:
-            opening = None
-        else:
+            opening = f'<a href="{html.escape(value, quote=True)}">' if is_safe_link(value) else None
+        elif in_link:
             out.append("</a>")
+            in_link = False
+        else:
+            opening = None
     return "".join(out)
 
 
@@ -346,16 +386,22 @@ def _cut_paragraph(block: _Block, limit: int) -> str:
 
 
 def apple_description(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> str:
-    """Apple's subset of ``html_text`` (p, ol, ul, li, a href), cut to fit ``limit`` UTF-8 bytes."""
-    return _fit(_read(html_text), limit)
+    """Apple's subset of ``html_text`` (p, ol, ul, li, a href), cut to fit ``limit`` UTF-8 bytes.
+
+    Safe for any HTML: only those tags are written, text escaped, links only where
+    ``sanitize.is_safe_link`` allows, no control characters (normally it reads render_html's
+    output, which the sanitiser has cleaned already).
+    """
+    return without_control_characters(_fit(_read(html_text), limit))
 
 
 def plain_text(html_text: str) -> str:
     """Readable plain text of some HTML: one line per line of the HTML, white space collapsed."""
-    return "\n".join(filter(None, _text_lines(_read(html_text))))
+    return without_control_characters("\n".join(filter(None, _text_lines(_read(html_text)))))
 
 
 def describe(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> tuple[str, str]:
     """(apple_description(html_text), plain_text(html_text)), reading the HTML once."""
     blocks = _read(html_text)
-    return _fit(blocks, limit), "\n".join(filter(None, _text_lines(blocks)))
+    text = "\n".join(filter(None, _text_lines(blocks)))
+    return without_control_characters(_fit(blocks, limit)), without_control_characters(text)

@@ -61,7 +61,16 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\u
 
 def without_control_characters(text: str) -> str:
     """``text`` without the characters feedtool never publishes (see ``_CONTROL``)."""
-    return _CONTROL.sub("", text)
+    return text if text.isprintable() else _CONTROL.sub("", text)  # no control is printable
+
+
+def is_safe_link(url: str) -> bool:
+    """True for a URL that feedtool may publish as a link: one of ``URL_SCHEMES``, spelled plainly.
+
+    For code that writes links itself (Apple's description, chapters): the same rule nh3 applies
+    in ``clean_html``, as a positive prefix check, so no spelling of another scheme passes.
+    """
+    return url.lstrip().lower().startswith(tuple(f"{scheme}:" for scheme in sorted(URL_SCHEMES)))
 
 
 @cache

@@ -171,6 +171,9 @@ def test_cleaning_is_harmless_and_idempotent(html_text: str) -> None:
     assert clean_html(cleaned) == cleaned
     assert_harmless(cleaned)
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", cleaned)
+    description, text = describe(html_text)  # given raw HTML directly, too
+    assert_apple_subset(description)
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", description + text.replace("\n", ""))
 
 
 # --- control characters ------------------------------------------------------------------------
