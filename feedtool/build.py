@@ -309,9 +309,9 @@ class _Builder:
 
     def notes(self, episode: Episode) -> dict[str, str]:
         """The notes as HTML, as Apple's description subset and as plain text (cached)."""
-        from feedtool.notes import describe, render_html
+        from feedtool.notes import cache_key, describe, render_html
 
-        key = hashlib.sha256(episode.notes.encode("utf-8")).hexdigest()
+        key = cache_key(episode.notes)  # changes with the notes and with the rules that render them
         cached = self.cache.notes.get(key)
         if not isinstance(cached, dict):
             html = render_html(episode.notes)

@@ -7,7 +7,7 @@ into plain ``Chapter`` objects; ``check_chapters`` then decides whether they fit
 source gets the same rules and the same kind of message. ``to_json`` writes the Podcasting 2.0 JSON
 chapters file (version 1.2.0) byte-for-byte reproducibly, so an unchanged episode never re-uploads.
 
-Only the standard library is used here.
+Only the standard library is used here (and feedtool.sanitize's rule for control characters).
 """
 
 from __future__ import annotations
@@ -18,23 +18,26 @@ import json.decoder
 import json.scanner
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from feedtool.errors import ChapterError
-from feedtool.model import Chapter
+from feedtool.errors import ChapterError, excerpt
+from feedtool.model import Chapter, Location
+from feedtool.sanitize import without_control_characters
 
 __all__ = [
     "check_chapters",
     "format_timestamp",
     "from_front_matter",
     "from_show_notes",
+    "markdown_lines",
     "parse_chapter_line",
     "parse_timestamp",
     "read_chapters_file",
+    "timestamp_lines",
     "to_json",
     "with_end_times",
 ]
@@ -138,7 +141,8 @@ _BARE = re.compile(rf"(?<!\S){_EM}(?P<start>{_CLOCK}){_EM}(?=$|\s|[:|\-\u2013\u2
 #: Spans in which a time is part of an address, not a chapter: URLs and Markdown link targets.
 _URLISH = re.compile(r"https?://\S+|www\.\S+|\]\([^)]*\)")
 
-_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+#: A Markdown link; its URL may hold balanced parentheses, as Wikipedia's do ("Foo_(bar)").
+_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>(?:[^()\s]|\([^()\s]*\))+)(?:\s+\"[^\"]*\")?\)")
 _LEADING_SEPARATOR = re.compile(r"^[-\u2013\u2014:|]\s*")
 _TRAILING_SEPARATOR = re.compile(r"\s*[-\u2013\u2014:|,;]$")
 _PAIRS = {"": "", "[": "]", "(": ")"}
@@ -173,6 +177,8 @@ def _match_lead(line: str) -> _Lead | None:
 
 def _split_points(rest: str, *, bare: bool) -> list[re.Match[str]]:
     """Further timestamps in the text after a chapter's timestamp, outside any URL."""
+    if ":" not in rest:  # no clock without a colon
+        return []
     masked = _URLISH.sub(lambda m: " " * len(m.group()), rest)
     found = [m for m in _BRACKETED.finditer(masked) if _PAIRS[m["open"]] == m["close"]]
     if bare:
@@ -198,98 +204,37 @@ def _make_chapter(
         title = title[:-1].rstrip()
     if more_follows:
         title = _TRAILING_SEPARATOR.sub("", title).strip()
-    links = list(_LINK.finditer(title))
-    url = links[0]["url"] if len(links) == 1 else None
-    title = _LINK.sub(lambda m: m["text"], title).strip()
+    url = None
+    if "](" in title:  # a Markdown link: its text stays in the title, its URL is the chapter's
+        links = list(_LINK.finditer(title))
+        url = links[0]["url"] if len(links) == 1 and _is_absolute_url(links[0]["url"]) else None
+        title = _LINK.sub(lambda m: m["text"], title)
+    title = without_control_characters(title).strip()
     return Chapter(start_s=start_s, title=title, url=url, end_s=end_s)
 
 
 def parse_chapter_line(line: str, *, split: bool = True) -> list[Chapter]:
     """The chapters on one line of text, or [] when the line does not start with a timestamp.
 
-    With ``split``, a line holding several timestamps ("[37:43] Annotation [39:37] Next") gives one
-    chapter for each. Bracketed timestamps always split; bare ones only when the line itself starts
-    with a bare timestamp, so "[12:00] We met at 10:30" stays one chapter.
+    This is THE definition of a timestamp line: show notes (``timestamp_lines``), and through
+    them the HTML of the notes (notes.py keeps each such line on a line of its own), and text
+    chapters files all ask this function. With ``split``, a line holding several timestamps
+    ("[37:43] Annotation [39:37] Next") gives one chapter for each. Bracketed timestamps always
+    split; bare ones only when the line itself starts with a bare timestamp, so
+    "[12:00] We met at 10:30" stays one chapter.
     """
-    text = line.strip()
-    if not _may_be_chapter_line(text):
+    if ":" not in line:  # every timestamp has one; most lines of notes have none
         return []
-    simple = _simple_chapter(text)
-    if simple is not None:
-        return [simple]
-    return _parse_full(text, split=split)
+    return list(_chapters_on_line(line.strip(), split))
 
 
-_FIRST_CHARS = frozenset(">-*+\u2022_[(")
-
-
-def _may_be_chapter_line(text: str) -> bool:
-    """False for a (stripped) line that cannot be a chapter line; cheap, so prose costs little.
-
-    Every chapter line holds a clock, so a ':'; and it begins either with its prefix (a quote
-    ``>``, a bullet ``- * + •`` or a number ``1.``) or with its timestamp (emphasis ``*``/``_``,
-    a bracket ``[``/``(`` or the clock's first digit). ``isdecimal`` is exactly what ``\\d``
-    matches in the patterns above, so lines with non-ASCII digits are not turned away here.
-    """
-    return bool(text) and ":" in text and (text[0] in _FIRST_CHARS or text[0].isdecimal())
-
-#: The dominant chapter line: "[12:30] Title", "(1:02:03) - Title", "- 12:30 Title", matched by
-#: one pattern, with a title that ``_simple_chapter`` checks has no ':', '[' or backslash.
-#: Why the chapter it gives is always the one ``_parse_full`` gives:
-#: - the prefix is ``_PREFIX`` without quotes, atomic as in ``_PREFIX.match``; what follows it (a
-#:   bracket or a digit) leaves ``_LEAD`` no emphasis to take and no other way to match; the
-#:   clock is atomic too (its look-ahead already makes it the longest clock at that place);
-#: - the clock (or closing bracket) is followed by a space or tab, so there is no range, no link
-#:   target, no closing emphasis, and a bare time is not glued to "am"/"pm";
-#: - no ':' in the title means no further clock: nothing to split, no range; no '[' means no
-#:   Markdown link; no backslash means no hard line break to trim;
-#: - the title starts after the spaces, at most one separator and its spaces, with a character
-#:   that is neither a space nor a separator, so trimming takes off exactly what the pattern
-#:   skips; the line was stripped, so the title ends in a non-space.
-#: Anything else (quotes, emphasis around the time, ranges, links, several times, ...) goes
-#: through ``_parse_full``.
-_SIMPLE = re.compile(
-    rf"""
-    (?>(?:[-*+\u2022]\s+|\d{{1,3}}[.)]\s+)?)   # _PREFIX without quotes, atomic like .match
-    (?P<open>[\[(]?)
-    (?P<start>(?>{_CLOCK}))
-    (?P<close>[\])]?)
-    [ \t]+
-    (?:[-\u2013\u2014:|][ \t]*)?
-    (?P<title>[^\s\-\u2013\u2014:|].*)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_simple_fullmatch = _SIMPLE.fullmatch
-
-#: ``parse_timestamp`` remembered: a catalogue repeats the same few hundred clock texts.
-_clock_seconds = lru_cache(maxsize=4096)(parse_timestamp)
-
-
-def _simple_chapter(text: str) -> Chapter | None:
-    """The chapter of a (stripped) line of the dominant simple shape (see ``_SIMPLE``), else None."""
-    match = _simple_fullmatch(text)
-    if match is None:
-        return None
-    opening, start, closing, title = match.groups()
-    if _PAIRS[opening] != closing or ":" in title or "[" in title or "\\" in title:
-        return None
-    return Chapter(start_s=_clock_seconds(start), title=title)
-
-
-#: What a chapter line's text before its clock's first ':' is made of: quotes, bullets, list
-#: numbers ("12.", "3)"), emphasis, an opening bracket, spaces and the clock's own digits. A line
-#: whose first character outside these is not ':' ("- Guest: https://...") is no chapter line.
-_BEFORE_CLOCK = re.compile(r"[>\-*+\u2022.)_\[(\s\d]*:")
-
-
-def _parse_full(text: str, *, split: bool) -> list[Chapter]:
-    """``parse_chapter_line`` for every shape: lead, further timestamps, titles and links."""
-    if not _BEFORE_CLOCK.match(text):
-        return []
+@lru_cache(maxsize=4096)
+def _chapters_on_line(text: str, split: bool) -> tuple[Chapter, ...]:
+    """``parse_chapter_line``'s work, remembered: a build reads every line of the notes twice (for
+    the chapters when it loads the episode, for the line breaks when it renders the notes)."""
     lead = _match_lead(text)
     if lead is None:
-        return []
+        return ()
     points = _split_points(lead.rest, bare=lead.bare) if split else []
     chapters: list[Chapter] = []
     start_s, end_s, text_from = lead.start_s, lead.end_s, 0
@@ -304,44 +249,58 @@ def _parse_full(text: str, *, split: bool) -> list[Chapter]:
     chapters.append(
         _make_chapter(start_s, lead.rest[text_from:], end_s=end_s, open_emphasis=lead.open_emphasis)
     )
-    return chapters
+    return tuple(chapters)
 
 
 # --------------------------------------------------------------------------------------------
 # Show notes
 # --------------------------------------------------------------------------------------------
 
-_FENCES = ("```", "~~~")
+#: A fenced code block's opening or closing line: ``` or ~~~ (3 or more), also indented (in a list
+#: item) or quoted.
+_FENCE = re.compile(r"(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})(.*)")
+#: Line endings as CommonMark counts them (not the vertical tab, form feed or U+2028 that
+#: ``str.splitlines`` would also split at).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def markdown_lines(text: str) -> list[str]:
+    """The lines of a Markdown text, split where a Markdown renderer starts a new line."""
+    return _LINE_END.split(text)
+
+
+def timestamp_lines(lines: list[str]) -> Iterator[tuple[int, list[Chapter]]]:
+    """(index, chapters) for every line of Markdown show notes that is a timestamp line.
+
+    ``lines`` are ``markdown_lines(notes)``. A line is a timestamp line when ``parse_chapter_line``
+    finds a chapter on it (after an optional quote, bullet, number, emphasis or bracket); a time
+    in the middle of prose or inside a URL (``&t=5s``, ``?t=1:23``) is not one. Lines inside a
+    fenced code block are never timestamp lines. Both ``from_show_notes`` and the notes' HTML
+    (notes.py) take their timestamp lines from here, so the chapters apps read and the lines
+    Apple sees in the description always agree.
+    """
+    fence: str | None = None  # the opening fence while inside a fenced code block
+    for index, line in enumerate(lines):
+        fenced = _FENCE.match(line)
+        if fence is not None:
+            if fenced and fenced[1].startswith(fence) and not fenced[2].strip():
+                fence = None  # a closing fence: the same character, at least as long, nothing after
+            continue
+        if fenced and not (fenced[1][0] == "`" and "`" in fenced[2]):
+            fence = fenced[1]
+            continue
+        found = parse_chapter_line(line)
+        if found:
+            yield index, found
 
 
 def from_show_notes(text: str) -> list[Chapter]:
     """Chapters from the timestamp lines of Markdown show notes; [] when fewer than two are found.
 
-    A chapter line starts with a timestamp (after an optional bullet, number or bracket); a time
-    in the middle of prose or inside a URL (``&t=5s``, ``?t=1:23``) is not a chapter. Lines in
-    fenced code blocks are skipped. All timestamp lines are taken, in order of appearance; whether
-    they make sense together is for ``check_chapters`` to say.
-
-    This runs for every episode of every build, so it takes ``parse_chapter_line``'s steps itself
-    on each stripped line: most lines are turned away by ``_may_be_chapter_line``, and most
-    chapter lines are ``_SIMPLE`` ones; only the others go through ``_parse_full``.
+    All timestamp lines (see ``timestamp_lines``) are taken, in order of appearance; whether they
+    make sense together is for ``check_chapters`` to say.
     """
-    if ":" not in text:  # no clock anywhere
-        return []
-    chapters: list[Chapter] = []
-    in_fence = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(_FENCES):  # what ^\s*(```|~~~) matched on the raw line
-            in_fence = not in_fence
-            continue
-        if in_fence or not _may_be_chapter_line(stripped):
-            continue
-        simple = _simple_chapter(stripped)
-        if simple is not None:
-            chapters.append(simple)
-        else:
-            chapters.extend(_parse_full(stripped, split=True))
+    chapters = [chapter for _, found in timestamp_lines(markdown_lines(text)) for chapter in found]
     return chapters if len(chapters) >= 2 else []
 
 
@@ -358,12 +317,13 @@ _LOOKS_LIKE_JSON = re.compile(r"\s*(?:\{|\[\s*(?:[{\]\[]|$))")
 _AUDACITY_LINE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\t(\d+(?:[.,]\d+)?)(?:\t(.*))?$")
 
 
-def read_chapters_file(path: Path) -> list[Chapter]:
+def read_chapters_file(path: Path, *, notices: list[str] | None = None) -> list[Chapter]:
     """Chapters from a file next to the episode: JSON chapters, timestamp lines or Audacity labels.
 
     The format is recognised from the content (a ``.json`` name or a leading ``{`` means JSON; tab
     separated seconds mean Audacity labels; anything else is read as ``HH:MM:SS Title`` lines).
-    Errors name the file, the line and what to change.
+    Errors name the file, the line and what to change, quoting at most a short excerpt of a line.
+    What a JSON file holds that feedtool does not publish is said in ``notices``, if given.
     """
     path = Path(path)
     try:
@@ -381,8 +341,13 @@ def read_chapters_file(path: Path) -> list[Chapter]:
             f"chapters file is not UTF-8 (byte 0x{data[err.start]:02x} cannot be decoded)",
             path=path, line=line, hint="save the file as UTF-8 in your editor and build again",
         ) from None
+    if "\0" in text:  # never quote such a file: it may be /proc/self/environ behind a link
+        raise ChapterError(
+            "chapters file is not a text file (it holds NUL bytes)", path=path,
+            hint="point to a JSON chapters file, \"HH:MM:SS Title\" lines or Audacity labels",
+        )
     if path.suffix.lower() == ".json" or _LOOKS_LIKE_JSON.match(text):
-        return _read_json(text, path)
+        return _read_json(text, path, notices)
     lines = _data_lines(text)
     if not lines:
         raise ChapterError("chapters file has no chapters", path=path, hint=_FORMATS_HINT)
@@ -406,7 +371,7 @@ def _read_text(lines: list[tuple[int, str]], path: Path) -> list[Chapter]:
         found = parse_chapter_line(line, split=False)
         if not found:
             raise ChapterError(
-                f"not a chapter line: {line.strip()!r}", path=path, line=number,
+                f"not a chapter line: \"{excerpt(line)}\"", path=path, line=number,
                 hint="start the line with the chapter's time, e.g. \"00:01:24 Title\" or \"01:24 Title\"; "
                 "put comments after a #",
             )
@@ -422,15 +387,14 @@ def _read_audacity(lines: list[tuple[int, str]], path: Path) -> list[Chapter]:
         match = _AUDACITY_LINE.match(line)
         if not match:
             raise ChapterError(
-                f"not an Audacity label line: {line.strip()!r}", path=path, line=number,
+                f"not an Audacity label line: \"{excerpt(line)}\"", path=path, line=number,
                 hint="each line must be start<TAB>end<TAB>label with times in seconds "
                 "(Audacity: File > Export > Export Labels)",
             )
         start = float(match[1].replace(",", "."))
         end = float(match[2].replace(",", "."))
-        chapters.append(
-            Chapter(start_s=start, title=(match[3] or "").strip(), end_s=end if end > start else None)
-        )
+        chapters.append(Chapter(start_s=start, title=without_control_characters(match[3] or "").strip(),
+                                end_s=end if end > start else None))
     return chapters
 
 
@@ -468,7 +432,18 @@ def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _read_json(text: str, path: Path) -> list[Chapter]:
+#: Keys of a chapter in JSON chapters 1.2, all of them read and written back.
+_JSON_CHAPTER_KEYS = ("startTime", "endTime", "title", "img", "url", "toc", "location")
+#: Top-level keys feedtool writes itself (from the show and the episode), whatever the file says.
+_JSON_HEADER_KEYS = ("version", "chapters", "title", "podcastName", "author", "fileName")
+
+
+def _quoted(value: object) -> str:
+    """A value from a chapters source, for a message: short and escaped (feedtool.errors.excerpt)."""
+    return excerpt(repr(dict(value)) if isinstance(value, _LocatedDict) else repr(value))
+
+
+def _read_json(text: str, path: Path, notices: list[str] | None = None) -> list[Chapter]:
     try:
         doc = _located_decoder(text).decode(text)
     except json.JSONDecodeError as err:
@@ -482,6 +457,11 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
     def shape_error(message: str, obj: object, hint: str = _FORMATS_HINT) -> ChapterError:
         return ChapterError(message, path=path, line=_line_of(obj), hint=hint)
 
+    def notice(message: str, obj: object) -> None:
+        if notices is not None:
+            line = _line_of(obj)
+            notices.append(f"{path}{f':{line}' if line else ''}: {message}")
+
     if not isinstance(doc, dict):
         raise shape_error("JSON chapters must be an object with \"version\" and \"chapters\"", doc)
     items = doc.get("chapters")
@@ -489,6 +469,9 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
         raise shape_error("JSON chapters have no \"chapters\" list", doc)
     if not items:
         raise shape_error("JSON chapters file has an empty \"chapters\" list", doc)
+    for key in doc:
+        if key not in _JSON_HEADER_KEYS:
+            notice(f"\"{excerpt(key)}\" is not published (feedtool writes the file's header itself)", doc)
     chapters = []
     for number, item in enumerate(items, start=1):
         where = f"chapter {number}"
@@ -497,28 +480,59 @@ def _read_json(text: str, path: Path) -> list[Chapter]:
         start = item.get("startTime")
         if not _is_number(start) or float(start) < 0:
             raise shape_error(
-                f"{where}: \"startTime\" must be a number of seconds >= 0, not {start!r}", item,
+                f"{where}: \"startTime\" must be a number of seconds >= 0, not {_quoted(start)}", item,
                 hint="write the start in seconds, e.g. \"startTime\": 84.5 for 00:01:24.5",
             )
         title = item.get("title", "")
         if not isinstance(title, str):
-            raise shape_error(f"{where}: \"title\" must be a string, not {title!r}", item)
+            raise shape_error(f"{where}: \"title\" must be a string, not {_quoted(title)}", item)
         for key in ("img", "url"):
             if item.get(key) is not None and not isinstance(item[key], str):
-                raise shape_error(f"{where}: \"{key}\" must be a URL string, not {item[key]!r}", item)
+                raise shape_error(f"{where}: \"{key}\" must be a URL string, not {_quoted(item[key])}", item)
+        url = item.get("url") or None
+        if url is not None and not _is_absolute_url(url):
+            raise shape_error(
+                f"{where}: \"url\" must be an http(s) URL, not {_quoted(url)}", item,
+                hint="write the whole address, e.g. \"url\": \"https://example.com/page\"",
+            )
         toc = item.get("toc", True)
         if not isinstance(toc, bool):
-            raise shape_error(f"{where}: \"toc\" must be true or false, not {toc!r}", item)
+            raise shape_error(f"{where}: \"toc\" must be true or false, not {_quoted(toc)}", item)
         end = item.get("endTime")
         if end is not None and not _is_number(end):
-            raise shape_error(f"{where}: \"endTime\" must be a number of seconds, not {end!r}", item)
+            raise shape_error(f"{where}: \"endTime\" must be a number of seconds, not {_quoted(end)}", item)
+        location = _json_location(item.get("location"), where, shape_error, item)
+        for key in item:
+            if key not in _JSON_CHAPTER_KEYS:
+                notice(f"{where}: \"{excerpt(key)}\" is not a JSON chapters key and is not published "
+                       f"(a chapter may have: {', '.join(_JSON_CHAPTER_KEYS)})", item)
         chapters.append(
             Chapter(
-                start_s=float(start), title=title, url=item.get("url"), image=item.get("img"),
-                toc=toc, end_s=float(end) if end is not None else None,
+                start_s=float(start), title=without_control_characters(title), url=url, image=item.get("img"),
+                toc=toc, end_s=float(end) if end is not None else None, location=location,
             )
         )
     return chapters
+
+
+def _json_location(
+    value: object, where: str, shape_error: Callable[..., ChapterError], item: object
+) -> Location | None:
+    """A chapter's ``location``: {"name": ..., "geo": "geo:lat,lon", "osm": ...} (name and geo required)."""
+    if value is None:
+        return None
+    hint = 'write e.g. "location": {"name": "Austin, TX", "geo": "geo:30.2672,-97.7431", "osm": "R113314"}'
+    if not isinstance(value, dict):
+        raise shape_error(f"{where}: \"location\" must be an object, not {_quoted(value)}", item, hint)
+    name, geo, osm = value.get("name"), value.get("geo"), value.get("osm")
+    if not isinstance(name, str) or not name.strip():
+        raise shape_error(f"{where}: \"location\" needs a \"name\" (text)", item, hint)
+    if not isinstance(geo, str) or not geo.startswith("geo:"):
+        raise shape_error(f"{where}: \"location\" needs a \"geo\" URI (\"geo:latitude,longitude\"), "
+                          f"not {_quoted(geo)}", item, hint)
+    if osm is not None and not isinstance(osm, str):
+        raise shape_error(f"{where}: \"location\" \"osm\" must be text, not {_quoted(osm)}", item, hint)
+    return Location(name=without_control_characters(name).strip(), geo=geo, osm=osm)
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,7 +558,7 @@ def _front_matter_time(value: object, *, what: str, path: Path, line: int | None
         except ValueError:
             pass
     raise ChapterError(
-        f"{what} {value!r} is not a time", path=path, line=line, field=field,
+        f"{what} {_quoted(value)} is not a time", path=path, line=line, field=field,
         hint="write it as \"HH:MM:SS\" (quoted), e.g. start: \"00:01:24\", or as seconds, e.g. start: 84",
     )
 
@@ -567,14 +581,14 @@ def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list
             found = parse_chapter_line(item, split=False)
             if not found:
                 raise ChapterError(
-                    f"{item!r} does not start with a time", path=path, line=line, field=field,
+                    f"{_quoted(item)} does not start with a time", path=path, line=line, field=field,
                     hint="write \"HH:MM:SS Title\", e.g. \"00:01:24 Main topic\"",
                 )
             chapters.extend(found)
             continue
         if not isinstance(item, dict):
             raise ChapterError(
-                f"a chapter must be a mapping or a \"HH:MM:SS Title\" string, not {item!r}",
+                f"a chapter must be a mapping or a \"HH:MM:SS Title\" string, not {_quoted(item)}",
                 path=path, line=line, field=field,
                 hint="e.g. - {start: \"00:01:24\", title: Main topic}",
             )
@@ -601,7 +615,7 @@ def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list
             title = str(title)
         if not isinstance(title, str):
             raise ChapterError(
-                f"title must be text, not {title!r}", path=path, line=line, field=f"{field}.title",
+                f"title must be text, not {_quoted(title)}", path=path, line=line, field=f"{field}.title",
                 hint="add a title, in quotes if it looks like a number, yes/no or a date",
             )
         optional: dict[str, str | None] = {}
@@ -609,17 +623,22 @@ def from_front_matter(items: list[Any], *, path: Path, line: int | None) -> list
             value = item.get(key)
             if value is not None and not isinstance(value, str):
                 raise ChapterError(
-                    f"{key} must be text, not {value!r}", path=path, line=line, field=f"{field}.{key}",
+                    f"{key} must be text, not {_quoted(value)}", path=path, line=line, field=f"{field}.{key}",
+                )
+            if key == "url" and value is not None and not _is_absolute_url(value):
+                raise ChapterError(
+                    f"url must be an http(s) URL, not {_quoted(value)}", path=path, line=line,
+                    field=f"{field}.url", hint="write the whole address, e.g. url: https://example.com/page",
                 )
             optional[key] = value
         toc = item.get("toc", True)
         if not isinstance(toc, bool):
             raise ChapterError(
-                f"toc must be true or false, not {toc!r}", path=path, line=line, field=f"{field}.toc",
+                f"toc must be true or false, not {_quoted(toc)}", path=path, line=line, field=f"{field}.toc",
             )
         chapters.append(
-            Chapter(start_s=start, title=title.strip(), url=optional["url"], image=optional["image"],
-                    toc=toc, end_s=end)
+            Chapter(start_s=start, title=without_control_characters(title).strip(), url=optional["url"],
+                    image=optional["image"], toc=toc, end_s=end)
         )
     return chapters
 
@@ -709,7 +728,9 @@ def _json_seconds(seconds: float) -> int | float:
 
 
 def _is_absolute_url(text: str) -> bool:
-    return text.startswith(("https://", "http://"))
+    """An http(s) URL: the only links a chapter may carry (apps open them; the same rule as the
+    notes' HTML, feedtool/sanitize.py)."""
+    return text.lower().startswith(("https://", "http://"))
 
 
 def to_json(
@@ -743,6 +764,10 @@ def to_json(
             item["toc"] = False
         if chapter.end_s is not None:
             item["endTime"] = _json_seconds(chapter.end_s)
+        if chapter.location is not None:
+            item["location"] = {key: value for key, value in (
+                ("name", chapter.location.name), ("geo", chapter.location.geo), ("osm", chapter.location.osm),
+            ) if value is not None}
         items.append(item)
     doc["chapters"] = items
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -31,6 +31,8 @@ class Chapter:
     ``image`` is either an absolute URL or a local file next to the episode; ``toc=False`` is a
     "silent" chapter (an artwork change) that apps leave out of the chapter list.
     ``end_s`` is only set where the source gave one; tagging fills ends from the next start.
+    ``location`` is where the chapter is about (JSON chapters' name, geo and osm), kept from a
+    JSON chapters file and written back to chapters.json.
     """
 
     start_s: float
@@ -39,6 +41,7 @@ class Chapter:
     image: str | None = None
     toc: bool = True
     end_s: float | None = None
+    location: Location | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,444 +1,407 @@
 """Show notes: Markdown to the HTML apps show, and to the smaller HTML Apple allows.
 
 Podcasters write notes the way they write a YouTube description: one line per timestamp, bare
-URLs. So a line that starts with a timestamp keeps its own line (a hard break, where Markdown would
-join it to the next), other text is GitHub-flavoured Markdown (cmark-gfm: tables, strikethrough,
-bare URLs become links, and script/iframe-like tags are filtered). ``content:encoded`` gets that HTML;
-``description`` gets Apple's subset (p, ol, ul, li, a)
-within 4,000 bytes, where each line of a paragraph becomes its own ``<p>`` so that Apple still
-sees one timestamp per line and builds its description chapters. Reading cmark-gfm's HTML back
-for those takes a regex split, not HTMLParser, unless the author wrote other raw HTML (see "Fast
-path" below).
+URLs. So a timestamp line (``chapters.timestamp_lines``, the same lines the chapters come from)
+keeps a line of its own, where Markdown would join it to the next; other text is GitHub-flavoured
+Markdown (cmark-gfm: tables, strikethrough, bare URLs become links). The HTML is then sanitised
+(feedtool/sanitize.py: an allow-list of tags, attributes and http(s)/mailto links), and that is
+what ``content:encoded`` gets.
+
+``description`` gets Apple's subset of it (p, ol, ul, li, a) within 4,000 bytes. Apple has no
+``<br>``, so every line of the HTML becomes a ``<p>`` of its own (in a list item: a ``<p>`` inside
+the ``<li>``): Apple still sees one timestamp per line and builds its description chapters.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
-from html.parser import HTMLParser
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from feedtool.chapters import markdown_lines, timestamp_lines
+from feedtool.sanitize import DROPPED_WITH_CONTENT, clean_html, is_safe_link, without_control_characters
 
 APPLE_DESCRIPTION_LIMIT = 4000  # bytes
-_BLOCK_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "tr"}
 
-#: A line that starts with a timestamp ("[00:00] Intro", "- 1:02:03 Topic", "(12:30) ...").
-_TIMESTAMP_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?(?:\s|$)")
+#: Bumped whenever the HTML made from the same Markdown changes: cached renderings are keyed by it.
+RENDERING_VERSION = 2
+
+# --- Markdown to HTML ------------------------------------------------------------------------
+
+#: The Markdown hard break that keeps a timestamp line on its own line. Two trailing spaces, not
+#: a trailing backslash: both break a line inside a paragraph, but where no break can be (the
+#: last line of a list item, of a quote, of a paragraph before a heading), a backslash is printed
+#: as a stray "\" while trailing spaces are dropped.
+_HARD_BREAK = "  "
+
+
+#: "[00:00]: Intro" at the start of a paragraph is a Markdown link reference definition, which
+#: prints nothing; its "[" escaped, it prints as written (the quote, bullet or number before it kept).
+_REFERENCE_DEFINITION = re.compile(r"((?:[ \t]*>)*[ \t]*(?:[-*+][ \t]+|\d{1,9}[.)][ \t]+)?[ \t]*)\[(?=[^\]]*\]:)")
 
 
 def _keep_timestamp_lines(markdown_text: str) -> str:
-    """Hard-break the lines around timestamp lines, so each timestamp keeps a line of its own."""
-    lines = markdown_text.split("\n")
-    for index in range(len(lines) - 1):
-        line = lines[index]
-        starts_or_ends_a_timestamp = _TIMESTAMP_LINE.match(line) or _TIMESTAMP_LINE.match(lines[index + 1])
-        if starts_or_ends_a_timestamp and line.strip() and lines[index + 1].strip() and not line.endswith("\\"):
-            lines[index] = line.rstrip() + "\\"
+    """The Markdown with a hard break after every timestamp line and after the line before one."""
+    lines = markdown_lines(markdown_text)
+    breaks: set[int] = set()
+    for index, _ in timestamp_lines(lines):
+        breaks.update((index - 1, index))
+        if "]:" in lines[index]:
+            lines[index] = _REFERENCE_DEFINITION.sub(r"\1\\[", lines[index], count=1)
+    for index in sorted(breaks):
+        line = lines[index] if index >= 0 else ""
+        if line.strip():
+            lines[index] = _without_backslash_break(line.rstrip()) + _HARD_BREAK
     return "\n".join(lines)
 
 
-def render_html(markdown_text: str) -> str:
-    """Markdown show notes to HTML for content:encoded (timestamp lines kept, bare URLs linked).
+def _without_backslash_break(line: str) -> str:
+    """The line without a final backslash break of the author's (which, like ours would, prints
+    as a stray "\\" at the end of a list item); an escaped one ("\\\\", a backslash) stays."""
+    trailing = len(line) - len(line.rstrip("\\"))
+    return line[:-1].rstrip() if trailing % 2 == 1 else line
 
-    cmark-gfm (GitHub's C implementation of CommonMark, the renderer behind PyPI's project pages)
-    renders a typical episode's notes in well under a millisecond: a pure-Python renderer was the
-    largest single cost of a cold build of a big catalogue. Raw HTML the author writes is kept,
-    as in any Markdown, except the tags GitHub filters (script, iframe, style ...).
+
+def _markdown_to_html(markdown_text: str) -> str:
+    """cmark-gfm, the C renderer behind GitHub's and PyPI's pages: well under a millisecond per
+    episode (a pure-Python renderer was the largest single cost of a cold build of a big catalogue).
+    Raw HTML passes through to the sanitiser, which decides what stays (so no "tagfilter", which
+    would print a filtered tag as text); no "tasklist" either, which would make form inputs of
+    "[ ]" (the sanitiser drops inputs, and the brackets would vanish with them).
     """
-    import cmarkgfm
-    from cmarkgfm.cmark import Options
+    from cmarkgfm.cmark import Options, markdown_to_html_with_extensions
 
-    rendered = cmarkgfm.github_flavored_markdown_to_html(
-        _keep_timestamp_lines(markdown_text), options=Options.CMARK_OPT_UNSAFE
+    return markdown_to_html_with_extensions(
+        _NONCHARACTER_REFERENCE.sub("", markdown_text), options=Options.CMARK_OPT_UNSAFE,
+        extensions=["table", "autolink", "strikethrough"],
     )
-    return rendered.strip()
 
 
-class _AppleSubset(HTMLParser):
-    """Rewrite HTML into Apple's subset: keep p/ol/ul/li/a[href], turn other blocks into <p>.
+#: "&#xFFFE;" / "&#65535;": cmark-gfm writes these two code points as the single bytes 0xFE / 0xFF,
+#: which are not UTF-8 (the binding then raises UnicodeDecodeError). XML forbids both anyway.
+_NONCHARACTER_REFERENCE = re.compile(r"&#(?:[xX]0{0,2}[fF]{3}[eEfF]|0{0,2}6553[45]);")
 
-    Apple: "rich text formatting and some HTML (<p>, <ol>, <ul>, <li>, <a>)" in description.
-    """
+
+def render_html(markdown_text: str) -> str:
+    """Markdown show notes to the sanitised HTML of content:encoded (timestamp lines kept)."""
+    return clean_html(_markdown_to_html(_keep_timestamp_lines(markdown_text))).strip()
+
+
+def cache_key(markdown_text: str) -> str:
+    """A key for the renderings of ``markdown_text``: it changes when the notes, these rules, the
+    sanitiser or the renderer change, so a cache never serves HTML made by older rules."""
+    digest = hashlib.sha256(_rules_id().encode())
+    digest.update(markdown_text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+@cache
+def _rules_id() -> str:
+    from importlib.metadata import version
+
+    return f"notes {RENDERING_VERSION}, nh3 {version('nh3')}, cmarkgfm {version('cmarkgfm')}\0"
+
+
+# --- HTML to Apple's subset and to plain text --------------------------------------------------
+#
+# One reading of the (sanitised) HTML gives both: a list of blocks, each a paragraph (one line of
+# text and links) or a list (items holding paragraphs and lists). Apple's subset and the plain
+# text are two ways of writing those blocks out.
+
+#: Tags that end a line: what a reader sees as a new line or block.
+_LINE_TAGS = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "caption", "thead",
+    "tbody", "tfoot", "tr", "hr", "br", "dl", "dt", "dd", "figure", "figcaption",
+})
+_LISTS = ("ul", "ol")
+_TEXT, _LINK_OPEN, _LINK_CLOSE = range(3)
+
+
+@dataclass
+class _Paragraph:
+    """One line of text: (_TEXT, text) and (_LINK_OPEN, href) / (_LINK_CLOSE, "") pieces."""
+
+    pieces: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class _List:
+    tag: str  # "ul" or "ol"
+    items: list[list[_Paragraph | _List]] = field(default_factory=list)
+
+
+_Block = _Paragraph | _List
+
+
+class _Reader:
+    """Turns the start, text and end of each element into blocks; unknown tags are transparent
+    (their text is kept), the text of <script>, <style> and the like is not."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []  # finished top-level blocks
-        self.current: list[str] = []  # the block being built
-        self.stack: list[str] = []  # open list tags
+        self.blocks: list[_Block] = []
+        self.container: list[_Block] = self.blocks  # where the next paragraph goes
+        self.lists: list[tuple[_List, list[_Block]]] = []  # open lists and the container around each
+        self.line: _Paragraph | None = None
         self.in_link = False
+        self.in_pre = 0
+        self.hidden = 0  # inside <script>, <style> ...: their text is no show note
 
-    def _text_open(self) -> None:
-        if not self.stack and not self.current:
-            self.current.append("<p>")
+    def end_line(self) -> None:
+        line = self.line
+        if line is not None:
+            if self.in_link:
+                line.pieces.append((_LINK_CLOSE, ""))
+                self.in_link = False  # the rest of the link's text is plain text
+            if any(kind == _TEXT and text.strip() for kind, text in line.pieces):
+                self.container.append(line)
+            self.line = None
 
-    def _close_paragraph(self) -> None:
-        if self.current and not self.stack:
-            if self.current != ["<p>"]:
-                self.blocks.append("".join(self.current) + "</p>")
-            self.current = []
+    def add(self, kind: int, value: str) -> None:
+        if self.line is None:
+            if kind == _TEXT and not value.strip():
+                return  # white space between blocks
+            self.line = _Paragraph()
+        self.line.pieces.append((kind, value))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("ul", "ol"):
-            self._close_paragraph()
-            self.stack.append(tag)
-            self.current.append(f"<{tag}>")
-        elif tag == "li" and self.stack:
-            self.current.append("<li>")
+        if tag in DROPPED_WITH_CONTENT:
+            self.hidden += 1
+        elif tag in _LISTS:
+            self.end_line()
+            block = _List(tag)
+            self.container.append(block)
+            self.lists.append((block, self.container))
+        elif tag == "li" and self.lists:
+            self.end_line()
+            item: list[_Block] = []
+            self.lists[-1][0].items.append(item)
+            self.container = item
         elif tag == "a":
             href = dict(attrs).get("href")
-            if href:
-                self._text_open()
-                self.current.append(f'<a href="{html.escape(href, quote=True)}">')
+            if href and not self.in_link:
+                self.add(_LINK_OPEN, href)
                 self.in_link = True
-        elif tag == "br":
-            if self.stack:
-                self.current.append(" ")
-            else:
-                self._close_paragraph()
-        elif tag in _BLOCK_TAGS:
-            self._close_paragraph()
+        elif tag in ("td", "th"):
+            self.add(_TEXT, " ")
+        elif tag in _LINE_TAGS or tag == "li":
+            self.end_line()
+            if tag == "pre":
+                self.in_pre += 1
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("ul", "ol") and self.stack:
-            self.stack.pop()
-            self.current.append(f"</{tag}>")
-            if not self.stack:
-                self.blocks.append("".join(self.current))
-                self.current = []
-        elif tag == "li" and self.stack:
-            self.current.append("</li>")
-        elif tag == "a" and self.in_link:
-            self.current.append("</a>")
+        if tag in DROPPED_WITH_CONTENT:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _LISTS and self.lists and self.lists[-1][0].tag == tag:
+            self.end_line()
+            _, self.container = self.lists.pop()
+        elif tag == "a":
+            if self.in_link and self.line is not None:
+                self.line.pieces.append((_LINK_CLOSE, ""))
             self.in_link = False
-        elif tag in _BLOCK_TAGS:
-            self._close_paragraph()
+        elif tag in _LINE_TAGS or tag == "li":
+            self.end_line()
+            if tag == "pre":
+                self.in_pre = max(0, self.in_pre - 1)
 
     def handle_data(self, data: str) -> None:
-        if not data.strip() and not self.current:
+        if self.hidden:
             return
-        if self.stack and not self.current:
+        if not self.in_pre:
+            self.add(_TEXT, data)
             return
-        self._text_open()
-        self.current.append(html.escape(data, quote=False))
+        first, *more = data.split("\n")  # in code, each line is a line
+        self.add(_TEXT, first)
+        for text in more:
+            self.end_line()
+            self.add(_TEXT, text)
 
-    def result(self) -> list[str]:
-        self._close_paragraph()
-        if self.current:
-            self.blocks.append("".join(self.current))
-        return [_tidy(block) for block in self.blocks if block.strip()]
-
-
-def _tidy(block: str) -> str:
-    """Collapse the source's line breaks and indentation inside one block."""
-    block = re.sub(r"\s+", " ", block)
-    block = re.sub(r"(<(?:p|ul|ol|li|/li)>) ", r"\1", block)
-    return re.sub(r" (</(?:p|ul|ol|li)>|<li>)", r"\1", block)
+    def result(self) -> list[_Block]:
+        self.end_line()
+        return self.blocks
 
 
-def apple_description(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> str:
-    """Apple's subset of ``html_text``, cut at a block boundary to fit ``limit`` UTF-8 bytes.
+def _read(html_text: str) -> list[_Block]:
+    """The blocks of some HTML, parsed by libxml2 through lxml (C: a fraction of the time of the
+    standard library's HTMLParser, which was most of the cost of this step in a cold build),
+    walked in document order without recursion, so no depth of nesting exhausts Python's stack."""
+    from lxml import etree
 
-    The full notes stay in content:encoded; a cut description ends with an ellipsis paragraph.
+    text = without_control_characters(html_text)
+    if not text.strip():
+        return []
+    try:
+        root = etree.fromstring(text, _html_parser())
+    except ValueError:  # "&#1;" written as a reference: lxml refuses the character it stands for
+        root = etree.fromstring(clean_html(text) or "<p></p>", _html_parser())
+    reader = _Reader()
+    if root is None:
+        return []
+    element: Any
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""  # "" for a comment
+        if event == "start":
+            reader.handle_starttag(tag, element.items())
+            if element.text and tag:
+                reader.handle_data(element.text)
+        else:
+            reader.handle_endtag(tag)
+            if element.tail and element is not root:
+                reader.handle_data(element.tail)
+    return reader.result()
+
+
+@cache
+def _html_parser() -> Any:
+    """libxml2's HTML parser: no network, no comments or processing instructions kept."""
+    from lxml import etree
+
+    return etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+
+
+def _line_html(paragraph: _Paragraph) -> str:
+    """A line's text (escaped, white space collapsed, trimmed) and links, as Apple-subset HTML.
+
+    A link with no text is left out (nothing to click); white space before a link goes before it.
     """
-    pieces = _fast_tokens(html_text)
-    if pieces is not None:
-        return _fit(_fast_describe(pieces)[0], limit)
-    parser = _AppleSubset()
-    parser.feed(html_text)
-    parser.close()
-    return _fit(parser.result(), limit)
-
-
-def _fit(blocks: list[str], limit: int) -> str:
-    """Apple-subset blocks joined, cut at a block boundary to fit ``limit`` UTF-8 bytes."""
     out: list[str] = []
-    used = 0
-    ellipsis = "<p>…</p>"
-    for block in blocks:
-        size = len(block.encode("utf-8"))
-        if used + size > limit - len(ellipsis.encode("utf-8")):
-            if used + size <= limit and block is blocks[-1]:
-                out.append(block)
-                return "".join(out)
-            if not out:  # one huge first paragraph: cut its text instead
-                text = plain_text(block)
-                room = limit - len(ellipsis.encode()) - len("<p></p>") - 8
-                cut = text.encode("utf-8")[:room].decode("utf-8", "ignore")
-                out.append(f"<p>{html.escape(cut, quote=False)}…</p>")
-                return "".join(out)
-            out.append(ellipsis)
-            return "".join(out)
-        out.append(block)
-        used += size
+    space = False  # white space since the last text written
+    opening: str | None = None  # a link's <a href>, written with its first text
+    in_link = False  # an <a> is open in ``out``
+    for kind, value in paragraph.pieces:
+        if kind == _TEXT:
+            text = " ".join(value.split())
+            if not text:
+                space = space or bool(value)
+                continue
+            if (space or value[0].isspace()) and out:
+                out.append(" ")
+            if opening:
+                out.append(opening)
+                opening, in_link = None, True
+            out.append(html.escape(text, quote=False))
+            space = value[-1].isspace()
+        elif kind == _LINK_OPEN:
+            opening = f'<a href="{html.escape(value, quote=True)}">' if is_safe_link(value) else None
+        elif in_link:
+            out.append("</a>")
+            in_link = False
+        else:
+            opening = None
     return "".join(out)
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+def _line_text(paragraph: _Paragraph) -> str:
+    return " ".join("".join(text for kind, text in paragraph.pieces if kind == _TEXT).split())
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("br", "li") or tag in _BLOCK_TAGS:
-            self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+def _item_html(item: list[_Block]) -> str:
+    """One list item: a single line as it is, several lines each in a <p> (Apple has no <br>)."""
+    several = sum(isinstance(block, _Paragraph) for block in item) > 1
+    parts = []
+    for block in item:
+        if isinstance(block, _List):
+            parts.append(_block_html(block))
+        else:
+            parts.append(f"<p>{_line_html(block)}</p>" if several else _line_html(block))
+    return f"<li>{''.join(parts)}</li>"
+
+
+def _block_html(block: _Block) -> str:
+    if isinstance(block, _Paragraph):
+        return f"<p>{_line_html(block)}</p>"
+    items = "".join(_item_html(item) for item in block.items if item)
+    return f"<{block.tag}>{items}</{block.tag}>" if items else ""
+
+
+def _text_lines(blocks: list[_Block]) -> list[str]:
+    lines = []
+    for block in blocks:
+        if isinstance(block, _Paragraph):
+            lines.append(_line_text(block))
+        else:
+            for item in block.items:
+                lines.extend(_text_lines(item))
+    return lines
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+_ELLIPSIS = "<p>…</p>"
+
+
+def _fit(blocks: list[_Block], limit: int) -> str:
+    """The blocks in Apple's subset, cut between blocks (or list items) to fit ``limit`` bytes.
+
+    A cut description ends with an ellipsis paragraph; the full notes stay in content:encoded.
+    A list is cut between its items, so a long list of timestamps keeps the ones that fit.
+    """
+    rendered = [(block, text) for block in blocks if (text := _block_html(block))]
+    whole = "".join(text for _, text in rendered)
+    if _size(whole) <= limit:
+        return whole
+    room = limit - _size(_ELLIPSIS)
+    out: list[str] = []
+    used = 0
+    for block, text in rendered:
+        if used + _size(text) <= room:
+            out.append(text)
+            used += _size(text)
+            continue
+        first_items = _first_items(block, room - used) if isinstance(block, _List) else ""
+        if first_items:
+            out.append(first_items)
+        elif not out:  # not even the first block fits: cut its text
+            return _cut_paragraph(block, limit)
+        break
+    out.append(_ELLIPSIS)
+    return "".join(out)
+
+
+def _first_items(block: _List, room: int) -> str:
+    """The list with as many of its first items as fit in ``room`` bytes, or "" if none does."""
+    items: list[str] = []
+    for item in block.items:
+        if item:
+            if _size(f"<{block.tag}>{''.join(items)}{_item_html(item)}</{block.tag}>") > room:
+                break
+            items.append(_item_html(item))
+    return f"<{block.tag}>{''.join(items)}</{block.tag}>" if items else ""
+
+
+def _cut_paragraph(block: _Block, limit: int) -> str:
+    """The text of ``block`` as one paragraph, cut to fit ``limit`` bytes and ending in "…"."""
+    text = " ".join(" ".join(_text_lines([block])).split())
+    budget = limit - _size("<p>…</p>")
+    while True:
+        cut = text.encode("utf-8")[:budget].decode("utf-8", "ignore")
+        paragraph = f"<p>{html.escape(cut, quote=False)}…</p>"
+        if _size(paragraph) <= limit:
+            return paragraph
+        budget -= _size(paragraph) - limit
+
+
+def apple_description(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> str:
+    """Apple's subset of ``html_text`` (p, ol, ul, li, a href), cut to fit ``limit`` UTF-8 bytes.
+
+    Safe for any HTML: only those tags are written, text escaped, links only where
+    ``sanitize.is_safe_link`` allows, no control characters (normally it reads render_html's
+    output, which the sanitiser has cleaned already).
+    """
+    return without_control_characters(_fit(_read(html_text), limit))
 
 
 def plain_text(html_text: str) -> str:
-    """Readable plain text of some HTML (for audio tags and summaries)."""
-    pieces = _fast_tokens(html_text)
-    if pieces is not None:
-        return _fast_joined(_fast_text(pieces))
-    parser = _Text()
-    parser.feed(html_text)
-    parser.close()
-    return _joined(parser.parts)
-
-
-def _joined(parts: list[str]) -> str:
-    lines = [" ".join(line.split()) for line in "".join(parts).splitlines()]
-    text = "\n".join(filter(None, lines))
-    return text.strip()
-
-
-class _Both(HTMLParser):
-    """One pass of the HTML parser feeding both _AppleSubset and _Text (parsing is the cost)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.apple = _AppleSubset()
-        self.text = _Text()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.apple.handle_starttag(tag, attrs)
-        self.text.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        self.apple.handle_endtag(tag)
-        self.text.handle_endtag(tag)
-
-    def handle_data(self, data: str) -> None:
-        self.apple.handle_data(data)
-        self.text.handle_data(data)
-
-
-# --- Fast path -------------------------------------------------------------------------------
-#
-# HTMLParser tokenizes in pure Python: it was most of describe()'s time (about 1 s of a cold build
-# of 3,000 episodes). cmark-gfm's own output is a small regular language: lowercase tag names,
-# attributes written ` name="value"`, empty tags written `<br />`, every `<` of the text escaped
-# as `&lt;`. When the HTML is made only of that (every `<` in it starts such a tag, with one of
-# the plain tag names below), one regex split finds exactly the tags and text runs HTMLParser
-# would report, and one loop applies the _AppleSubset and _Text rules to them. Anything else
-# (raw HTML the author wrote in another spelling or with other tags, comments, doctypes, script,
-# a stray `<`) takes the HTMLParser path above, so the output is the same either way:
-# tests/test_notes_speed_equivalence.py compares both with a frozen copy of the HTMLParser-only code.
-
-#: Tags HTMLParser treats as plain tags (never script/style, whose content it does not parse).
-_FAST_TAG_NAMES = (
-    "a", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
-    "h5", "h6", "hr", "i", "img", "input", "li", "ol", "p", "pre", "s", "section", "span", "strong",
-    "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
-)
-_FAST_NAME = "(?:" + "|".join(sorted(_FAST_TAG_NAMES, key=len, reverse=True)) + ")"
-#: One tag in cmark-gfm's spelling: `</name>`, or `<name>` with ` attribute="value"`s and ` /`.
-_FAST_TAG = re.compile(rf'(</{_FAST_NAME}>|<{_FAST_NAME}(?: [a-z][a-z-]*="[^"<>]*")*(?: /)?>)')
-_FAST_ATTRIBUTES = re.compile(r' ([a-z][a-z-]*)="([^"<>]*)"')
-
-# What one tag does: (starts a line of plain text, start event, its markup, end event, its markup).
-_NOTHING, _BREAK, _BLOCK, _ITEM, _LIST, _LINK = range(6)
-_Action = tuple[bool, int, str, int, str]
-
-
-def _action(tag: str) -> _Action:
-    """The _AppleSubset/_Text events HTMLParser reports for one tag matched by ``_FAST_TAG``."""
-    if tag[1] == "/":
-        name = tag[2:-1]
-        kind = _EVENT_KIND.get(name, _NOTHING)
-        return False, _NOTHING, "", (_NOTHING if kind == _BREAK else kind), f"</{name}>"
-    opened = re.match(r"<([a-z0-9]+)", tag)
-    name = opened[1] if opened else ""
-    kind = _EVENT_KIND.get(name, _NOTHING)
-    opening = f"<{name}>"
-    if kind == _LINK:
-        href = dict(_FAST_ATTRIBUTES.findall(tag)).get("href")  # HTMLParser: the last one wins
-        href = html.unescape(href) if href else href
-        kind, opening = (_LINK, f'<a href="{html.escape(href, quote=True)}">') if href else (_NOTHING, "")
-    closed = tag.endswith(" />")  # `<x />`: HTMLParser reports the start and then the end of x
-    end_kind = _EVENT_KIND.get(name, _NOTHING) if closed else _NOTHING
-    return name in _TEXT_BREAK_TAGS, kind, opening, (_NOTHING if end_kind == _BREAK else end_kind), f"</{name}>"
-
-
-_EVENT_KIND = {"ul": _LIST, "ol": _LIST, "li": _ITEM, "a": _LINK, "br": _BREAK}
-_EVENT_KIND.update((tag, _BLOCK) for tag in _BLOCK_TAGS)
-_TEXT_BREAK_TAGS = frozenset({"br", "li"} | _BLOCK_TAGS)
-#: The actions of every attribute-less tag (nearly all tags in notes); others are worked out per use.
-_ACTIONS = {
-    tag: _action(tag) for name in _FAST_TAG_NAMES for tag in (f"<{name}>", f"</{name}>", f"<{name} />")
-}
-
-#: _tidy's second and third passes as one (spaces are single by then, and removing one never
-#: makes another match): a space after an opening tag or before a closing one.
-_SPACE_BY_TAG = re.compile(
-    r" (?:(?<=> )(?:(?<=<p> )|(?<=<ul> )|(?<=<ol> )|(?<=<li> )|(?<=</li> ))|(?=<(?:/p>|/ul>|/ol>|/li>|li>)))"
-)
-_BLOCK_SEPARATOR = "\xa4"  # "¤": printable, not whitespace, in no tidy pattern, rare, Latin-1
-
-
-def _fast_tokens(html_text: str) -> list[str] | None:
-    """[text, tag, text, ..., text] split at ``_FAST_TAG``, or None if some ``<`` is not such a tag."""
-    pieces = _FAST_TAG.split(html_text)
-    if html_text.count("<") != len(pieces) // 2:
-        return None  # a `<` in a text run: markup the fast path does not read like HTMLParser
-    return pieces
-
-
-def _tidy_all(blocks: list[str]) -> list[str]:
-    """``[_tidy(block) for block in blocks]``, with str methods on all blocks at once.
-
-    _tidy's ``re.sub(r"\\s+", " ", ...)`` changes nothing but line breaks when " " is the only
-    other whitespace and never comes twice (str.isprintable() is false for every other whitespace
-    character); otherwise it is what " ".join(text.split()) does inside the text (both split at
-    str.isspace() characters). The separator between blocks is neither whitespace nor in a pattern.
-    """
-    if not blocks:
-        return []
-    joined = _BLOCK_SEPARATOR.join(blocks)
-    tidied = joined.replace("\n", " ")
-    if not tidied.isprintable() or "  " in tidied:
-        tidied = " ".join(joined.split())
-        if joined[0].isspace():
-            tidied = " " + tidied
-        if joined[-1].isspace():
-            tidied += " "
-    tidied_blocks = _SPACE_BY_TAG.sub("", tidied).split(_BLOCK_SEPARATOR)
-    if len(tidied_blocks) != len(blocks):  # a block held the separator itself
-        return [_tidy(block) for block in blocks]
-    return tidied_blocks
-
-
-def _close_paragraph(current: list[str], blocks: list[str]) -> list[str]:
-    """_AppleSubset._close_paragraph for _fast_describe: the open paragraph becomes a block (an
-    empty "<p>" is dropped); returns the new, empty, current block."""
-    if len(current) > 1 or current[0] != "<p>":
-        blocks.append("".join(current) + "</p>")
-    return []
-
-
-def _fast_describe(pieces: list[str]) -> tuple[list[str], list[str]]:
-    """(_AppleSubset.result(), _Text.parts) for HTML split by ``_fast_tokens``.
-
-    The _AppleSubset and _Text handlers, applied in one loop to the events HTMLParser would report.
-    """
-    blocks: list[str] = []
-    current: list[str] = []
-    stack: list[str] = []
-    in_link = False
-    parts: list[str] = []
-    actions = _ACTIONS
-    tokens = iter([*pieces, None])  # (text, tag) pairs; the last text comes with no tag
-    for raw, tag in zip(tokens, tokens, strict=False):
-        if raw:  # handle_data
-            if "&" in raw:
-                data = html.unescape(raw)
-                escaped = html.escape(data, quote=False)
-            else:
-                data = raw
-                escaped = raw.replace(">", "&gt;")  # the same str when there is none
-            parts.append(data)
-            if current:
-                current.append(escaped)
-            elif not stack and data.strip():
-                current.append("<p>")
-                current.append(escaped)
-        if tag is None:
-            break
-        text_break, start, opening, end, closing = actions.get(tag) or _action(tag)
-        if text_break:
-            parts.append("\n")
-        if start:  # handle_starttag
-            if start == _BREAK:
-                if stack:
-                    current.append(" ")
-                elif current:
-                    current = _close_paragraph(current, blocks)
-            elif start == _BLOCK:
-                if current and not stack:
-                    current = _close_paragraph(current, blocks)
-            elif start == _ITEM:
-                if stack:
-                    current.append("<li>")
-            elif start == _LIST:
-                if current and not stack:
-                    current = _close_paragraph(current, blocks)
-                stack.append(opening)
-                current.append(opening)
-            else:  # _LINK with an href
-                if not stack and not current:
-                    current.append("<p>")
-                current.append(opening)
-                in_link = True
-        if end:  # handle_endtag
-            if end == _BLOCK:
-                if current and not stack:
-                    current = _close_paragraph(current, blocks)
-            elif end == _ITEM:
-                if stack:
-                    current.append("</li>")
-            elif end == _LIST:
-                if stack:
-                    stack.pop()
-                    current.append(closing)
-                    if not stack:
-                        blocks.append("".join(current))
-                        current = []
-            elif in_link:  # _LINK
-                current.append("</a>")
-                in_link = False
-    if current and not stack:  # result()
-        current = _close_paragraph(current, blocks)
-    if current:
-        blocks.append("".join(current))
-    return _tidy_all([block for block in blocks if block.strip()]), parts
-
-
-def _fast_text(pieces: list[str]) -> list[str]:
-    """_Text.parts for HTML split by ``_fast_tokens`` (plus empty strings, which join to nothing)."""
-    parts = pieces[:]
-    parts[0::2] = [html.unescape(text) if "&" in text else text for text in pieces[0::2]]
-    line_of = _LINE_OF_TAG
-    parts[1::2] = [line_of[tag] if tag in line_of else _line_of(tag) for tag in pieces[1::2]]
-    return parts
-
-
-def _line_of(tag: str) -> str:
-    """"\n" for a tag _Text starts a line at, else ""."""
-    return "\n" if _action(tag)[0] else ""
-
-
-_LINE_OF_TAG = {tag: _line_of(tag) for tag in _ACTIONS}
-
-
-def _fast_joined(parts: list[str]) -> str:
-    """``_joined(parts)``, with str methods on the whole text when it is simple.
-
-    When " " and "\n" are its only whitespace (str.isprintable() is false for every other
-    whitespace character, line breaks included) and " " never comes twice, _joined's
-    " ".join(line.split()) is line.strip() and "\n" the only line break.
-    """
-    text = "".join(parts)
-    if "  " in text or not text.replace("\n", " ").isprintable():
-        return _joined(parts)
-    return "\n".join(filter(None, map(str.strip, text.split("\n"))))
+    """Readable plain text of some HTML: one line per line of the HTML, white space collapsed."""
+    return without_control_characters("\n".join(filter(None, _text_lines(_read(html_text)))))
 
 
 def describe(html_text: str, *, limit: int = APPLE_DESCRIPTION_LIMIT) -> tuple[str, str]:
-    """(apple_description(html_text), plain_text(html_text)), parsing the HTML once."""
-    pieces = _fast_tokens(html_text)
-    if pieces is not None:
-        blocks, parts = _fast_describe(pieces)
-        return _fit(blocks, limit), _fast_joined(parts)
-    parser = _Both()
-    parser.feed(html_text)
-    parser.close()
-    return _fit(parser.apple.result(), limit), _joined(parser.text.parts)
+    """(apple_description(html_text), plain_text(html_text)), reading the HTML once."""
+    blocks = _read(html_text)
+    text = "\n".join(filter(None, _text_lines(blocks)))
+    return without_control_characters(_fit(blocks, limit)), without_control_characters(text)

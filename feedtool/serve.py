@@ -107,8 +107,19 @@ class PublicHandler(BaseHTTPRequestHandler):
             try:
                 self.wfile.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
                                  b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+                self.wfile.flush()
+                self._linger()
             except OSError:
                 pass
+
+    def _linger(self) -> None:
+        """Read (and drop) what the client is still sending before closing: closing a socket with
+        unread input sends a reset, which can destroy the 431 answer before the client reads it."""
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(1.0)
+        for _ in range(64):  # at most 4 MB, at most a few seconds
+            if not self.connection.recv(65536):
+                break
 
     def do_HEAD(self) -> None:
         self._serve(send_body=False)

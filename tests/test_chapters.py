@@ -541,3 +541,120 @@ def test_with_end_times() -> None:
     chapters = [Chapter(start_s=0, title="A"), Chapter(start_s=60, title="B", end_s=90), Chapter(start_s=120, title="C")]
     assert [c.end_s for c in with_end_times(chapters, 200.5)] == [60, 90, 200.5]
     assert with_end_times([], 10) == []
+
+
+# --- what a JSON chapters file holds is kept, or said ----------------------------------------
+
+LOCATED = """{
+  "version": "1.2.0",
+  "waypoints": true,
+  "chapters": [
+    {"startTime": 0, "title": "Start",
+     "location": {"name": "Austin, TX", "geo": "geo:30.2672,-97.7431", "osm": "R113314"}},
+    {"startTime": 60, "title": "On the road", "location": {"name": "Sea", "geo": "geo:0,0"}, "colour": "red"}
+  ]
+}"""
+
+
+def test_json_chapter_location_is_kept_and_written_back(tmp_path: Path) -> None:
+    from feedtool.model import Location
+
+    path = tmp_path / "chapters.json"
+    path.write_text(LOCATED, encoding="utf-8")
+    chapters = read_chapters_file(path)
+    assert chapters[0].location == Location(name="Austin, TX", geo="geo:30.2672,-97.7431", osm="R113314")
+    assert chapters[1].location == Location(name="Sea", geo="geo:0,0")
+    written = json.loads(to_json(chapters))
+    assert written["chapters"][0]["location"] == {"name": "Austin, TX", "geo": "geo:30.2672,-97.7431",
+                                                  "osm": "R113314"}
+    assert written["chapters"][1]["location"] == {"name": "Sea", "geo": "geo:0,0"}
+    again = tmp_path / "again.json"
+    again.write_bytes(to_json(chapters))
+    assert read_chapters_file(again) == chapters
+
+
+def test_json_keys_that_are_not_published_are_said(tmp_path: Path) -> None:
+    path = tmp_path / "chapters.json"
+    path.write_text(LOCATED, encoding="utf-8")
+    notices: list[str] = []
+    read_chapters_file(path, notices=notices)
+    assert len(notices) == 2
+    assert notices[0].startswith(f"{path}:1: ") and '"waypoints" is not published' in notices[0]
+    assert notices[1].startswith(f"{path}:7: ") and 'chapter 2: "colour"' in notices[1]
+
+
+@pytest.mark.parametrize(
+    ("location", "words"),
+    [
+        ('"Austin"', '"location" must be an object'),
+        ('{"geo": "geo:1,2"}', '"name"'),
+        ('{"name": "Austin"}', '"geo"'),
+        ('{"name": "Austin", "geo": "30.2,-97.7"}', '"geo"'),
+        ('{"name": "Austin", "geo": "geo:1,2", "osm": 5}', '"osm"'),
+    ],
+)
+def test_bad_json_chapter_location(tmp_path: Path, location: str, words: str) -> None:
+    path = tmp_path / "chapters.json"
+    path.write_text('{"version": "1.2.0", "chapters": [\n {"startTime": 0, "title": "A", "location": '
+                    + location + "}]}", encoding="utf-8")
+    with pytest.raises(ChapterError) as caught:
+        read_chapters_file(path)
+    assert caught.value.line == 2 and words in caught.value.message and "geo:" in caught.value.hint
+
+
+# --- links and characters that are never published ---------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "/relative", "ftp://example.com/"])
+def test_chapter_links_must_be_http(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "chapters.json"
+    path.write_text(json.dumps({"version": "1.2.0", "chapters": [{"startTime": 0, "title": "A", "url": url}]}),
+                    encoding="utf-8")
+    with pytest.raises(ChapterError, match="http"):
+        read_chapters_file(path)
+    with pytest.raises(ChapterError, match="http"):
+        from_front_matter([{"start": 0, "title": "A", "url": url}], path=Path("episode.md"), line=3)
+    (chapter,) = parse_chapter_line(f"00:00 [A]({url})")
+    assert chapter.title == "A" and chapter.url is None  # as the notes' HTML drops the link
+
+
+def test_control_characters_never_reach_chapter_titles(tmp_path: Path) -> None:
+    path = tmp_path / "chapters.json"
+    path.write_text('{"version": "1.2.0", "chapters": [{"startTime": 0, "title": "A\\u0001B\\u001b\\u0085"}]}',
+                    encoding="utf-8")
+    assert read_chapters_file(path)[0].title == "AB"
+    assert parse_chapter_line("00:00 Del\x7f and C1\x85")[0].title == "Del and C1"
+
+
+# --- messages quote at most a short excerpt -----------------------------------------------------
+
+
+def test_a_bad_line_is_quoted_short_and_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "chapters.txt"
+    path.write_text("00:00 Intro\nSECRET=" + "x" * 500 + "\x1b[31m\n", encoding="utf-8")
+    with pytest.raises(ChapterError) as caught:
+        read_chapters_file(path)
+    message = str(caught.value)
+    assert "x" * 61 not in message and "\x1b" not in message and "SECRET=xxx" in message
+
+
+def test_a_bad_json_value_is_quoted_short(tmp_path: Path) -> None:
+    path = tmp_path / "chapters.json"
+    path.write_text(json.dumps({"version": "1.2.0", "chapters": [{"startTime": "y" * 5000, "title": "A"}]}),
+                    encoding="utf-8")
+    with pytest.raises(ChapterError) as caught:
+        read_chapters_file(path)
+    assert "y" * 61 not in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_a_file_with_nul_bytes_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    path = tmp_path / "chapters.txt"
+    path.write_bytes(b"AWS_SECRET_ACCESS_KEY=abc\x00HOME=/root\x00")
+    with pytest.raises(ChapterError) as caught:
+        read_chapters_file(path)
+    assert "NUL" in caught.value.message and "AWS_SECRET" not in str(caught.value)
+
+
+def test_a_link_with_parentheses_in_its_url() -> None:
+    (chapter,) = parse_chapter_line("12:00 [Lambda](https://en.wikipedia.org/wiki/Lambda_(disambiguation)) talk")
+    assert (chapter.title, chapter.url) == ("Lambda talk", "https://en.wikipedia.org/wiki/Lambda_(disambiguation)")

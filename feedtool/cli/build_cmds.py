@@ -141,25 +141,28 @@ def _echo_next_due(result: BuildResult) -> None:
 def chapters(source: Path, output_format: str) -> None:
     """Show the chapters feedtool reads from SOURCE.
 
-    SOURCE is an episode folder (its front matter, chapters file or show-note timestamps), an
-    episode.md, a chapters file (JSON, "HH:MM:SS Title" lines, Audacity labels) or an audio file
-    (the chapters in its tags).
+    SOURCE is an episode folder or episode.md (its front matter, chapters file or show-note
+    timestamps, as a build takes them), a Markdown file of show notes, a chapters file (JSON,
+    "HH:MM:SS Title" lines, Audacity labels) or an audio file (the chapters in its tags).
 
     \b
     Example:
         feedtool chapters episodes/coffee-sessions-29
+        feedtool chapters notes.md
         feedtool chapters public/coffee-sessions-29/chapters.json --format json
     """
     from feedtool.chapter_source import read_chapters_from
 
-    found, origin, _duration = read_chapters_from(source)
+    report = read_chapters_from(source)
+    click.echo(f"{len(report.chapters)} chapters from {report.origin}", err=True)
+    for notice in report.notices:
+        click.secho(f"Note: {notice}", err=True, fg="yellow")
     if output_format == "json":
         from feedtool.chapters import to_json
 
-        click.echo(to_json(found).decode("utf-8"), nl=False)
+        click.echo(to_json(report.chapters).decode("utf-8"), nl=False)
         return
     from feedtool.chapters import format_timestamp
 
-    click.echo(f"{len(found)} chapters from {origin}", err=True)
-    for chapter in found:
+    for chapter in report.chapters:
         click.echo(f"{format_timestamp(chapter.start_s)}  {chapter.title}")
