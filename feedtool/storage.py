@@ -52,6 +52,7 @@ CACHE_CONTROL: dict[str, str] = {
     "chapters": "public, max-age=3600",
     "transcript": "public, max-age=3600",
     "page": "public, max-age=300",
+    "asset": "public, max-age=31536000, immutable",  # the site's style-<sha8>.css, player-<sha8>.js
     "other": "public, max-age=3600",
 }
 #: Media or art whose name has no content hash in it: it may be replaced under the same URL.
@@ -83,13 +84,16 @@ CONTENT_TYPES: dict[str, tuple[str, str]] = {
     ".txt": ("text/plain; charset=utf-8", "transcript"),
     ".html": ("text/html; charset=utf-8", "page"),
     ".htm": ("text/html; charset=utf-8", "page"),
-    ".css": ("text/css; charset=utf-8", "page"),
-    ".js": ("text/javascript; charset=utf-8", "page"),
-    ".xsl": ("text/xsl; charset=utf-8", "page"),
+    ".css": ("text/css; charset=utf-8", "asset"),
+    ".js": ("text/javascript; charset=utf-8", "asset"),
+    ".xsl": ("text/xsl; charset=utf-8", "asset"),
     ".json": ("application/json", "other"),
     ".xml": ("application/xml; charset=utf-8", "other"),
 }
-FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
+#: application/xml (registered, and accepted by every app and by feedtool validate) rather than the
+#: unregistered application/rss+xml: browsers show application/rss+xml as plain text (Chromium)
+#: or download it (Firefox) and never apply the feed's stylesheet (docs/site.md).
+FEED_CONTENT_TYPE = "application/xml; charset=utf-8"
 CHAPTERS_CONTENT_TYPE = "application/json+chapters"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -103,7 +107,7 @@ class ObjectHeaders:
 
     content_type: str
     cache_control: str
-    kind: str  # feed | media | art | chapters | transcript | page | other
+    kind: str  # feed | media | art | chapters | transcript | page | asset | other
 
 
 def headers_for(key: str) -> ObjectHeaders:
@@ -127,6 +131,8 @@ def headers_for(key: str) -> ObjectHeaders:
     cache_control = CACHE_CONTROL[kind]
     if kind in ("media", "art") and not _VERSIONED_NAME.search(name):
         cache_control = CACHE_CONTROL_UNVERSIONED
+    elif kind == "asset" and not _VERSIONED_NAME.search(name):
+        cache_control = CACHE_CONTROL["page"]  # a stylesheet or script that keeps its name
     return ObjectHeaders(content_type, cache_control, kind)
 
 

@@ -90,6 +90,11 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
     return blocks
 
 
+def _timing_line(lines: list[str]) -> int:
+    """Where a cue's timing line is: first, or second after a cue id or number (never holds '-->')."""
+    return 1 if len(lines) > 1 and "-->" not in lines[0] and "-->" in lines[1] else 0
+
+
 def _vtt(text: str, path: Path) -> list[Line]:
     blocks = _blocks(text)
     if not blocks or not re.match(r"^WEBVTT(?:[ \t].*)?$", blocks[0][1][0]):
@@ -99,7 +104,7 @@ def _vtt(text: str, path: Path) -> list[Line]:
     for first, lines in blocks[1:]:
         if lines[0].startswith(("NOTE", "STYLE", "REGION")):
             continue
-        timing_at = 1 if len(lines) > 1 and "-->" not in lines[0] else 0  # an optional cue id
+        timing_at = _timing_line(lines)
         timing = _VTT_TIMING.match(lines[timing_at])
         if timing is None:
             raise InputError("this cue has no valid timing line (like 00:01:02.500 --> 00:01:05.000)",
@@ -113,7 +118,7 @@ def _vtt(text: str, path: Path) -> list[Line]:
 def _srt(text: str, path: Path) -> list[Line]:
     cues = []
     for first, lines in _blocks(text.lstrip("\ufeff")):
-        timing_at = 1 if len(lines) > 1 and "-->" not in lines[0] else 0  # the cue number
+        timing_at = _timing_line(lines)
         timing = _SRT_TIMING.match(lines[timing_at])
         if timing is None:
             raise InputError("this subtitle has no valid timing line (like 00:01:02,500 --> 00:01:05,000)",
