@@ -47,8 +47,8 @@ def test_build_writes_index_episode_pages_404_and_content_named_assets(site: Pod
     public = site.public
     names = {p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()}
     assert {"index.html", "404.html", "first/index.html", "second/index.html", "third/index.html"} <= names
-    assets = sorted(n for n in names if n.endswith((".css", ".js", ".xsl")))
-    assert [a.split("-")[0] for a in assets] == ["feed", "feed", "player", "style"]
+    assets = sorted(n for n in names if n.endswith((".css", ".js", ".xsl")) or n.startswith("icon-"))
+    assert [a.split("-")[0] for a in assets] == ["feed", "feed", "icon", "player", "style"]
     for asset in assets:  # named by content: the name changes when the bytes do
         digest = hashlib.sha256((public / asset).read_bytes()).hexdigest()[:8]
         assert asset.rsplit("-", 1)[1].split(".")[0] == digest

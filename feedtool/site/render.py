@@ -57,6 +57,7 @@ class SiteBuild:
         style = self.show.site.feed_stylesheet
         for name in ("style.css", "player.js", *(("feed.css",) if style != "none" else ())):
             self._asset(name, self.theme.assets[name], content_name)
+        self._asset("icon.png", _icon(self.show.artwork), content_name)
         if style == "xslt":
             xsl = self.theme.render("feed.xsl", {"show": self.show_context, "assets": self.assets})
             self._asset("feed.xsl", xsl.encode("utf-8"), content_name)
@@ -207,3 +208,19 @@ class SiteBuild:
                     previous = line.speaker
                 return lines
         return []
+
+
+ICON_PX = 180  # what iOS asks for a home-screen icon; browsers scale it for the tab
+
+
+def _icon(artwork: Path) -> bytes:
+    """The show's artwork as a small PNG: the pages' icon (without one, browsers ask for /favicon.ico)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(artwork) as image:
+        small = image.convert("RGB").resize((ICON_PX, ICON_PX), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "PNG")
+    return out.getvalue()

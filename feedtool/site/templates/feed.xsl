@@ -15,6 +15,7 @@
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
 <title><xsl:value-of select="title"/> · podcast feed</title>
 <link rel="stylesheet" href="{{ assets['style.css'] }}"/>
+<link rel="icon" href="{{ assets['icon.png'] }}" type="image/png"/>
 </head>
 <body>
 <header class="site-header"><a class="site-title" href="{{ show.site_url }}"><xsl:value-of select="title"/></a></header>
@@ -47,7 +48,8 @@
 <xsl:otherwise><xsl:value-of select="title"/></xsl:otherwise>
 </xsl:choose></h3>
 <p class="meta"><xsl:value-of select="substring(pubDate, 6, 11)"/>
-<xsl:if test="itunes:duration"> · <xsl:value-of select="floor(itunes:duration div 60)"/> min</xsl:if>
+<xsl:if test="itunes:duration &gt;= 60"> · <xsl:value-of select="round(itunes:duration div 60)"/> min</xsl:if>
+<xsl:if test="itunes:duration &lt; 60"> · <xsl:value-of select="itunes:duration"/> s</xsl:if>
 · <a href="{enclosure/@url}">Listen</a></p>
 </article></li>
 </xsl:for-each>
@@ -58,17 +60,36 @@
 </html>
 </xsl:template>
 
-<!-- Text of an HTML description: tags dropped (XSLT 1.0 has no HTML parser). -->
+<!-- Text of an HTML description: tags dropped, entities read (XSLT 1.0 has no HTML parser). -->
 <xsl:template name="plain">
 <xsl:param name="html"/>
 <xsl:choose>
 <xsl:when test="contains($html, '&lt;')">
-<xsl:value-of select="substring-before($html, '&lt;')"/>
+<xsl:call-template name="entities"><xsl:with-param name="text" select="substring-before($html, '&lt;')"/></xsl:call-template>
 <xsl:call-template name="plain">
 <xsl:with-param name="html" select="substring-after(substring-after($html, '&lt;'), '&gt;')"/>
 </xsl:call-template>
 </xsl:when>
-<xsl:otherwise><xsl:value-of select="$html"/></xsl:otherwise>
+<xsl:otherwise><xsl:call-template name="entities"><xsl:with-param name="text" select="$html"/></xsl:call-template></xsl:otherwise>
+</xsl:choose>
+</xsl:template>
+
+<xsl:template name="entities">
+<xsl:param name="text"/>
+<xsl:choose>
+<xsl:when test="contains($text, '&amp;')">
+<xsl:value-of select="substring-before($text, '&amp;')"/>
+<xsl:variable name="rest" select="substring-after($text, '&amp;')"/>
+<xsl:choose>
+<xsl:when test="starts-with($rest, 'amp;')">&amp;<xsl:call-template name="entities"><xsl:with-param name="text" select="substring($rest, 5)"/></xsl:call-template></xsl:when>
+<xsl:when test="starts-with($rest, 'lt;')">&lt;<xsl:call-template name="entities"><xsl:with-param name="text" select="substring($rest, 4)"/></xsl:call-template></xsl:when>
+<xsl:when test="starts-with($rest, 'gt;')">&gt;<xsl:call-template name="entities"><xsl:with-param name="text" select="substring($rest, 4)"/></xsl:call-template></xsl:when>
+<xsl:when test="starts-with($rest, 'quot;')">"<xsl:call-template name="entities"><xsl:with-param name="text" select="substring($rest, 6)"/></xsl:call-template></xsl:when>
+<xsl:when test="starts-with($rest, '#39;')">'<xsl:call-template name="entities"><xsl:with-param name="text" select="substring($rest, 5)"/></xsl:call-template></xsl:when>
+<xsl:otherwise>&amp;<xsl:call-template name="entities"><xsl:with-param name="text" select="$rest"/></xsl:call-template></xsl:otherwise>
+</xsl:choose>
+</xsl:when>
+<xsl:otherwise><xsl:value-of select="$text"/></xsl:otherwise>
 </xsl:choose>
 </xsl:template>
 
