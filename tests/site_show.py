@@ -3,8 +3,6 @@ a VTT transcript, a JSON transcript, app links, verification; real MP3s made by 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from conftest import PodcastFactory
 
 BASE_URL = "https://cdn.example.com/show/"

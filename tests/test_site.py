@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -134,7 +133,7 @@ def test_every_link_and_source_resolves_in_public(site: PodcastFactory) -> None:
     for path in pages(public):
         page = lxml_html.fromstring(path.read_bytes())
         for element, attribute, link, _pos in page.iterlinks():
-            if attribute not in ("href", "src") or element.tag == "a" and link.startswith("mailto:"):
+            if attribute not in ("href", "src") or (element.tag == "a" and link.startswith("mailto:")):
                 continue
             if link.startswith(BASE_URL):
                 target = public / unquote(urlsplit(link).path[len(urlsplit(BASE_URL).path):])

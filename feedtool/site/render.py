@@ -63,6 +63,10 @@ class SiteBuild:
             self._asset("feed.xsl", xsl.encode("utf-8"), content_name)
         self._check_names()
         self.memo = JsonTable(builder.cache.root / MEMO_FILE)
+        #: What every page shares, hashed once: each page's key adds only its own data.
+        self.shared_key = hashlib.sha256(json.dumps(
+            [SITE_LAYOUT, __version__, self.theme.digest, self.show_context, self.assets],
+            sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
         self.rendered = 0
         self.reused = 0
 
@@ -155,9 +159,8 @@ class SiteBuild:
         else:  # a host shows 404.html at any depth: absolute links only
             data = {"root": base, "canonical": None}
             template, relative = "404.html", "404.html"
-        key = hashlib.sha256(json.dumps(
-            [SITE_LAYOUT, __version__, self.theme.digest, template, self.show_context, self.assets, data],
-            sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()[:40]
+        key = hashlib.sha256(json.dumps([self.shared_key, template, data], sort_keys=True, ensure_ascii=False,
+                                        separators=(",", ":")).encode("utf-8")).hexdigest()[:40]
         if self._reuse(key, relative):
             return
         if kind == "episode":

@@ -62,7 +62,8 @@ def read_transcript(path: Path, mime: str) -> list[Line]:
 
 def _seconds(groups: tuple[str | None, ...]) -> float:
     hours, minutes, seconds, fraction = groups
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0) + int(fraction or 0) / 10 ** len(fraction or "0")
+    whole = int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0)
+    return whole + int(fraction or 0) / 10 ** len(fraction or "0")
 
 
 def _cue_text(lines: list[str]) -> tuple[str | None, str]:
