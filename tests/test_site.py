@@ -424,3 +424,43 @@ def test_serve_shows_the_site_redirects_folders_and_answers_404_with_the_page(si
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_pages_rendered_on_every_core_are_the_pages_of_one_process(podcast: PodcastFactory, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked path (a big show) against the plain one; its cache changes reach the next build."""
+    import feedtool.parallel
+
+    forked = []
+    real = feedtool.parallel.forked_runs
+
+    def spy(work, count, workers):  # type: ignore[no-untyped-def]
+        forked.append(count)
+        return real(work, count, workers)
+
+    monkeypatch.setattr(feedtool.parallel, "forked_runs", spy)
+    full_show(podcast)
+    for number in range(4, 9):
+        podcast.add(f"ep{number}", number=number)
+    trees = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("FEEDTOOL_JOBS", jobs)
+        out = build_podcast(podcast.episodes, tmp_path / f"out-{jobs}", cache_dir=tmp_path / f"cache-{jobs}").out_dir
+        trees[jobs] = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert trees["1"] == trees["2"]
+    assert 10 in forked  # the 10 pages (1 index, 8 episodes, 404) were rendered by workers
+    out = tmp_path / "out-2"
+    before = {p: p.stat().st_ino for p in pages(out)}
+    build_podcast(podcast.episodes, out, cache_dir=tmp_path / "cache-2", force=True)
+    assert {p: p.stat().st_ino for p in pages(out)} == before
+
+
+def test_a_failed_site_build_leaves_the_previous_site(podcast: PodcastFactory, runner) -> None:
+    build(podcast)
+    index = (podcast.public / "index.html").read_bytes()
+    theme = podcast.episodes / "theme"
+    theme.mkdir()
+    (theme / "episode.html").write_text("{{ page.no_such_thing }}\n")
+    result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
+    assert result.exit_code == 2 and "template error in episode.html" in result.output
+    assert (podcast.public / "index.html").read_bytes() == index
