@@ -50,6 +50,7 @@ class EpisodeEntry:
     artwork_url: str | None = None
     notes_html: str = ""
     description_html: str = ""
+    page_url: str | None = None  # the episode's page on the show's website (feedtool/site/)
 
 
 def rfc2822(moment: datetime) -> str:
@@ -296,9 +297,14 @@ def sort_entries(entries: list[EpisodeEntry]) -> list[EpisodeEntry]:
 
 
 def render_feed(
-    show: Show, *, artwork_url: str, description_html: str, entries: list[EpisodeEntry]
+    show: Show, *, artwork_url: str, description_html: str, entries: list[EpisodeEntry],
+    stylesheets: list[tuple[str, str]] | None = None,
 ) -> bytes:
-    """The whole feed as UTF-8 bytes (deterministic for the same arguments)."""
+    """The whole feed as UTF-8 bytes (deterministic for the same arguments).
+
+    ``stylesheets``: (type, href) pairs written as ``<?xml-stylesheet?>`` lines after the XML
+    declaration, what a browser uses to show the feed as a page (apps ignore them).
+    """
     from feedgen.feed import FeedGenerator
 
     ordered = sort_entries(entries)
@@ -330,8 +336,8 @@ def render_feed(
         episode = entry.episode
         item = generator.add_entry(order="append")
         item.title(episode.title)
-        if episode.link:
-            item.link(href=episode.link)
+        if episode.link or entry.page_url:
+            item.link(href=episode.link or entry.page_url)
         item.guid(entry.guid, permalink=False)
         item.pubDate(episode.date)
         item.description(entry.description_html or episode.title)
@@ -342,4 +348,18 @@ def render_feed(
         item.itunes.show = show
         item.podcastindex.entry = entry
 
-    return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    feed = bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    return with_stylesheets(feed, stylesheets or [])
+
+
+def with_stylesheets(feed: bytes, stylesheets: list[tuple[str, str]]) -> bytes:
+    """The feed with ``<?xml-stylesheet type=".." href=".."?>`` lines after its XML declaration."""
+    from html import escape
+
+    if not stylesheets:
+        return feed
+    end = feed.index(b"?>") + 2  # lxml always writes the declaration first
+    lines = b"".join(
+        f'\n<?xml-stylesheet type="{escape(kind)}" href="{escape(href)}"?>'.encode() for kind, href in stylesheets
+    )
+    return feed[:end] + lines + feed[end:]

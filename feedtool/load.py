@@ -51,6 +51,7 @@ from feedtool.model import (
     Txt,
     UpdateFrequency,
 )
+from feedtool.site.settings import read_site_settings
 
 SHOW_FILE = "podcast.yaml"
 EPISODE_FILE = "episode.md"
@@ -569,7 +570,7 @@ SHOW_KEYS = (
     "title", "author", "description", "language", "link", "base_url", "artwork", "categories",
     "explicit", "type", "owner", "copyright", "block", "complete", "new_feed_url",
     "itunes_title", "podcast_guid", "locked", "locked_owner", "funding", "people", "license",
-    "location", "medium", "txt", "update_frequency", "trailers", "feed_name", "publish",
+    "location", "medium", "txt", "update_frequency", "trailers", "feed_name", "publish", "site",
 )
 
 
@@ -776,6 +777,7 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
         trailers=_trailers(fields),
         feed_name=feed_name,
         publish=_publish(fields),
+        site=read_site_settings(fields),
     )
     return dataclasses.replace(show, warnings=tuple(fields.warnings)) if fields.warnings else show
 

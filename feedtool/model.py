@@ -136,6 +136,25 @@ class PublishTarget:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SiteSettings:
+    """The show's website (``site:`` in podcast.yaml; feedtool/site/ builds it).
+
+    The app links that need the show's id in a directory (Apple Podcasts, Spotify) are only shown
+    when podcast.yaml gives them; Overcast and Pocket Casts links are made from the Apple id.
+    """
+
+    enabled: bool = True
+    per_page: int = 50
+    apple_podcasts: str | None = None  # the show's Apple Podcasts URL
+    spotify: str | None = None  # https://open.spotify.com/show/...
+    pocket_casts: str | None = None  # overrides the link made from the Apple id
+    overcast: str | None = None  # overrides the link made from the Apple id
+    verification: tuple[tuple[str, str], ...] = ()  # (meta name, token) pairs for the home page
+    rel_me: tuple[str, ...] = ()  # profile URLs that link back (<link rel="me">)
+    feed_stylesheet: str = "xslt"  # xslt (with a CSS fallback) | css | none
+
+
+@dataclass(frozen=True, kw_only=True)
 class Show:
     """The channel: what podcast.yaml says."""
 
@@ -171,6 +190,7 @@ class Show:
     publish: PublishTarget | None = None
     #: what is allowed but worth a word (validate's warnings for the same values); build prints them
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def feed_url(self) -> str:

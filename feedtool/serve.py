@@ -87,6 +87,7 @@ class PublicHandler(BaseHTTPRequestHandler):
     server: PublicServer
     server_version = "feedtool-serve"
     protocol_version = "HTTP/1.1"
+    redirect_to: str | None = None  # set by _resolve for a folder asked for without its '/'
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.quiet:
@@ -130,7 +131,11 @@ class PublicHandler(BaseHTTPRequestHandler):
     # -- helpers ------------------------------------------------------------------------------
 
     def _resolve(self) -> Path | None:
-        """The file a request path names, or None when it is missing or outside the root."""
+        """The file a request path names, or None when it is missing or outside the root.
+
+        A folder with an index.html is that page; asked for without its final '/', the answer
+        is a redirect (as static hosts do), so the page's relative links resolve.
+        """
         raw_path = urllib.parse.urlsplit(self.path).path
         path = urllib.parse.unquote(raw_path)
         if "\x00" in path or "\\" in path:
@@ -142,6 +147,9 @@ class PublicHandler(BaseHTTPRequestHandler):
         candidate = self.server.root.joinpath(*parts) if parts else self.server.root
         if candidate.is_dir():
             index = candidate / "index.html"
+            if index.is_file() and parts and not raw_path.endswith("/"):
+                self.redirect_to = raw_path + "/"
+                return None
             if index.is_file():
                 candidate = index
             elif not parts:
@@ -172,6 +180,33 @@ class PublicHandler(BaseHTTPRequestHandler):
         host = host.strip()
         return host if valid_host(host) else None
 
+    def _not_found(self, send_body: bool) -> None:
+        """404, with the site's 404.html when there is one (its links pointed at this server)."""
+        redirect = self.redirect_to
+        if redirect:
+            self.redirect_to = None
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", urllib.parse.quote(redirect))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        page = self.server.root / "404.html"
+        if not page.is_file():
+            self._error(HTTPStatus.NOT_FOUND, send_body)
+            return
+        body = page.read_bytes()
+        feed = self.server.root / self.server.feed_name
+        base = published_base_url(feed.read_bytes(), self.server.feed_name) if feed.is_file() else None
+        host = self.headers.get("Host", "")
+        if base and _HOST.match(host) and not self.server.as_published:
+            body = body.replace(base.encode(), f"http://{host}/".encode())
+        self.send_response(HTTPStatus.NOT_FOUND)
+        self.send_header("Content-Type", headers_for("404.html").content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
     def _serve(self, send_body: bool) -> None:
         try:
             self._serve_file(send_body)
@@ -186,7 +221,7 @@ class PublicHandler(BaseHTTPRequestHandler):
             return
         path = self._resolve()
         if path is None:
-            self._error(HTTPStatus.NOT_FOUND, send_body)
+            self._not_found(send_body)
             return
         key = path.relative_to(self.server.root).as_posix()
         headers = headers_for(key)

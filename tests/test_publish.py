@@ -90,7 +90,7 @@ def keys_in(client, prefix: str = "") -> set[str]:
 @pytest.mark.parametrize(
     "key, content_type, cache",
     [
-        ("feed.xml", "application/rss+xml", "max-age=300"),
+        ("feed.xml", "application/xml", "max-age=300"),
         ("ep/ep-0123abcd.mp3", "audio/mpeg", "immutable"),
         ("ep/ep-0123abcd.m4a", "audio/x-m4a", "immutable"),
         ("ep/chapters.json", "application/json+chapters", "max-age=3600"),
@@ -252,7 +252,7 @@ def test_s3_objects_carry_headers_and_hash(project: Path, s3) -> None:
     report = publish(options(project, to=f"s3://{BUCKET}/show"))
     assert report.result is not None
     feed = s3.head_object(Bucket=BUCKET, Key="show/feed.xml")
-    assert feed["ContentType"].startswith("application/rss+xml")
+    assert feed["ContentType"].startswith("application/xml")
     assert feed["CacheControl"] == "public, max-age=300"
     media_key = next(k for k in keys_in(s3, "show/ep-001/") if k.endswith(".mp3"))
     media = s3.head_object(Bucket=BUCKET, Key=media_key)

@@ -1,7 +1,7 @@
 """feedtool publish end to end: a real S3-compatible server (SeaweedFS) on 127.0.0.1, real HTTP.
 
 What a podcast app would see after `feedtool publish`: the feed parses and is served as
-application/rss+xml, media answers byte ranges with 206, a second publish uploads nothing, and a
+application/xml, media answers byte ranges with 206, a second publish uploads nothing, and a
 publish interrupted half-way leaves the old feed live and completes on the next run. Plus the
 failures a user meets first: wrong keys, a bucket that does not exist.
 """
@@ -82,7 +82,7 @@ def test_published_feed_and_media_over_real_http(project: Path, seaweed: Seaweed
 
     status, headers, body = http_get(base + "feed.xml")
     assert status == 200
-    assert headers["Content-Type"].startswith("application/rss+xml")
+    assert headers["Content-Type"].startswith("application/xml")
     assert headers["Cache-Control"] == "public, max-age=300"
     parsed = feedparser.parse(body)
     assert not parsed.bozo and len(parsed.entries) == 2

@@ -86,7 +86,7 @@ def test_head_gives_length_and_type_without_a_body(server: PublicServer, public:
 @pytest.mark.parametrize(
     "path, content_type",
     [("/ep-001/chapters.json", "application/json+chapters"), ("/ep-001/transcript.vtt", "text/vtt; charset=utf-8"),
-     ("/feed.xml", "application/rss+xml; charset=utf-8")],
+     ("/feed.xml", "application/xml; charset=utf-8")],
 )
 def test_content_types_match_what_publish_sets(server: PublicServer, path: str, content_type: str) -> None:
     response, _ = request(server, "GET", path)
@@ -160,7 +160,7 @@ def test_the_serve_command_prints_the_feed_url_and_serves_it(public: tuple[Path,
         connection.request("HEAD", "/feed.xml")
         response = connection.getresponse()
         assert response.status == 200
-        assert response.getheader("Content-Type").startswith("application/rss+xml")
+        assert response.getheader("Content-Type").startswith("application/xml")
         connection.close()
     finally:
         process.terminate()

@@ -95,7 +95,12 @@ class Listener:
             self._held.append(conn)  # keep it open and silent
 
     def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
+        except OSError:
+            pass
         self.sock.close()
+        self._thread.join(timeout=5)
         for conn in self._held:
             conn.close()
 

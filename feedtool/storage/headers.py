@@ -15,6 +15,7 @@ CACHE_CONTROL: dict[str, str] = {
     "chapters": "public, max-age=31536000, immutable",
     "transcript": "public, max-age=31536000, immutable",
     "page": "public, max-age=300",
+    "asset": "public, max-age=31536000, immutable",  # the site's style-<sha8>.css, player-<sha8>.js
     "other": "public, max-age=3600",
 }
 #: A file whose name has no content hash in it (a hand-made public/, or one built by an older
@@ -24,6 +25,7 @@ CACHE_CONTROL_UNVERSIONED: dict[str, str] = {
     "art": "public, max-age=86400",
     "chapters": "public, max-age=3600",
     "transcript": "public, max-age=3600",
+    "asset": "public, max-age=300",  # a stylesheet or script that keeps its name
 }
 
 #: Extension -> (Content-Type, kind).
@@ -52,13 +54,16 @@ CONTENT_TYPES: dict[str, tuple[str, str]] = {
     ".txt": ("text/plain; charset=utf-8", "transcript"),
     ".html": ("text/html; charset=utf-8", "page"),
     ".htm": ("text/html; charset=utf-8", "page"),
-    ".css": ("text/css; charset=utf-8", "page"),
-    ".js": ("text/javascript; charset=utf-8", "page"),
-    ".xsl": ("text/xsl; charset=utf-8", "page"),
+    ".css": ("text/css; charset=utf-8", "asset"),
+    ".js": ("text/javascript; charset=utf-8", "asset"),
+    ".xsl": ("text/xsl; charset=utf-8", "asset"),
     ".json": ("application/json", "other"),
     ".xml": ("application/xml; charset=utf-8", "other"),
 }
-FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
+#: application/xml (registered, and accepted by every app and by feedtool validate) rather than the
+#: unregistered application/rss+xml: browsers show application/rss+xml as plain text (Chromium)
+#: or download it (Firefox) and never apply the feed's stylesheet (docs/site.md).
+FEED_CONTENT_TYPE = "application/xml; charset=utf-8"
 CHAPTERS_CONTENT_TYPE = "application/json+chapters"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -76,7 +81,7 @@ class ObjectHeaders:
 
     content_type: str
     cache_control: str
-    kind: str  # feed | media | art | chapters | transcript | page | other
+    kind: str  # feed | media | art | chapters | transcript | page | asset | other
 
 
 def headers_for(key: str) -> ObjectHeaders:

@@ -58,7 +58,7 @@ def validate_feed(source: str | Path, *, check_media: bool | None = None, agains
             report.findings.append(Finding.make(
                 "media.http.content-type", f"the feed is served as '{served or 'no Content-Type'}'; apps and Apple "
                 "expect application/rss+xml or application/xml", scope="feed",
-                fix="Serve feed.xml with Content-Type: application/rss+xml; charset=utf-8."))
+                fix="Serve feed.xml with Content-Type: application/xml; charset=utf-8 (or application/rss+xml)."))
         if "etag" not in src.headers and "last-modified" not in src.headers:
             report.findings.append(Finding.make(
                 "media.http.caching", "the feed is served without ETag or Last-Modified, so every crawl downloads "
