@@ -66,7 +66,7 @@ def validate_feed_bytes(data: bytes, *, name: str = "feed.xml", base_dir: Path |
     Raises FeedReadError only for hostile input (entity declarations); a broken document is
     reported as a finding.
     """
-    from feedtool.validation import rules_apple, rules_podcast, rules_rss
+    from feedtool.validation import rules_apple, rules_p20, rules_podcast, rules_rss
 
     report = Report(feed=name)
     try:
@@ -93,11 +93,15 @@ def validate_feed_bytes(data: bytes, *, name: str = "feed.xml", base_dir: Path |
         rules_rss.check_channel(ctx, channel)
         rules_apple.check_channel(ctx, channel)
         rules_podcast.check_channel(ctx, channel)
+        rules_p20.check_channel(ctx, channel)
         rss_item, apple_item, podcast_item = rules_rss.check_item, rules_apple.check_item, rules_podcast.check_item
         for item in ctx.items:
             rss_item(ctx, item)
             apple_item(ctx, item, serial=serial)
             podcast_item(ctx, item)
+            rules_p20.check_item(ctx, item)
+        rules_p20.check_size(ctx, len(data), archived=any(
+            el.get("rel") == "prev-archive" for el in channel.all("{" + ATOM + "}link")))
         rules_rss.check_feed(ctx)
         if base_dir is not None and check_media is None and options.base_url is None:
             ctx.emit("media.not-checked", "the feed has no atom:link rel=\"self\", so its URLs cannot be mapped to "

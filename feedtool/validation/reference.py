@@ -10,7 +10,7 @@ from feedtool.validation.registry import RULES
 _GROUPS = [
     ("xml.", "The document"), ("rss.", "RSS 2.0"), ("apple.", "Apple Podcasts"), ("podcast.", "Podcasting 2.0"),
     ("chapters.", "JSON chapters files"), ("transcript.", "Transcripts"), ("media.", "Media files and servers"),
-    ("live.", "Against the live feed"),
+    ("directory.", "Apps and directories"), ("live.", "Against the live feed"),
 ]
 
 _INTRO = """\
