@@ -35,9 +35,9 @@ from feedtool import __version__
 from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
-from feedtool.feed import EpisodeEntry, MediaFile
+from feedtool.feed import EpisodeEntry, ImageRef, MediaFile
 from feedtool.files import sha256_file, write_atomic
-from feedtool.model import Episode, Show
+from feedtool.model import Episode, Image, Show
 from feedtool.parallel import forked_runs, worker_count
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ class BuildResult:
     tagged: int = 0
     reused: int = 0
     up_to_date: bool = False
+    archive_pages: int = 0  # RFC 5005 archive pages next to the feed (feed: {max_items: N})
     warnings: list[str] = field(default_factory=list)
 
 
@@ -321,6 +322,10 @@ class _Builder:
         if episode.chapters:
             chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
                                       path=episode.source, source=episode.chapters_source)
+        if episode.value is not None:
+            from feedtool.load_p20 import check_time_splits
+
+            check_time_splits(episode, info.duration_s)
         notes = self.notes(episode)
         description = episode.summary or notes["text"]
         enclosure = self.tagged_copy(episode, episode.audio, info, digest, description)
@@ -331,24 +336,30 @@ class _Builder:
                                                description))
 
         artwork_url = None
+        images: list[ImageRef] = []
         if episode.artwork is not None:
             check_artwork(episode.artwork, what="episode artwork", source=episode.source,
                           field="artwork", result=None)
             artwork_url = self.url(self.place_content_named(episode.artwork, folder))
+            images.append(artwork_image(episode.artwork, artwork_url))
+        images.extend(self.images(episode.images, folder))
         chapters_url = None
+        chapter_image_urls: tuple[str | None, ...] = ()
         if episode.chapters:
-            images = {}
+            chapter_images: dict[str, str] = {}
             for chapter in episode.chapters:
                 if chapter.image and not chapter.image.startswith(("http://", "https://")):
                     source = self.root / episode.slug / chapter.image  # checked by load
-                    images[chapter.image] = self.url(self.place_content_named(source, folder))
+                    chapter_images[chapter.image] = self.url(self.place_content_named(source, folder))
             data = chapter_io.to_json(
                 list(episode.chapters), title=episode.title, podcast_name=self.show.title,
                 author=self.show.author, file_name=enclosure.url.rsplit("/", 1)[-1],
-                image_url=lambda name: images.get(name, name),
+                image_url=lambda name: chapter_images.get(name, name),
             )
             self.place_bytes(data, folder + "chapters.json")
             chapters_url = self.url(folder + "chapters.json")
+            chapter_image_urls = tuple(chapter_images.get(c.image, c.image) if c.image else None
+                                       for c in episode.chapters)
         transcript_urls = []
         for transcript in episode.transcripts:
             relative = folder + ascii_name(transcript.path.name)
@@ -364,7 +375,23 @@ class _Builder:
             artwork_url=artwork_url,
             notes_html=notes["html"],
             description_html=description_html or episode.title,
+            chapter_image_urls=chapter_image_urls,
+            images=tuple(images),
         )
+
+    def images(self, images: tuple[Image, ...], folder: str) -> list[ImageRef]:
+        """podcast:image tags: local pictures served under content names and measured; URLs as given."""
+        refs = []
+        for image in images:
+            if image.path is not None:
+                href = self.url(self.place_content_named(image.path, folder))
+                width, height = _measure(image.path)
+                mime = image.type or IMAGE_TYPES.get(image.path.suffix.lower())
+            else:
+                href, width, height, mime = image.href or "", image.width, image.height, image.type
+            refs.append(ImageRef(href=href, width=width, height=height, type=mime, alt=image.alt,
+                                 aspect_ratio=image.aspect_ratio, purpose=image.purpose))
+        return refs
 
     def goes_in_feed(self, episode: Episode) -> bool:
         return goes_in_feed(episode, drafts=self.drafts, now=self.now)
@@ -448,6 +475,8 @@ class _EntryParts:
     artwork_url: str | None
     notes_html: str
     description_html: str
+    chapter_image_urls: tuple[str | None, ...] = ()
+    images: tuple[ImageRef, ...] = ()
 
     def entry(self, episode: Episode, guid: str) -> EpisodeEntry:
         return EpisodeEntry(
@@ -460,6 +489,8 @@ class _EntryParts:
             artwork_url=self.artwork_url,
             notes_html=self.notes_html,
             description_html=self.description_html,
+            chapter_image_urls=self.chapter_image_urls,
+            images=self.images,
         )
 
 
@@ -483,6 +514,30 @@ def check_artwork(path: Path, *, what: str, source: Path, field: str,
 
 def _image_mime(path: Path) -> str:
     return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+
+
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+               ".gif": "image/gif", ".mp4": "video/mp4"}
+
+
+def _measure(path: Path) -> tuple[int | None, int | None]:
+    """A picture's width and height from its header (None for a video or an unreadable file)."""
+    if path.suffix.lower() == ".mp4":
+        return None, None
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as picture:
+            width, height = picture.size
+    except Exception:  # noqa: BLE001 - Pillow raises many types; the size is only a hint to apps
+        return None, None
+    return int(width), int(height)
+
+
+def artwork_image(path: Path, url: str) -> ImageRef:
+    """The cover as podcast:image: apps that read the newer tag learn its size without fetching it."""
+    width, height = _measure(path)
+    return ImageRef(href=url, width=width, height=height, type=_image_mime(path), purpose="artwork")
 
 
 def tagged_copy_key(master_digest: str, suffix: str, info: AudioInfo, tag_fingerprint: str) -> str:
@@ -532,7 +587,7 @@ def build_podcast(
     progress: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
     """Build public/ from episodes/ (or report that it is up to date)."""
-    from feedtool.feed import render_feed
+    from feedtool.archive import render_documents
     from feedtool.guids import GuidLedger
     from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
@@ -576,10 +631,16 @@ def build_podcast(
             for episode, parts in loaded
             if parts is not None
         ]
-        feed = render_feed(show, artwork_url=artwork_url,
-                           description_html=apple_description(render_html(show.description)),
-                           entries=entries)
-        (staging / show.feed_name).write_bytes(feed)
+        show_images = (artwork_image(show.artwork, artwork_url), *builder.images(show.images, ""))
+        documents = render_documents(show, entries, artwork_url=artwork_url,
+                                     description_html=apple_description(render_html(show.description)),
+                                     images=show_images, url=builder.url)
+        feed = documents[0].data
+        for document in documents:
+            target = staging / document.relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(document.data)
+        result.archive_pages = len(documents) - 1
         (staging / MARKER).write_text(
             json.dumps({"feedtool": __version__, "feed": show.feed_name,
                         "feed_sha256": hashlib.sha256(feed).hexdigest()}, sort_keys=True) + "\n",

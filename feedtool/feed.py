@@ -18,11 +18,15 @@ from email.utils import format_datetime
 from typing import Any
 
 from feedtool import __version__
-from feedtool.model import Episode, Show, Transcript
+from feedtool.model import Episode, RemoteItem, Show, Transcript, Value
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+PSC_NS = "http://podlove.org/simple-chapters"
+SPOTIFY_NS = "http://www.spotify.com/ns/rss"
+FH_NS = "http://purl.org/syndication/history/1.0"
 GENERATOR = f"feedtool {__version__}"
 
 
@@ -38,6 +42,30 @@ class MediaFile:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImageRef:
+    """A podcast:image as served: its URL and what apps choose by (width, height, type, purpose)."""
+
+    href: str
+    width: int | None = None
+    height: int | None = None
+    type: str | None = None
+    alt: str | None = None
+    aspect_ratio: str | None = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageLinks:
+    """RFC 5005 links of one feed document: the main feed or one archive page."""
+
+    self_url: str
+    prev_archive: str | None = None  # the next older archive page
+    next_archive: str | None = None  # the next newer archive page (archive pages only)
+    current: str | None = None  # the main feed (archive pages only)
+    archive: bool = False  # an archive page: carries <fh:archive/>
+
+
+@dataclass(frozen=True, kw_only=True)
 class EpisodeEntry:
     """One item as it goes into the feed: the episode plus where its files are served."""
 
@@ -50,6 +78,8 @@ class EpisodeEntry:
     artwork_url: str | None = None
     notes_html: str = ""
     description_html: str = ""
+    chapter_image_urls: tuple[str | None, ...] = ()  # one per episode.chapters: the served picture
+    images: tuple[ImageRef, ...] = ()  # podcast:image (the episode's artwork first)
 
 
 def rfc2822(moment: datetime) -> str:
@@ -179,6 +209,7 @@ class PodcastIndexExtension(_Extension):
     """Channel-level Podcasting 2.0 tags (https://podcastindex.org/namespace/1.0)."""
 
     show: Show
+    images: tuple[ImageRef, ...] = ()
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -220,7 +251,67 @@ class PodcastIndexExtension(_Extension):
                 type=trailer.type,
                 season=None if trailer.season is None else str(trailer.season),
             )
+        if show.value:
+            _value(channel, show.value)
+        if show.podroll:
+            podroll = _podcast(channel, "podroll")
+            for remote in show.podroll:
+                _remote_item(podroll, remote)
+        if show.publisher:
+            _remote_item(_podcast(channel, "publisher"), show.publisher)
+        for block in show.platform_blocks:
+            _podcast(channel, "block", _yes_no_word(block.blocked), id=block.platform)
+        _social_and_chat(channel, show.social_interact, show.chat)
+        for image in self.images:
+            _image(channel, image)
+        if show.notify and show.notify.podping:
+            _podcast(channel, "podping", usesPodping="true")
         return rss
+
+
+def _yes_no_word(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _remote_item(parent: Any, remote: RemoteItem) -> None:
+    _podcast(parent, "remoteItem", feedGuid=remote.feed_guid, feedUrl=remote.feed_url, itemGuid=remote.item_guid,
+             medium=remote.medium, title=remote.title)
+
+
+def _recipient(parent: Any, recipient: Any) -> None:
+    _podcast(parent, "valueRecipient", name=recipient.name, type=recipient.type, address=recipient.address,
+             split=str(recipient.split), fee="true" if recipient.fee else None, customKey=recipient.custom_key,
+             customValue=recipient.custom_value)
+
+
+def _value(parent: Any, value: Value) -> None:
+    block = _podcast(parent, "value", type=value.type, method=value.method, suggested=value.suggested)
+    for recipient in value.recipients:
+        _recipient(block, recipient)
+    for split in value.time_splits:
+        element = _podcast(block, "valueTimeSplit", startTime=_seconds(split.start_s),
+                           duration=_seconds(split.duration_s),
+                           remoteStartTime=None if split.remote_start_s is None else _seconds(split.remote_start_s),
+                           remotePercentage=None if split.remote_percentage is None else str(split.remote_percentage))
+        if split.remote_item is not None:
+            _remote_item(element, split.remote_item)
+        for recipient in split.recipients:
+            _recipient(element, recipient)
+
+
+def _social_and_chat(parent: Any, social: Any, chat: Any) -> None:
+    for item in social:
+        _podcast(parent, "socialInteract", protocol=item.protocol, uri=item.uri, accountId=item.account_id,
+                 accountUrl=item.account_url, priority=None if item.priority is None else str(item.priority))
+    if chat:
+        _podcast(parent, "chat", server=chat.server, protocol=chat.protocol, accountId=chat.account_id,
+                 space=chat.space)
+
+
+def _image(parent: Any, image: ImageRef) -> None:
+    _sub(parent, f"{{{PODCAST_NS}}}image", None, href=image.href, alt=image.alt, aspect__ratio=image.aspect_ratio,
+         width=None if image.width is None else str(image.width),
+         height=None if image.height is None else str(image.height), type=image.type, purpose=image.purpose)
 
 
 def _person(parent: Any, person: Any) -> None:
@@ -234,9 +325,10 @@ def _location(parent: Any, location: Any) -> None:
 
 
 class PodcastIndexEntryExtension(_Extension):
-    """Item-level Podcasting 2.0 tags."""
+    """Item-level Podcasting 2.0 tags (and Podlove Simple Chapters, from the same chapter list)."""
 
     entry: EpisodeEntry
+    prefixes: tuple[str, ...] = ()
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -277,8 +369,84 @@ class PodcastIndexEntryExtension(_Extension):
                 bitrate=str(media.bitrate) if media.bitrate else None,
                 default="true" if index == 0 else None,
             )
-            _podcast(alternate, "source", uri=media.url)
+            _podcast(alternate, "source", uri=prefixed(media.url, self.prefixes))
+        if episode.value:
+            _value(item, episode.value)
+        _social_and_chat(item, episode.social_interact, episode.chat)
+        for image in entry.images:
+            _image(item, image)
+        for link in episode.content_links:
+            _podcast(item, "contentLink", link.text, href=link.href)
+        _psc_chapters(item, entry)
         return item
+
+
+def _psc_chapters(item: Any, entry: EpisodeEntry) -> None:
+    """Podlove Simple Chapters 1.2 (Spotify and Podlove players read them): the chapters of the table of
+    contents, from the same list as the JSON file and the audio's tags."""
+    from feedtool.validation.rules_p20 import npt
+
+    chapters = entry.episode.chapters
+    if not any(chapter.toc for chapter in chapters):
+        return
+    images = entry.chapter_image_urls or (None,) * len(chapters)
+    block = _sub(item, f"{{{PSC_NS}}}chapters", None, version="1.2")
+    for chapter, image in zip(chapters, images, strict=False):
+        if chapter.toc:
+            _sub(block, f"{{{PSC_NS}}}chapter", None, start=npt(chapter.start_s), title=chapter.title,
+                 href=chapter.url, image=image)
+
+
+def prefixed(url: str, prefixes: tuple[str, ...]) -> str:
+    """The enclosure URL apps get: behind the show's analytics prefixes, if any."""
+    if not prefixes:
+        return url
+    from feedtool.validation.rules_p20 import prefixed as behind
+
+    return behind(url, prefixes)
+
+
+class ReachExtension(_Extension):
+    """Channel tags for directories and feed readers: Spotify's, the WebSub hub, RFC 5005 archive links."""
+
+    show: Show
+    links: PageLinks
+    chapters: bool = False  # some item has psc:chapters: declare the namespace
+
+    def extend_ns(self) -> dict[str, str]:
+        namespaces = {}
+        if self.chapters:
+            namespaces["psc"] = PSC_NS
+        if self.show.spotify:
+            namespaces["spotify"] = SPOTIFY_NS
+        if self.links.archive:
+            namespaces["fh"] = FH_NS
+        return namespaces
+
+    def extend_rss(self, rss: Any) -> Any:
+        channel = rss.find("channel")
+        show, links = self.show, self.links
+        notify = show.notify
+        if notify and notify.websub_hub:
+            _sub(channel, f"{{{ATOM_NS}}}link", None, rel="hub", href=notify.websub_hub)
+        if links.current:
+            _sub(channel, f"{{{ATOM_NS}}}link", None, rel="current", href=links.current, type="application/rss+xml")
+        if links.prev_archive:
+            _sub(channel, f"{{{ATOM_NS}}}link", None, rel="prev-archive", href=links.prev_archive,
+                 type="application/rss+xml")
+            # paged-feed readers (AntennaPod) follow rel=next to older episodes: the same page
+            _sub(channel, f"{{{ATOM_NS}}}link", None, rel="next", href=links.prev_archive, type="application/rss+xml")
+        if links.next_archive:
+            _sub(channel, f"{{{ATOM_NS}}}link", None, rel="next-archive", href=links.next_archive,
+                 type="application/rss+xml")
+        if links.archive:
+            _sub(channel, f"{{{FH_NS}}}archive")
+        if show.spotify:
+            if show.spotify.limit is not None:
+                _sub(channel, f"{{{SPOTIFY_NS}}}limit", None, recentCount=str(show.spotify.limit))
+            if show.spotify.countries:
+                _sub(channel, f"{{{SPOTIFY_NS}}}countryOfOrigin", " ".join(show.spotify.countries))
+        return rss
 
 
 # ------------------------------------------------------------------------------- rendering
@@ -294,23 +462,34 @@ def sort_entries(entries: list[EpisodeEntry]) -> list[EpisodeEntry]:
 
 
 def render_feed(
-    show: Show, *, artwork_url: str, description_html: str, entries: list[EpisodeEntry]
+    show: Show, *, artwork_url: str, description_html: str, entries: list[EpisodeEntry],
+    images: tuple[ImageRef, ...] = (), links: PageLinks | None = None, ordered: bool = False,
 ) -> bytes:
-    """The whole feed as UTF-8 bytes (deterministic for the same arguments)."""
+    """The whole feed as UTF-8 bytes (deterministic for the same arguments).
+
+    ``images`` are the channel's podcast:image tags; ``links`` make the document the main feed or an
+    archive page of a paged feed (feedtool.archive); ``ordered`` says ``entries`` are already sorted.
+    """
     from feedgen.feed import FeedGenerator
 
-    ordered = sort_entries(entries)
+    ordered_entries = entries if ordered else sort_entries(entries)
+    links = links or PageLinks(self_url=show.feed_url)
     generator = FeedGenerator()
     generator.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)
     generator.register_extension(
         "podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False
     )
+    generator.register_extension("reach", ReachExtension, None, atom=False)
     generator.itunes.show = show
     generator.itunes.artwork_url = artwork_url
     generator.podcastindex.show = show
+    generator.podcastindex.images = images
+    generator.reach.show = show
+    generator.reach.links = links
+    generator.reach.chapters = any(chapter.toc for entry in ordered_entries for chapter in entry.episode.chapters)
 
     generator.title(show.title)
-    generator.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    generator.link(href=links.self_url, rel="self", type="application/rss+xml")
     generator.link(href=show.link, rel="alternate")  # last: feedgen's <link> is the last link
     generator.description(description_html)
     generator.language(show.language)
@@ -319,6 +498,7 @@ def render_feed(
     if show.copyright:
         generator.copyright(show.copyright)
     generator.image(url=artwork_url, title=show.title, link=show.link)
+    ordered = ordered_entries
     dates = [entry.episode.date for entry in ordered] + [t.pubdate for t in show.trailers]
     last = max(dates) if dates else datetime(2000, 1, 1, tzinfo=UTC)
     generator.lastBuildDate(last)
@@ -335,9 +515,11 @@ def render_feed(
         item.description(entry.description_html or episode.title)
         if entry.notes_html:
             item.content(entry.notes_html, type=None if "]]>" in entry.notes_html else "CDATA")
-        item.enclosure(entry.enclosure.url, str(entry.enclosure.length), entry.enclosure.mime)
+        item.enclosure(prefixed(entry.enclosure.url, show.enclosure_prefixes), str(entry.enclosure.length),
+                       entry.enclosure.mime)
         item.itunes.entry = entry
         item.itunes.show = show
         item.podcastindex.entry = entry
+        item.podcastindex.prefixes = show.enclosure_prefixes
 
     return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))

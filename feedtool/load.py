@@ -521,7 +521,9 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
     text = read_text(path)
     data = parse_yaml(text, path=path)
     fields = Fields(data, path=path, text=text, first_line=1)
-    fields.check_known(SHOW_KEYS)
+    from feedtool import load_p20
+
+    fields.check_known(SHOW_KEYS + load_p20.SHOW_KEYS)
 
     base = base_url or fields.url("base_url", required=True) or ""
     if not base.endswith("/"):
@@ -585,7 +587,6 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
         type=fields.choice("type", apple.SHOW_TYPES, "episodic"),
         owner=owner,
         copyright=fields.text_("copyright"),
-        block=fields.bool_("block", False),
         complete=fields.bool_("complete", False),
         new_feed_url=fields.url("new_feed_url"),
         itunes_title=fields.text_("itunes_title"),
@@ -602,6 +603,8 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
         trailers=_trailers(fields),
         feed_name=feed_name,
         publish=_publish(fields),
+        **load_p20.show_fields(fields, episodes_dir=episodes_dir, feed_url=base + feed_name,
+                               podcast_guid=podcast_guid),
     )
 
 
@@ -715,7 +718,9 @@ def load_episode(folder: Path, show: Show) -> Episode:
     front, notes, _ = split_front_matter(text, path=path)
     data = parse_yaml(front, path=path, first_line=2)
     fields = Fields(data, path=path, text=front, first_line=2)
-    fields.check_known(EPISODE_KEYS)
+    from feedtool import load_p20
+
+    fields.check_known(EPISODE_KEYS + load_p20.EPISODE_KEYS)
 
     audio_names = fields.items("audio")
     if not audio_names:
@@ -776,6 +781,7 @@ def load_episode(folder: Path, show: Show) -> Episode:
         location=_location(fields),
         txt=_txt(fields),
         draft=draft,
+        **load_p20.episode_fields(fields, folder, show),
     )
 
 

@@ -135,8 +135,14 @@ def http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None
 def local_path(url: str, ctx: Context) -> Path | None:
     """The file under base_dir that ``url`` is served from, or None when it is not under the base URL."""
     options = ctx.options
-    if not (options.local_media and options.base_url and options.base_dir) or not url.startswith(options.base_url):
+    if not (options.local_media and options.base_url and options.base_dir):
         return None
+    if not url.startswith(options.base_url):  # an enclosure behind an analytics prefix (OP3, Podtrac ...)
+        from feedtool.validation.rules_p20 import unprefixed
+
+        url = unprefixed(url, options.base_url) or ""
+        if not url:
+            return None
     base = str(options.base_dir.absolute())
     rel = unquote(urlsplit(url[len(options.base_url):]).path)
     path = os.path.normpath(os.path.join(base, rel))
