@@ -187,16 +187,23 @@ def _check_inside(path: Path, root: Path, out_dir: Path) -> None:
 BLOCKING_LIVE_RULES = ("live.episode.removed", "live.guid.changed")
 
 
-def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False) -> list[Any]:
+def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False,
+                       old_read: Callable[[str], bytes | None] | None = None,
+                       new_read: Callable[[str], bytes | None] | None = None) -> list[Any]:
     """Findings about episodes that would disappear or change guid if ``new`` replaced ``old``.
 
-    A live feed that cannot be read at all cannot be checked: that refuses too, unless allowed.
+    ``old_read``/``new_read`` read RFC 5005 archive pages (feedtool.validation.archives): episodes that
+    moved to an archive page are not lost. A live feed (or archive page) that cannot be read cannot
+    be checked: that refuses too, unless allowed.
     """
     from feedtool.errors import FeedReadError
+    from feedtool.validation.archives import pages_for_compare
     from feedtool.validation.live import compare_feeds
 
     try:
-        findings = compare_feeds(old, new)
+        old_pages = pages_for_compare(old, "the live feed", old_read) if old_read else []
+        new_pages = pages_for_compare(new, "the new feed", new_read) if new_read else []
+        findings = compare_feeds(old, new, old_pages=old_pages, new_pages=new_pages)
     except FeedReadError as error:
         if allow_removals:
             return []
@@ -296,8 +303,15 @@ def make_plan(
         if upload.file.kind == "feed" and upload.reason == "changed":
             live = target.get_bytes(upload.file.key)
             if live is not None:
-                findings.extend(check_against_live(live, upload.file.path.read_bytes(),
-                                                   allow_removals=allow_removals))
+                from feedtool.validation.archives import links, local_reader, target_reader
+
+                data = upload.file.path.read_bytes()
+                self_url = links(data, upload.file.key).get("self") or "" if b"prev-archive" in data else ""
+                findings.extend(check_against_live(
+                    live, data, allow_removals=allow_removals,
+                    old_read=target_reader(target.get_bytes, live, upload.file.key),
+                    new_read=local_reader(upload.file.path.parent, self_url.rsplit("/", 1)[0] + "/",
+                                          max_bytes=100 * 1024 * 1024)))
     plan = Plan(
         target=target.description, uploads=uploads, skips=skips, deletes=deletes,
         live_findings=findings, local=local, remote=remote,

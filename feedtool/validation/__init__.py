@@ -49,11 +49,22 @@ def validate_feed(source: str | Path, *, check_media: bool | None = None, agains
             report.findings.append(Finding.make(
                 "media.http.caching", "the feed is served without ETag or Last-Modified, so every crawl downloads "
                 "it in full", scope="feed"))
+    from feedtool.validation.archives import chain_of, findings
+
+    chain = chain_of(data, src.name, src.path, base_url=base_url, max_bytes=max_bytes)  # RFC 5005 pages
+    if chain is not None:
+        report.findings.extend(findings(data, chain, src.name))
     if against is not None:
         from feedtool.validation.live import compare_feeds
 
-        old, _ = read_source(against, max_bytes=max_bytes)
-        report.findings.extend(compare_feeds(old, data))
+        old, old_src = read_source(against, max_bytes=max_bytes)
+        old_chain = chain_of(old, old_src.name, old_src.path, base_url=None, max_bytes=max_bytes)
+        if old_chain is not None and old_chain.problems:
+            report.findings.extend(Finding.make("directory.archive", f"live feed: {problem}", scope="live")
+                                   for problem in old_chain.problems)
+        report.findings.extend(compare_feeds(
+            old, data, old_pages=[page for _, page in old_chain.pages] if old_chain else (),
+            new_pages=[page for _, page in chain.pages] if chain else ()))
     return report
 
 

@@ -8,7 +8,8 @@ enclosure URL, then by title. `feedtool publish` calls it before replacing the l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from feedtool.errors import FeedReadError
 from feedtool.validation.report import Finding
@@ -46,10 +47,15 @@ def episodes(data: bytes, name: str) -> list[Episode]:
     return found
 
 
-def compare_feeds(old: bytes, new: bytes, *, old_name: str = "live feed", new_name: str = "new feed") -> list[Finding]:
-    """Findings for episodes of ``old`` that ``new`` drops (live.episode.removed) or re-guids (live.guid.changed)."""
-    before = episodes(old, old_name)
-    after = episodes(new, new_name)
+def compare_feeds(old: bytes, new: bytes, *, old_name: str = "live feed", new_name: str = "new feed",
+                  old_pages: Sequence[bytes] = (), new_pages: Sequence[bytes] = ()) -> list[Finding]:
+    """Findings for episodes of ``old`` that ``new`` drops (live.episode.removed) or re-guids (live.guid.changed).
+
+    ``old_pages`` and ``new_pages`` are the RFC 5005 archive pages of each (feedtool.validation.archives):
+    an episode that moved from the feed to an archive page is still there.
+    """
+    before = episodes(old, old_name) + [e for page in old_pages for e in episodes(page, f"{old_name} (archive)")]
+    after = episodes(new, new_name) + _archived(new_pages, f"{new_name} (archive)")
     new_ids = {e.guid or e.url for e in after}
     by_url = {e.url: e for e in after if e.url}
     titles: dict[str, list[Episode]] = {}
@@ -82,3 +88,9 @@ def compare_feeds(old: bytes, new: bytes, *, old_name: str = "live feed", new_na
                 scope="live", item_title=old_episode.title or None, item_guid=old_episode.guid or None,
                 subject="item"))
     return findings
+
+
+def _archived(pages: Sequence[bytes], name: str) -> list[Episode]:
+    """The episodes of archive pages, numbered after the feed's own (findings point at the feed)."""
+    found = [e for page in pages for e in episodes(page, name)]
+    return [replace(e, index=1_000_000 + number) for number, e in enumerate(found)]
