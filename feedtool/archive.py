@@ -71,14 +71,14 @@ def render_documents(show: Show, entries: list[EpisodeEntry], *, artwork_url: st
 
     def render(page_entries: list[EpisodeEntry], links: PageLinks) -> bytes:
         return render_feed(show, artwork_url=artwork_url, description_html=description_html, entries=page_entries,
-                           images=images, links=links, ordered=True)
+                           images=images, links=links, presorted=True)
 
     stem = show.feed_name.rsplit(".", 1)[0]
     drafts: list[tuple[str, bytes]] = []  # (name, bytes with stand-ins), oldest first
     previous_url: str | None = None
     for number, page in enumerate(pages, 1):
-        links = PageLinks(self_url=_SELF, prev_archive=previous_url, next_archive=_NEXT if number < len(pages) else None,
-                          current=show.feed_url, archive=True)
+        links = PageLinks(self_url=_SELF, prev_archive=previous_url, current=show.feed_url, archive=True,
+                          next_archive=_NEXT if number < len(pages) else None)
         data = render(page, links)
         name = f"{ARCHIVE_DIR}/{stem}-{number}-{hashlib.sha256(data).hexdigest()[:8]}.xml"
         drafts.append((name, data))

@@ -463,16 +463,16 @@ def sort_entries(entries: list[EpisodeEntry]) -> list[EpisodeEntry]:
 
 def render_feed(
     show: Show, *, artwork_url: str, description_html: str, entries: list[EpisodeEntry],
-    images: tuple[ImageRef, ...] = (), links: PageLinks | None = None, ordered: bool = False,
+    images: tuple[ImageRef, ...] = (), links: PageLinks | None = None, presorted: bool = False,
 ) -> bytes:
     """The whole feed as UTF-8 bytes (deterministic for the same arguments).
 
     ``images`` are the channel's podcast:image tags; ``links`` make the document the main feed or an
-    archive page of a paged feed (feedtool.archive); ``ordered`` says ``entries`` are already sorted.
+    archive page of a paged feed (feedtool.archive); ``presorted``: ``entries`` are already sorted.
     """
     from feedgen.feed import FeedGenerator
 
-    ordered_entries = entries if ordered else sort_entries(entries)
+    ordered_entries = entries if presorted else sort_entries(entries)
     links = links or PageLinks(self_url=show.feed_url)
     generator = FeedGenerator()
     generator.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)

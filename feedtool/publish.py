@@ -647,6 +647,7 @@ class PublishOptions:
     check_remote: bool = False  # list the target instead of trusting its manifest
     progress: bool | None = None  # None: on when stderr is a terminal
     cache_dir: Path | None = None
+    notify: bool | None = None  # tell apps (feedtool.notify); None: when podcast.yaml has notify:
 
 
 @dataclass
@@ -656,6 +657,7 @@ class PublishReport:
     dry_run: bool
     built: bool
     elapsed_s: float
+    notifications: Any = None  # a feedtool.notify.NotifyReport, when apps were told
 
     def as_json(self) -> dict[str, Any]:
         plan, result = self.plan, self.result
@@ -679,6 +681,7 @@ class PublishReport:
                 {"rule": f.rule, "message": f.message} for f in plan.live_findings
             ],
             "elapsed_s": round(self.elapsed_s, 3),
+            "notifications": self.notifications.as_json() if self.notifications is not None else None,
         }
 
 
@@ -784,12 +787,35 @@ def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: 
             result = apply_plan(plan, target, progress=meter, check_ranges=not options.force)
         finally:
             meter.close()
-        return PublishReport(plan, result, False, built, time.monotonic() - started)
+        notifications = notify_apps(options, result, target)
+        return PublishReport(plan, result, False, built, time.monotonic() - started, notifications)
     except BaseException:
         target.close(cancel=True)  # Ctrl-C or a failure: do not wait for queued uploads
         raise
     finally:
         target.close()
+
+
+def notify_apps(options: PublishOptions, result: ApplyResult, target: Any) -> Any:
+    """After the feed is up: tell apps about the feeds whose bytes changed (and retry what failed before)."""
+    from feedtool.model import NotifySettings
+    from feedtool.notify import STATE_KEY, notify_after_publish
+
+    if options.notify is False:
+        return None
+    settings = None
+    if (options.episodes_dir / "podcast.yaml").is_file():
+        from feedtool.load import load_show
+
+        settings = load_show(options.episodes_dir).notify
+    if settings is None:
+        if not options.notify:
+            return None
+        settings = NotifySettings(podcastindex=True)  # --notify alone: the keyless Podcast Index ping
+    changed = [(u.file.key, u.file.path.read_bytes()) for u in result.uploaded
+               if u.file.kind == "feed" and u.reason != "headers"]
+    return notify_after_publish(settings, changed, get_state=lambda: target.get_bytes(STATE_KEY),
+                                put_state=lambda data: target.put_bytes(STATE_KEY, data))
 
 
 def _check_no_overlap(out_dir: Path, folder: Path) -> None:
@@ -814,6 +840,8 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
     if not plan.uploads and not plan.deletes:
         yield (f"Nothing to do: {plan.target} is up to date "
                f"({len(plan.skips)} files, {human_size(plan.skip_bytes)}).")
+        if report.notifications is not None:  # pending notifications of an earlier publish, sent again
+            yield from report.notifications.lines()
         return
     head = "Plan for" if report.dry_run else "Published to"
     yield f"{head} {plan.target}"
@@ -840,3 +868,5 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
             yield f"previous {key} kept as {kept}"
     if report.result and report.result.range_status:
         yield f"byte ranges: {report.result.range_checked} answered {report.result.range_status}"
+    if report.notifications is not None:
+        yield from report.notifications.lines()

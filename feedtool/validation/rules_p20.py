@@ -58,10 +58,11 @@ FEED_SIZE_NOTE = 1_000_000  # FeedBurner cut feeds at 1 MB
 FEED_SIZE_WARN = 2 * 1024 * 1024  # some readers cap at 2 MiB; Pocket Casts reported trouble past ~3 MB
 #: Analytics prefix services and how to recognise their URLs (host, path start).
 PREFIX_SERVICES = (
-    ("OP3", "op3.dev", "/e"), ("Podtrac", "dts.podtrac.com", "/redirect"), ("Podtrac", "www.podtrac.com", "/pts/redirect"),
-    ("Chartable", "chrt.fm", "/track/"), ("Chartable", "chtbl.com", "/track/"), ("Podsights", "pdst.fm", "/e/"),
-    ("Blubrry", "media.blubrry.com", "/"), ("Podscribe", "pscrb.fm", "/rss/p/"), ("Claritas", "claritaspod.com", "/measure/"),
-    ("Magellan", "mgln.ai", "/e/"), ("Spotify Ad Analytics", "prfx.byspotify.com", "/e/"), ("Podroll", "arttrk.com", "/p/"),
+    ("OP3", "op3.dev", "/e"), ("Podtrac", "dts.podtrac.com", "/redirect"),
+    ("Podtrac", "www.podtrac.com", "/pts/redirect"), ("Chartable", "chrt.fm", "/track/"),
+    ("Chartable", "chtbl.com", "/track/"), ("Podsights", "pdst.fm", "/e/"), ("Blubrry", "media.blubrry.com", "/"),
+    ("Podscribe", "pscrb.fm", "/rss/p/"), ("Claritas", "claritaspod.com", "/measure/"), ("Magellan", "mgln.ai", "/e/"),
+    ("Spotify Ad Analytics", "prfx.byspotify.com", "/e/"), ("Podroll", "arttrk.com", "/p/"),
 )
 
 
@@ -132,7 +133,9 @@ def social_uri_problem(protocol: str, uri: str | None) -> str | None:
 
 
 def country_problem(code: str) -> str | None:
-    return None if re.fullmatch(r"[a-z]{2}", code) else f"'{code}' is not a two-letter ISO 3166 country code in lower case"
+    if re.fullmatch(r"[a-z]{2}", code):
+        return None
+    return f"'{code}' is not a two-letter ISO 3166 country code in lower case"
 
 
 def npt(seconds: float) -> str:
@@ -219,7 +222,8 @@ def check_channel(ctx: Context, ch: Node) -> None:
         if slug is not None:
             problem = block_slug_problem(slug)
             if problem:
-                ctx.emit("podcast.block.id", f"<podcast:block id=\"{slug}\">: {problem}", el=el, subject="podcast:block@id")
+                ctx.emit("podcast.block.id", f"<podcast:block id=\"{slug}\">: {problem}", el=el,
+                         subject="podcast:block@id")
     _check_common(ctx, ch, None, "channel")
     podping = ch.first(_P + "podping")
     if podping is not None and (podping.get("usesPodping") or "").strip() not in ("true", "false"):
@@ -255,8 +259,9 @@ def _check_common(ctx: Context, node: Node, item: Node | None, level: str) -> No
     for el in node.all(_P + "socialInteract"):
         problem = social_uri_problem((el.get("protocol") or "").strip(), el.get("uri"))
         if problem and el.get("protocol") and (el.get("uri") or el.get("protocol") == "disabled"):
-            ctx.emit("podcast.social-interact", f"<podcast:socialInteract protocol=\"{el.get('protocol')}\">: {problem}",
-                     node=item, el=el, subject="podcast:socialInteract@uri")
+            ctx.emit("podcast.social-interact",
+                     f"<podcast:socialInteract protocol=\"{el.get('protocol')}\">: {problem}", node=item, el=el,
+                     subject="podcast:socialInteract@uri")
     for el in node.all(_P + "image"):
         for attr in ("width", "height"):
             value = el.get(attr)
@@ -285,7 +290,7 @@ def _check_value(ctx: Context, el: Any, item: Node | None) -> None:
                          "number of seconds", node=item, el=split, subject=f"{subject}@{attr}")
         remotes = split.findall(_P + "remoteItem")
         own = split.findall(_P + "valueRecipient")
-        if remotes and own or len(remotes) > 1 or not (remotes or own):
+        if (remotes and own) or len(remotes) > 1 or not (remotes or own):
             ctx.emit("podcast.value.time-split", f"time split {index} must hold either recipients or exactly one "
                      "remoteItem", node=item, el=split, subject=subject)
         for remote in remotes:
@@ -330,8 +335,8 @@ def _check_psc(ctx: Context, item: Node) -> None:
         for number, chapter in enumerate(block.iterfind("{" + PSC + "}chapter"), 1):
             start = parse_npt(chapter.get("start") or "")
             if start is None:
-                ctx.emit("chapters.psc", f"psc:chapter {number} has start=\"{chapter.get('start') or ''}\"; write it as "
-                         "HH:MM:SS.mmm", node=item, el=chapter, subject="psc:chapter@start")
+                ctx.emit("chapters.psc", f"psc:chapter {number} has start=\"{chapter.get('start') or ''}\"; "
+                         "write it as HH:MM:SS.mmm", node=item, el=chapter, subject="psc:chapter@start")
                 continue
             if start < previous:
                 ctx.emit("chapters.psc", f"psc:chapter {number} starts before the chapter above it", node=item,
