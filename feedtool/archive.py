@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -77,8 +78,9 @@ def render_documents(show: Show, entries: list[EpisodeEntry], *, artwork_url: st
     drafts: list[tuple[str, bytes]] = []  # (name, bytes with stand-ins), oldest first
     previous_url: str | None = None
     for number, page in enumerate(pages, 1):
+        # The name hashes the page without its own URL and its next link (the newest page gets one later)
         links = PageLinks(self_url=_SELF, prev_archive=previous_url, current=show.feed_url, archive=True,
-                          next_archive=_NEXT if number < len(pages) else None)
+                          next_archive=_NEXT)
         data = render(page, links)
         name = f"{ARCHIVE_DIR}/{stem}-{number}-{hashlib.sha256(data).hexdigest()[:8]}.xml"
         drafts.append((name, data))
@@ -104,9 +106,11 @@ def _fill_links(data: bytes, *, self_url: str, next_url: str | None) -> bytes | 
     head, tail = (data, b"") if head_end == -1 else (data[:head_end], data[head_end:])
     self_attr = f"href={quoteattr(_SELF)}".encode()
     next_attr = f"href={quoteattr(_NEXT)}".encode()
-    if head.count(self_attr) != 1 or head.count(next_attr) != (1 if next_url else 0):
+    if head.count(self_attr) != 1 or head.count(next_attr) != 1:
         return None
     head = head.replace(self_attr, f"href={quoteattr(self_url)}".encode())
     if next_url:
-        head = head.replace(next_attr, f"href={quoteattr(next_url)}".encode())
-    return head + tail
+        return head.replace(next_attr, f"href={quoteattr(next_url)}".encode()) + tail
+    link = re.compile(rb"\n[ \t]*<atom:link rel=\"next-archive\" " + re.escape(next_attr) + rb"[^>]*/>")
+    head, count = link.subn(b"", head)
+    return head + tail if count == 1 else None
