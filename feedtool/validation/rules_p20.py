@@ -13,6 +13,7 @@ checks below call them on any feed (a finding). One implementation for both.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -138,8 +139,12 @@ def country_problem(code: str) -> str | None:
     return f"'{code}' is not a two-letter ISO 3166 country code in lower case"
 
 
+@functools.lru_cache(maxsize=4096)
 def npt(seconds: float) -> str:
-    """Seconds as Normal Play Time the way Podlove Simple Chapters writes it: HH:MM:SS.mmm."""
+    """Seconds as Normal Play Time the way Podlove Simple Chapters writes it: HH:MM:SS.mmm.
+
+    Cached: a big catalogue repeats the same start times (00:00:00.000 in every episode).
+    """
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
