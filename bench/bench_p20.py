@@ -9,7 +9,8 @@ socialInteract, chat, images, Spotify, an OP3 prefix, podping and WebSub, conten
 the chapters every episode has, psc:chapters (20 per episode). For each: a cold build (no
 public/, no cache, no guid ledger; earlier output renamed into a trash folder, as bench_build.py
 does, so no inode is freed right before a cold build) and a no-change build right after.
-Medians of --rounds; the feed sizes are printed too.
+Medians of --rounds; the feed sizes are printed too. On a machine whose ext4 file system others
+keep busy, ``--out /dev/shm/... --tmpfs`` takes the file system's noise out of the comparison.
 
     git worktree add --detach /tmp/ft-base <commit> && python3 -m venv /tmp/ft-base/.venv \\
         && /tmp/ft-base/.venv/bin/pip install -q -e /tmp/ft-base
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--tmpfs", action="store_true",
+                        help="--out is a tmpfs (/dev/shm/...): earlier builds are deleted each round (no ext4 "
+                             "inode penalty there), so memory holds at most one build per side")
     args = parser.parse_args(argv)
 
     plain = make_catalogue(args.n, args.out / f"catalogue-{args.n}")
@@ -63,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             times[name]["nochange"].append(build(python, episodes, public))
             print(f"round {round_ + 1}: {name}: cold {times[name]['cold'][-1].seconds:.2f} s, "
                   f"no change {times[name]['nochange'][-1].seconds:.2f} s", flush=True)
+            if args.tmpfs:
+                empty_trash(args.out)
     empty_trash(args.out)
 
     print()

@@ -35,7 +35,7 @@ from feedtool import __version__
 from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
-from feedtool.feed import EpisodeEntry, ImageRef, MediaFile
+from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, psc_lines
 from feedtool.files import sha256_file, write_atomic
 from feedtool.model import Episode, Image, Show
 from feedtool.parallel import forked_runs, worker_count
@@ -377,6 +377,7 @@ class _Builder:
             description_html=description_html or episode.title,
             chapter_image_urls=chapter_image_urls,
             images=tuple(images),
+            psc_lines=psc_lines(episode.chapters, chapter_image_urls),  # here, on every core
         )
 
     def images(self, images: tuple[Image, ...], folder: str) -> list[ImageRef]:
@@ -477,6 +478,7 @@ class _EntryParts:
     description_html: str
     chapter_image_urls: tuple[str | None, ...] = ()
     images: tuple[ImageRef, ...] = ()
+    psc_lines: tuple[str, ...] | None = None
 
     def entry(self, episode: Episode, guid: str) -> EpisodeEntry:
         return EpisodeEntry(
@@ -491,6 +493,7 @@ class _EntryParts:
             description_html=self.description_html,
             chapter_image_urls=self.chapter_image_urls,
             images=self.images,
+            psc_lines=self.psc_lines,
         )
 
 

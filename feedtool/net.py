@@ -161,13 +161,26 @@ def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline:
             if redirects > max_redirects:
                 raise NetworkError(f"more than {max_redirects} redirects", url=url,
                                    hint="point at the final URL, or fix the redirect loop")
-            current = urljoin(current, location)
+            following = urljoin(current, location)
+            if _leaves_origin(current, following):  # a token for one host is never handed to another
+                headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _CREDENTIAL_HEADERS}
+            current = following
             if response.status == 303 or (method == "POST" and response.status in (301, 302)):
                 method = "GET" if method != "HEAD" else "HEAD"
                 body = None
                 headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
             continue
         return connection, response, current, redirects, watchdog
+
+
+#: headers that carry credentials: dropped when a redirect leads to another origin (as curl and browsers do)
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+
+def _leaves_origin(current: str, following: str) -> bool:
+    """A redirect to another scheme, host or port (https -> http included)."""
+    before, after = urlsplit(current), urlsplit(following)
+    return (before.scheme, before.hostname, before.port) != (after.scheme, after.hostname, after.port)
 
 
 def _network_error(error: BaseException, *, url: str, fired: bool) -> NetworkError:

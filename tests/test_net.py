@@ -241,3 +241,19 @@ def test_a_post_to_a_silent_server_fails_at_the_deadline() -> None:
         assert time.monotonic() - started < 3
     finally:
         listener.close()
+
+
+def test_credentials_are_not_sent_to_another_host_on_a_redirect(serve) -> None:
+    """A Podping token for one host never reaches another through a redirect."""
+    seen: list[str | None] = []
+
+    def record(request: BaseHTTPRequestHandler) -> None:
+        seen.append(request.headers.get("Authorization"))
+        body(b"ok")(request)
+
+    other = serve({"/landing": record})
+    base = serve({"/same": redirect("/landing-here"), "/landing-here": record,
+                  "/away": redirect(other.replace("127.0.0.1", "localhost") + "/landing")})
+    net.request(base + "/same", headers={"Authorization": "secret"}, max_body=10)
+    net.request(base + "/away", headers={"Authorization": "secret"}, max_body=10)
+    assert seen == ["secret", None]

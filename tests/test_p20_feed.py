@@ -296,3 +296,60 @@ def test_public_holds_only_served_files(podcast: PodcastFactory, tmp_path: Path)
     build_podcast(podcast.episodes, podcast.public)
     names = sorted(p.name for p in podcast.public.iterdir())
     assert any(n.startswith("banner-") and n.endswith(".png") for n in names)
+
+
+TRICKY_CHAPTERS = """chapters:
+  - {start: 0, title: "Fish & chips <5> \\"quoted\\" 'single' ]]> 日本語 😀", url: "https://example.com/?a=1&b=2"}
+  - {start: 1.5, title: Silent, toc: false}
+  - {start: 2.25, title: "Tabs\\tand ends", image: chapter.png}
+  - {start: 4, title: Last}"""
+
+
+@pytest.mark.parametrize("spoof", [False, True])
+def test_spliced_psc_chapters_are_the_bytes_lxml_writes(podcast: PodcastFactory, spoof: bool, monkeypatch) -> None:
+    """The fast path (chapter lines spliced into the serialized feed) against the plain one (lxml elements)."""
+    import dataclasses
+
+    from PIL import Image
+
+    from feedtool import archive, feed
+    from feedtool.build import build_podcast
+
+    Image.new("RGB", (600, 600)).save(podcast.episodes / "first/chapter.png")
+    md = podcast.episodes / "first/episode.md"
+    md.write_text(md.read_text().replace("episode: 1", "episode: 1\n" + TRICKY_CHAPTERS, 1), encoding="utf-8")
+    podcast.set_show(feed="{max_items: 1}")
+    captured: list[tuple[tuple, dict]] = []
+    real = feed.render_feed
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        captured.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(archive, "render_feed", spy)
+    build_podcast(podcast.episodes, podcast.public)
+    monkeypatch.setattr(archive, "render_feed", real)
+    assert len(captured) == 2  # the main feed and one archive page
+    fallbacks: list[bool] = []
+    fill = feed._fill_psc_slots
+
+    def watch(data: bytes, slots: list) -> bytes | None:  # type: ignore[type-arg]
+        result = fill(data, slots)
+        fallbacks.append(result is None)
+        return result
+
+    monkeypatch.setattr(feed, "_fill_psc_slots", watch)
+    for args, kwargs in captured:
+        if spoof:  # the placeholder's own text in the notes (raw, in CDATA): the fast path must step aside
+            kwargs = {**kwargs, "entries": [dataclasses.replace(
+                e, notes_html=e.notes_html + '\n      <psc:chapters version="1.2" feedtool-slot="0"/>')
+                for e in kwargs["entries"]]}
+        fast = real(*args, **kwargs)
+        plain = real(*args, **{**kwargs, "fast": False})
+        assert fast == plain
+        without_lines = [dataclasses.replace(e, psc_lines=None) for e in kwargs["entries"]]
+        assert real(*args, **{**kwargs, "entries": without_lines}) == plain
+    assert any(fallbacks) == spoof
+    (page,) = (podcast.public / "archive").iterdir()  # the first episode is the older one
+    titles = [c.get("title") for c in etree.parse(str(page)).getroot().iterfind(".//psc:chapter", NS)]
+    assert titles == ["Fish & chips <5> \"quoted\" 'single' ]]> 日本語 😀", "Tabs\tand ends", "Last"]
