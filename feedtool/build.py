@@ -20,6 +20,7 @@ FEEDTOOL_JOBS=N in the environment sets the number of processes (1: no workers).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -35,7 +36,7 @@ from feedtool import __version__
 from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
-from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, psc_lines
+from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, item_extras_xml
 from feedtool.files import sha256_file, write_atomic
 from feedtool.model import Episode, Image, Show
 from feedtool.parallel import forked_runs, worker_count
@@ -367,7 +368,7 @@ class _Builder:
             transcript_urls.append(self.url(relative))
         summary_html = episode.summary and render_html(episode.summary)
         description_html = apple_description(summary_html) if summary_html else notes["apple"]
-        return _EntryParts(
+        parts = _EntryParts(
             enclosure=enclosure,
             alternates=tuple(alternates),
             chapters_url=chapters_url,
@@ -377,8 +378,9 @@ class _Builder:
             description_html=description_html or episode.title,
             chapter_image_urls=chapter_image_urls,
             images=tuple(images),
-            psc_lines=psc_lines(episode.chapters, chapter_image_urls),  # here, on every core
         )
+        # psc:chapters, value blocks ... serialized here, on every core, not in the parent's render
+        return dataclasses.replace(parts, extras_xml=item_extras_xml(parts.entry(episode, guid="")))
 
     def images(self, images: tuple[Image, ...], folder: str) -> list[ImageRef]:
         """podcast:image tags: local pictures served under content names and measured; URLs as given."""
@@ -478,7 +480,7 @@ class _EntryParts:
     description_html: str
     chapter_image_urls: tuple[str | None, ...] = ()
     images: tuple[ImageRef, ...] = ()
-    psc_lines: tuple[str, ...] | None = None
+    extras_xml: str | None = None  # feed.item_extras_xml, made in the worker (see entry())
 
     def entry(self, episode: Episode, guid: str) -> EpisodeEntry:
         return EpisodeEntry(
@@ -493,7 +495,7 @@ class _EntryParts:
             description_html=self.description_html,
             chapter_image_urls=self.chapter_image_urls,
             images=self.images,
-            psc_lines=self.psc_lines,
+            extras_xml=self.extras_xml,
         )
 
 

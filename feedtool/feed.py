@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from feedtool import __version__
-from feedtool.model import Chapter, Episode, RemoteItem, Show, Transcript, Value
+from feedtool.model import Episode, RemoteItem, Show, Transcript, Value
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -80,7 +80,7 @@ class EpisodeEntry:
     notes_html: str = ""
     description_html: str = ""
     chapter_image_urls: tuple[str | None, ...] = ()  # one per episode.chapters: the served picture
-    psc_lines: tuple[str, ...] | None = None  # psc_lines(...), made ahead of time; None: made when rendered
+    extras_xml: str | None = None  # item_extras_xml(...), made ahead of time; None: made when rendered
     images: tuple[ImageRef, ...] = ()  # podcast:image (the episode's artwork first)
 
 
@@ -349,7 +349,7 @@ class PodcastIndexEntryExtension(_Extension):
 
     entry: EpisodeEntry
     prefixes: tuple[str, ...] = ()
-    psc_slots: list[tuple[str, ...]] | None = None  # see _psc_chapters
+    slots: list[str] | None = None  # render_feed's fast path: item_extras go here as text
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -391,39 +391,57 @@ class PodcastIndexEntryExtension(_Extension):
                 default="true" if index == 0 else None,
             )
             _podcast(alternate, "source", uri=prefixed(media.url, self.prefixes))
-        if episode.value:
-            _value(item, episode.value)
-        _social_and_chat(item, episode.social_interact, episode.chat)
-        for image in entry.images:
-            _image(item, image)
-        for link in episode.content_links:
-            _podcast(item, "contentLink", link.text, href=link.href)
-        _psc_chapters(item, entry, self.psc_slots)
+        slots = self.slots
+        if slots is None:
+            item_extras(item, entry)
+        else:
+            xml = entry.extras_xml if entry.extras_xml is not None else item_extras_xml(entry)
+            if xml:
+                slots.append(xml)
+                _subelement()(item, "feedtool-slot", {"n": str(len(slots) - 1)})
         return item
 
 
-def _psc_chapters(item: Any, entry: EpisodeEntry, slots: list[tuple[str, ...]] | None) -> None:
-    """Podlove Simple Chapters 1.2 (Spotify and Podlove players read them): the chapters of the table of
-    contents, from the same list as the JSON file and the audio's tags.
+def item_extras(item: Any, entry: EpisodeEntry) -> None:
+    """The item's tags of issue 13: value, socialInteract, chat, podcast:image, contentLink, psc:chapters.
 
-    With ``slots`` (the fast path) the item gets a placeholder and its chapter lines are spliced into
-    the serialized feed by ``_fill_psc_slots``: 60,000 lxml elements in a 3,000-episode feed cost
-    more than the rest of the feed's tags together. Without, the elements are made here (the plain
-    path, which the tests hold the fast one to, byte for byte).
+    They are the bulk of a big feed's elements (psc:chapters alone: 60,000 in a 3,000-episode feed),
+    so build serializes them in its worker processes (``item_extras_xml``) and render_feed splices
+    that text in (``_fill_slots``); this function is the one place they are made either way.
     """
-    lines = entry.psc_lines if entry.psc_lines is not None else psc_lines(entry.episode.chapters,
-                                                                          entry.chapter_image_urls)
-    if not lines:
-        return
-    subelement = _subelement()
-    if slots is not None:
-        slots.append(lines)
-        subelement(item, _PSC_CHAPTERS, {"version": "1.2", "feedtool-slot": str(len(slots) - 1)})
-        return
+    episode = entry.episode
+    if episode.value:
+        _value(item, episode.value)
+    _social_and_chat(item, episode.social_interact, episode.chat)
+    for image in entry.images:
+        _image(item, image)
+    for link in episode.content_links:
+        _podcast(item, "contentLink", link.text, href=link.href)
+    _psc_chapters(item, entry)
+
+
+def item_extras_xml(entry: EpisodeEntry) -> str:
+    """``item_extras`` serialized as lxml writes them in the feed, indented for an item at the top."""
+    from lxml import etree
+
+    holder = etree.Element("item", nsmap={"podcast": PODCAST_NS, "psc": PSC_NS})
+    item_extras(holder, entry)
+    if not len(holder):
+        return ""
+    text = etree.tostring(holder, pretty_print=True, encoding="unicode")
+    return text[text.index("\n") + 1:text.rindex("\n", 0, len(text) - 1)]  # the children's lines
+
+
+def _psc_chapters(item: Any, entry: EpisodeEntry) -> None:
+    """Podlove Simple Chapters 1.2 (Spotify and Podlove players read them): the chapters of the table of
+    contents, from the same list as the JSON file and the audio's tags."""
     from feedtool.validation.rules_p20 import npt
 
     chapters = entry.episode.chapters
+    if not any(chapter.toc for chapter in chapters):
+        return
     images = entry.chapter_image_urls or (None,) * len(chapters)
+    subelement = _subelement()
     block = subelement(item, _PSC_CHAPTERS, {"version": "1.2"})
     for chapter, image in zip(chapters, images, strict=False):
         if chapter.toc:
@@ -435,49 +453,24 @@ def _psc_chapters(item: Any, entry: EpisodeEntry, slots: list[tuple[str, ...]] |
             subelement(block, _PSC_CHAPTER, attributes)
 
 
-def psc_lines(chapters: tuple[Chapter, ...], image_urls: tuple[str | None, ...] = ()) -> tuple[str, ...]:
-    """One ``<psc:chapter .../>`` line per chapter of the table of contents, escaped as lxml writes
-    attributes (build makes them in its worker processes, next to chapters.json)."""
-    from feedtool.validation.rules_p20 import npt
-
-    images = image_urls or (None,) * len(chapters)
-    lines = []
-    for chapter, image in zip(chapters, images, strict=False):
-        if chapter.toc:
-            line = f'<psc:chapter start="{npt(chapter.start_s)}" title="{_attribute(chapter.title)}"'
-            if chapter.url:
-                line += f' href="{_attribute(chapter.url)}"'
-            if image:
-                line += f' image="{_attribute(image)}"'
-            lines.append(line + "/>")
-    return tuple(lines)
+_SLOT = re.compile(rb'(\n[ \t]*)<feedtool-slot n="(\d+)"/>')
+_MARKUP_LINE = re.compile(r"^  (?=\s*<)", re.M)  # a line that starts an element (text never does: < is &lt;)
 
 
-_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
-                                    "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
-
-
-def _attribute(value: str) -> str:
-    return value.translate(_ATTRIBUTE_ESCAPES)
-
-
-_PSC_SLOT = re.compile(rb'(\n[ \t]*)<psc:chapters version="1\.2" feedtool-slot="(\d+)"/>')
-
-
-def _fill_psc_slots(data: bytes, slots: list[tuple[str, ...]]) -> bytes | None:
-    """The serialized feed with each placeholder replaced by its chapters, indented as lxml would;
-    None when the placeholders found are not exactly the ones made (the caller renders plainly)."""
+def _fill_slots(data: bytes, slots: list[str]) -> bytes | None:
+    """The serialized feed with each placeholder replaced by its item's extras, indented as lxml
+    indents them; None when the placeholders found are not exactly the ones made (then the caller
+    renders the plain way)."""
     filled: set[int] = set()
 
-    def chapters(match: re.Match[bytes]) -> bytes:
+    def extras(match: re.Match[bytes]) -> bytes:
         indent = match.group(1).decode()
         number = int(match.group(2))
         filled.add(number)
-        inner = "".join(f"{indent}  {line}" for line in slots[number])
-        return f'{indent}<psc:chapters version="1.2">{inner}{indent}</psc:chapters>'.encode()
+        return b"\n" + _MARKUP_LINE.sub(indent[1:], slots[number]).encode()
 
     try:
-        result, count = _PSC_SLOT.subn(chapters, data)
+        result, count = _SLOT.subn(extras, data)
     except IndexError:  # a slot number that was never made
         return None
     if count != len(slots) or len(filled) != len(slots):
@@ -562,7 +555,8 @@ def render_feed(
 
     ``images`` are the channel's podcast:image tags; ``links`` make the document the main feed or an
     archive page of a paged feed (feedtool.archive); ``presorted``: ``entries`` are already sorted.
-    ``fast=False`` writes psc:chapters as lxml elements instead of splicing them in (the same bytes).
+    ``fast=False`` makes the items' issue-13 tags as lxml elements instead of splicing them in as text
+    (the same bytes; see ``item_extras``).
     """
     from feedgen.feed import FeedGenerator
 
@@ -598,7 +592,7 @@ def render_feed(
     generator.lastBuildDate(last)
     generator.pubDate(last)
 
-    slots: list[tuple[str, ...]] | None = [] if fast else None
+    slots: list[str] | None = [] if fast else None
     for entry in ordered:
         episode = entry.episode
         item = generator.add_entry(order="append")
@@ -616,11 +610,11 @@ def render_feed(
         item.itunes.show = show
         item.podcastindex.entry = entry
         item.podcastindex.prefixes = show.enclosure_prefixes
-        item.podcastindex.psc_slots = slots
+        item.podcastindex.slots = slots
 
     data = bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
     if slots:
-        filled = _fill_psc_slots(data, slots)
+        filled = _fill_slots(data, slots)
         if filled is None:  # a placeholder's text also in the notes: render the plain way
             return render_feed(show, artwork_url=artwork_url, description_html=description_html, entries=entries,
                                images=images, links=links, presorted=presorted, fast=False)

@@ -298,16 +298,25 @@ def test_public_holds_only_served_files(podcast: PodcastFactory, tmp_path: Path)
     assert any(n.startswith("banner-") and n.endswith(".png") for n in names)
 
 
-TRICKY_CHAPTERS = """chapters:
+TRICKY_ITEM_TAGS = """chapters:
   - {start: 0, title: "Fish & chips <5> \\"quoted\\" 'single' ]]> 日本語 😀", url: "https://example.com/?a=1&b=2"}
   - {start: 1.5, title: Silent, toc: false}
   - {start: 2.25, title: "Tabs\\tand ends", image: chapter.png}
-  - {start: 4, title: Last}"""
+  - {start: 4, title: Last}
+value:
+  time_splits:
+    - {start: 1, duration: 2, recipients: [{name: "A & B <guests>", address: guest@fountain.fm, split: 100}]}
+    - {start: 3, duration: 1, remote_item: {feed_guid: 917393e3-1b1e-5cef-ace4-edaa54e1f810, title: "It's \\"x\\""}}
+social_interact: [{protocol: activitypub, uri: "https://m.example/@a/1?x=1&y=2"}]
+chat: {server: irc.libera.chat, protocol: irc}
+images: [{href: "https://cdn.example.com/a.jpg", alt: "Two lines:\\nsecond <line>", width: 100}]
+content_links: [{href: "https://youtube.com/watch?v=1", text: "Watch\\n  <here> & there"}]"""
 
 
 @pytest.mark.parametrize("spoof", [False, True])
-def test_spliced_psc_chapters_are_the_bytes_lxml_writes(podcast: PodcastFactory, spoof: bool, monkeypatch) -> None:
-    """The fast path (chapter lines spliced into the serialized feed) against the plain one (lxml elements)."""
+def test_spliced_item_tags_are_the_bytes_lxml_writes(podcast: PodcastFactory, spoof: bool, monkeypatch) -> None:
+    """The fast path (value, psc:chapters ... serialized in the workers and spliced into the feed) against
+    the plain one (lxml elements in the parent): the same bytes, with text that spans lines and needs escaping."""
     import dataclasses
 
     from PIL import Image
@@ -317,7 +326,8 @@ def test_spliced_psc_chapters_are_the_bytes_lxml_writes(podcast: PodcastFactory,
 
     Image.new("RGB", (600, 600)).save(podcast.episodes / "first/chapter.png")
     md = podcast.episodes / "first/episode.md"
-    md.write_text(md.read_text().replace("episode: 1", "episode: 1\n" + TRICKY_CHAPTERS, 1), encoding="utf-8")
+    md.write_text(md.read_text().replace("episode: 1", "episode: 1\n" + TRICKY_ITEM_TAGS, 1), encoding="utf-8")
+    podcast.set_show(value=f"{{recipients: [{{name: Host, address: {NODE_A}, split: 100}}]}}")
     podcast.set_show(feed="{max_items: 1}")
     captured: list[tuple[tuple, dict]] = []
     real = feed.render_feed
@@ -331,23 +341,23 @@ def test_spliced_psc_chapters_are_the_bytes_lxml_writes(podcast: PodcastFactory,
     monkeypatch.setattr(archive, "render_feed", real)
     assert len(captured) == 2  # the main feed and one archive page
     fallbacks: list[bool] = []
-    fill = feed._fill_psc_slots
+    fill = feed._fill_slots
 
     def watch(data: bytes, slots: list) -> bytes | None:  # type: ignore[type-arg]
         result = fill(data, slots)
         fallbacks.append(result is None)
         return result
 
-    monkeypatch.setattr(feed, "_fill_psc_slots", watch)
+    monkeypatch.setattr(feed, "_fill_slots", watch)
     for args, kwargs in captured:
         if spoof:  # the placeholder's own text in the notes (raw, in CDATA): the fast path must step aside
             kwargs = {**kwargs, "entries": [dataclasses.replace(
-                e, notes_html=e.notes_html + '\n      <psc:chapters version="1.2" feedtool-slot="0"/>')
+                e, notes_html=e.notes_html + '\n      <feedtool-slot n="0"/>')
                 for e in kwargs["entries"]]}
         fast = real(*args, **kwargs)
         plain = real(*args, **{**kwargs, "fast": False})
         assert fast == plain
-        without_lines = [dataclasses.replace(e, psc_lines=None) for e in kwargs["entries"]]
+        without_lines = [dataclasses.replace(e, extras_xml=None) for e in kwargs["entries"]]
         assert real(*args, **{**kwargs, "entries": without_lines}) == plain
     assert any(fallbacks) == spoof
     (page,) = (podcast.public / "archive").iterdir()  # the first episode is the older one
