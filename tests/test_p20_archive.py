@@ -53,7 +53,8 @@ def test_max_items_moves_older_episodes_to_linked_archive_pages(show: PodcastFac
     everything = guids(doc(show.public / "feed.xml"))
     assert len(everything) == 7
     show.set_show(feed="{max_items: 3, page_size: 2}")
-    build(show, runner)
+    result = run_cli(runner, "build", "--episodes", show.episodes, "--out", show.public)
+    assert "7 episode(s) (the older ones in 2 archive page(s))" in result.output
 
     main = doc(show.public / "feed.xml")
     assert guids(main) == everything[:3]  # the newest three
