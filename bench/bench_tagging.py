@@ -89,8 +89,7 @@ def metadata(cover: bytes, duration_s: float):  # -> TagMetadata
     chapters = tuple(Chapter(start_s=round(i * step, 3), title=f"Chapter {i + 1}: a topic") for i in range(20))
     return TagMetadata(
         title="Benchmark episode", artist="Bench", album="Benchmarks", track=1, date="2024-01-01",
-        description="Show notes. " * 300, link="https://example.com/ep1", cover=cover,
-        cover_mime="image/jpeg", chapters=chapters,
+        cover=cover, cover_mime="image/jpeg", chapters=chapters,
     )
 
 

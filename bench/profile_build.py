@@ -47,7 +47,7 @@ PHASES = (
     ("feedtool.chapters", "check_chapters", "entries: chapter checks"),
     ("feedtool.build", "_Builder.tag_fingerprint", "entries: tag fingerprint"),
     ("feedtool.tagging", "write_tagged_copy", "entries: tagging (all)"),
-    ("feedtool.tagging.integrity", "check", "tag: integrity check of the master"),
+    ("feedtool.audio", "check_mp3", "probe: MP3 truncation check"),
     ("feedtool.tagging.id3", "write", "tag: id3.write (render tag + copy audio)"),
     ("feedtool.build", "sha256_file", "entries: sha256 of files (masters)"),
     ("feedtool.chapters", "to_json", "entries: chapters.json"),

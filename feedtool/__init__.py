@@ -4,4 +4,4 @@ The package is a library first: each step (load, probe, tag, render, validate, p
 with no knowledge of the command line; ``feedtool.cli`` is the thin click layer over them.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

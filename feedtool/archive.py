@@ -100,7 +100,10 @@ def render_documents(show: Show, entries: list[EpisodeEntry], *, artwork_url: st
 
 def _fill_links(data: bytes, *, self_url: str, next_url: str | None) -> bytes | None:
     """Put the real self and next-archive URLs in place of the stand-ins (in the channel head only)."""
-    from xml.sax.saxutils import quoteattr
+    from feedtool.feed import escape_attribute
+
+    def quoteattr(value: str) -> str:  # as lxml writes an attribute: the stand-ins match, the URLs look the same
+        return '"' + escape_attribute(value) + '"'
 
     head_end = data.find(b"<item>")
     head, tail = (data, b"") if head_end == -1 else (data[:head_end], data[head_end:])

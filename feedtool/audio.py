@@ -1,6 +1,7 @@
 """Probe audio files with mutagen: what kind they are, how long they last, what MIME type to serve.
 
-mutagen is imported only here (and in tagging.py, which writes tags). The MIME types come from
+mutagen is imported only here (and in feedtool/tagging/, which writes tags). The byte-level checks
+that run with every probe (truncation, Git LFS pointers) are in feedtool/integrity.py. The MIME types come from
 feedtool's own table, not from mutagen: mutagen says ``audio/mp3`` where apps want ``audio/mpeg``.
 """
 
@@ -10,6 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedtool.errors import AudioError
+from feedtool.integrity import (
+    LFS_POINTER_MAX,
+    check_mp3,
+    check_mp4,
+    check_not_lfs_pointer,
+    id3v2_tag_size,
+    looks_like_mp4,
+)
 
 #: container kind -> the enclosure type podcast apps and Apple expect.
 MIME_TYPES: dict[str, str] = {
@@ -80,9 +89,9 @@ def _plain_mp3_info(path: Path):  # -> mutagen.mp3.MPEGInfo | None
 
     Plainly: no ID3v2 tag or exactly one, then an MPEG frame sync right after it. That is what
     mutagen.File would pick MP3 for, and MPEGInfo at the tag's end is what MP3 reads its length
-    from; skipping format sniffing and the parse of the tag's frames (the tagger reads them
-    anyway) saves ~90 us per master. Anything else returns None: the general path decides, with
-    its own messages.
+    from; skipping format sniffing and the parse of the tag's frames (nothing here uses them)
+    saves ~90 us per master. Anything else returns None: the general path decides, with its own
+    messages.
     """
     from mutagen import MutagenError
     from mutagen.mp3 import MPEGInfo
@@ -90,11 +99,7 @@ def _plain_mp3_info(path: Path):  # -> mutagen.mp3.MPEGInfo | None
     try:
         with open(path, "rb") as handle:
             header = handle.read(10)
-            offset = 0
-            if header[:3] == b"ID3" and len(header) == 10:
-                raw = header[6:10]
-                body = (raw[0] & 0x7F) << 21 | (raw[1] & 0x7F) << 14 | (raw[2] & 0x7F) << 7 | (raw[3] & 0x7F)
-                offset = 10 + body + (10 if header[3] == 4 and header[5] & 0x10 else 0)
+            offset = id3v2_tag_size(header)
             handle.seek(offset)
             sync = handle.read(2)
             if len(sync) < 2 or sync[0] != 0xFF or sync[1] & 0xE0 != 0xE0:
@@ -123,7 +128,8 @@ def probe(path: Path) -> AudioInfo:
         ) from None
     if size == 0:
         raise AudioError("audio file is empty", path=path, hint="replace it with the real audio")
-    from feedtool.tagging.integrity import check_mp3, check_mp4, looks_like_mp4
+    if size <= LFS_POINTER_MAX:
+        check_not_lfs_pointer(path)  # else mutagen says "can't sync to MPEG frame"
 
     if expected in ("m4a", "mp4") and looks_like_mp4(path):
         check_mp4(path)  # before mutagen, whose complaint about a cut MP4 is less helpful

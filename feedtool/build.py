@@ -37,7 +37,8 @@ from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, item_extras_xml
-from feedtool.files import sha256_file, write_atomic
+from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
+from feedtool.guids import MasterFacts
 from feedtool.model import Episode, Image, Show
 from feedtool.parallel import forked_runs, worker_count
 
@@ -62,18 +63,35 @@ class BuildResult:
     up_to_date: bool = False
     archive_pages: int = 0  # RFC 5005 archive pages next to the feed (feed: {max_items: N})
     warnings: list[str] = field(default_factory=list)
+    #: The earliest future-dated episode left out (folder name and date): when the feed next changes
+    #: without a commit. The publish workflow's summary reports it.
+    next_due: datetime | None = None
+    next_due_episode: str | None = None
 
 
 def default_cache_dir(episodes_dir: Path) -> Path:
     return episodes_dir.resolve().parent / CACHE_DIR_NAME
 
 
-def ascii_name(name: str) -> str:
-    """A file name safe in a URL: ASCII letters, digits, '-', '_', '.' (Apple wants ASCII)."""
+#: The longest name build derives from a user's file name, before "-<sha8>.<ext>" is added.
+#: File systems take 255 bytes per name; this leaves room for the hash, an extension and the
+#: ".name.<random>" temporary names next to it, and keeps URLs readable.
+NAME_STEM_MAX = 100
+
+
+def ascii_name(name: str, limit: int = NAME_STEM_MAX) -> str:
+    """A file name safe in a URL: ASCII letters, digits, '-', '_', '.' (Apple wants ASCII),
+    at most ``limit`` characters (a longer name is cut, its extension kept)."""
     import unicodedata
 
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-.")
+    if len(cleaned) > limit:
+        stem, dot, extension = cleaned.rpartition(".")
+        if dot and stem and len(extension) <= 8:  # keep ".vtt", cut the stem
+            cleaned = stem[: limit - len(extension) - 1].rstrip("-.") + "." + extension
+        else:
+            cleaned = cleaned[:limit].rstrip("-.")
     return cleaned or "file"
 
 
@@ -86,13 +104,26 @@ def content_name(path: Path, digest: str) -> str:
 
 
 def _inputs_fingerprint(episodes_dir: Path, out_dir: Path, options: str) -> str:
-    """A hash over every input file's name, size and mtime, the options and feedtool's version."""
+    """A hash over every input file's name, size and mtime, the options and feedtool's version.
+
+    A link counts by its target (shared artwork changes, the fingerprint changes); a link that
+    points to nothing (an editor's lock file, ``.#episode.md -> user@host.1234``) or anything
+    else stat() cannot follow counts by the link itself, and by where it points.
+    """
     digest = hashlib.sha256(f"{__version__}\0{options}\0".encode())
     for dirpath, dirnames, filenames in os.walk(episodes_dir):
         dirnames.sort()
         for name in sorted(filenames):
-            stat = os.stat(os.path.join(dirpath, name))
-            digest.update(f"{dirpath}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+            path = os.path.join(dirpath, name)
+            try:
+                stat = os.stat(path)
+                digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            except OSError:
+                try:
+                    target = os.readlink(path)
+                except OSError:
+                    target = ""
+                digest.update(f"{path}\0link\0{target}\0".encode("utf-8", "surrogateescape"))
     marker = out_dir / MARKER
     try:
         digest.update(marker.read_bytes())
@@ -144,6 +175,7 @@ class _Builder:
     def __init__(self, root: Path, show: Show, staging: Path, cache: BuildCache, result: BuildResult,
                  progress: Callable[[str], None], *, drafts: bool, now: datetime) -> None:
         self.root = root  # episodes/
+        self.files = ShowFolder(root)  # what every file read from the show passes (load checks)
         self.show = show
         self.drafts = drafts
         self.now = now
@@ -271,25 +303,18 @@ class _Builder:
         """meta.fingerprint(), without hashing the same cover once per episode."""
         return meta.fingerprint(image_digest=self._bytes_digest)
 
-    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str,
-                    description: str) -> MediaFile:
+    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str) -> MediaFile:
         """The tagged copy of one audio file in staging, made or taken from the cache."""
         from feedtool import tagging
 
         cover, cover_mime = self.cover(episode)
-        chapter_images = {
-            chapter.image: (self.root / episode.slug / chapter.image).read_bytes()
-            for chapter in episode.chapters
-            if chapter.image and not chapter.image.startswith(("http://", "https://"))
-        }
+        chapter_images = {name: path.read_bytes() for name, path in episode.chapter_images.items()}
         meta = tagging.TagMetadata(
             title=episode.title,
             artist=self.show.author,
             album=self.show.title,
             track=episode.number,
             date=episode.date.strftime("%Y-%m-%d"),
-            description=description,
-            link=episode.link,
             cover=cover,
             cover_mime=cover_mime,
             chapters=episode.chapters,
@@ -319,6 +344,7 @@ class _Builder:
 
         folder = f"{episode.slug}/"
         (self.staging / folder).mkdir(exist_ok=True)
+        assert episode.audio is not None  # goes_in_feed leaves out a draft without its audio
         info, digest = self.probe(episode.audio)
         if episode.chapters:
             chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
@@ -328,13 +354,11 @@ class _Builder:
 
             check_time_splits(episode, info.duration_s)
         notes = self.notes(episode)
-        description = episode.summary or notes["text"]
-        enclosure = self.tagged_copy(episode, episode.audio, info, digest, description)
+        enclosure = self.tagged_copy(episode, episode.audio, info, digest)
         alternates = []
         for path in episode.alternate_audio:
             alternate_info, alternate_digest = self.probe(path)
-            alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest,
-                                               description))
+            alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest))
 
         artwork_url = None
         images: list[ImageRef] = []
@@ -349,8 +373,8 @@ class _Builder:
         if episode.chapters:
             chapter_images: dict[str, str] = {}
             for chapter in episode.chapters:
-                if chapter.image and not chapter.image.startswith(("http://", "https://")):
-                    source = self.root / episode.slug / chapter.image  # checked by load
+                source = episode.chapter_images.get(chapter.image or "")  # checked and resolved by load
+                if chapter.image and source is not None:
                     chapter_images[chapter.image] = self.url(self.place_content_named(source, folder))
             data = chapter_io.to_json(
                 list(episode.chapters), title=episode.title, podcast_name=self.show.title,
@@ -376,6 +400,7 @@ class _Builder:
             artwork_url=artwork_url,
             notes_html=notes["html"],
             description_html=description_html or episode.title,
+            master=MasterFacts(source=episode.audio_name, sha256=digest, size=info.size),
             chapter_image_urls=chapter_image_urls,
             images=tuple(images),
         )
@@ -403,7 +428,7 @@ class _Builder:
         """One episode folder read and checked, and, if it goes in the feed, its parts made."""
         from feedtool.load import load_episode
 
-        episode = load_episode(folder, self.show)
+        episode = load_episode(folder, self.show, self.files)
         return episode, (self.episode_parts(episode) if self.goes_in_feed(episode) else None)
 
     def all_episodes(self, folders: list[Path]) -> list[tuple[Episode, _EntryParts | None]]:
@@ -478,6 +503,7 @@ class _EntryParts:
     artwork_url: str | None
     notes_html: str
     description_html: str
+    master: MasterFacts  # what the guid ledger records about the master (feedtool.guids)
     chapter_image_urls: tuple[str | None, ...] = ()
     images: tuple[ImageRef, ...] = ()
     extras_xml: str | None = None  # feed.item_extras_xml, made in the worker (see entry())
@@ -558,9 +584,24 @@ def tagged_copy_key(master_digest: str, suffix: str, info: AudioInfo, tag_finger
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
+def left_out_because(episode: Episode, *, drafts: bool, now: datetime) -> str | None:
+    """Why an episode stays out of the feed ("draft", "scheduled", "no audio"), or None.
+
+    Drafts and episodes dated later than now stay out unless the build asks for drafts; a draft
+    whose audio is not there yet stays out even then (an item without an enclosure is no
+    episode to Apple or the Podcast Index).
+    """
+    if not drafts and episode.draft:
+        return "draft"
+    if not drafts and episode.date > now:
+        return "scheduled"
+    if episode.audio is None:
+        return "no audio"
+    return None
+
+
 def goes_in_feed(episode: Episode, *, drafts: bool, now: datetime) -> bool:
-    """Drafts and episodes dated later than now stay out, unless the build asks for drafts."""
-    return drafts or (not episode.draft and episode.date <= now)
+    return left_out_because(episode, drafts=drafts, now=now) is None
 
 
 def select_episodes(episodes: tuple[Episode, ...], *, drafts: bool, now: datetime,
@@ -569,14 +610,20 @@ def select_episodes(episodes: tuple[Episode, ...], *, drafts: bool, now: datetim
     chosen = []
     next_due = None
     for episode in episodes:
-        if not drafts and episode.draft:
+        reason = left_out_because(episode, drafts=drafts, now=now)
+        if reason == "draft":
             result.drafts_left_out += 1
-            continue
-        if not drafts and episode.date > now:
+        elif reason == "scheduled":
             result.future_left_out += 1
-            next_due = min(next_due, episode.date) if next_due else episode.date
-            continue
-        chosen.append(episode)
+            if next_due is None or episode.date < next_due:
+                next_due = episode.date
+                result.next_due, result.next_due_episode = episode.date, episode.slug
+        elif reason == "no audio":
+            result.warnings.append(
+                f"{episode.source}: draft '{episode.slug}' has no audio yet, so it is left out of the feed "
+                "(name the file in 'audio:' and put it next to episode.md)")
+        else:
+            chosen.append(episode)
     return chosen, next_due
 
 
@@ -596,9 +643,14 @@ def build_podcast(
     from feedtool.guids import GuidLedger
     from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
+    from feedtool.validation.readiness import build_warnings
+    from feedtool.validation.sourcemap import write_source_map
 
+    check_name_lengths(episodes_dir, what="episodes folder")
+    check_name_lengths(out_dir, what="output folder", reserve=len(".previous") + 1)
     now = now or datetime.now(UTC)
     cache_dir = cache_dir or default_cache_dir(episodes_dir)
+    check_name_lengths(cache_dir, what="cache folder")
     result = BuildResult(out_dir=out_dir, feed_path=out_dir / "feed.xml")
     state = _read_state(cache_dir)
     if not force and not is_stale(episodes_dir, out_dir, base_url=base_url, drafts=drafts,
@@ -607,6 +659,10 @@ def build_podcast(
         result.episodes = int(summary.get("episodes", 0)) if isinstance(summary, dict) else 0
         result.feed_path = out_dir / str(state.get("feed_name", "feed.xml"))
         result.up_to_date = True
+        next_due = state.get("next_due")
+        if isinstance(next_due, str):
+            result.next_due = datetime.fromisoformat(next_due)
+            result.next_due_episode = str(state.get("next_due_episode") or "") or None
         return result
 
     _check_out_dir(out_dir, episodes_dir)
@@ -629,8 +685,13 @@ def build_podcast(
         all_episodes = tuple(episode for episode, _ in loaded)
         check_across_episodes(show, all_episodes)
         episodes, next_due = select_episodes(all_episodes, drafts=drafts, now=now, result=result)
+        result.warnings.extend(show.warnings)
+        for episode in episodes:
+            result.warnings.extend(episode.warnings)
         ledger = GuidLedger.load(episodes_dir)
-        guids = ledger.assign(show, episodes)
+        guids = ledger.assign(show, episodes, present={episode.slug for episode in all_episodes},
+                              masters={episode.slug: parts.master for episode, parts in loaded if parts})
+        result.warnings.extend(ledger.notes)
         entries = [
             parts.entry(episode, guids[episode.slug])
             for episode, parts in loaded
@@ -646,6 +707,9 @@ def build_podcast(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(document.data)
         result.archive_pages = len(documents) - 1
+        # for validate's messages; every entry, archived ones too (--against names their episode.md)
+        write_source_map(staging, feed, show=show, entries=entries, out_dir=out_dir)
+        result.warnings.extend(build_warnings(show, len(entries)))  # placeholders, no episodes
         (staging / MARKER).write_text(
             json.dumps({"feedtool": __version__, "feed": show.feed_name,
                         "feed_sha256": hashlib.sha256(feed).hexdigest()}, sort_keys=True) + "\n",
@@ -664,6 +728,7 @@ def build_podcast(
         "fingerprint": fingerprint,
         "feed_name": show.feed_name,
         "next_due": next_due.isoformat() if next_due else None,
+        "next_due_episode": result.next_due_episode,
         "result": {"episodes": result.episodes},
     }, sort_keys=True).encode())
     return result

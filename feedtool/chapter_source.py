@@ -24,9 +24,9 @@ def read_chapters_from(source: Path) -> tuple[list[Chapter], str, float | None]:
                              hint="pass an episode folder, an episode.md, a chapters file or audio")
         show = load_show(folder.parent)
         episode = load_episode(folder, show)
-        duration = probe(episode.audio).duration_s
+        duration = probe(episode.audio).duration_s if episode.audio is not None else None  # a draft
         found = list(episode.chapters)
-        if found:
+        if found and duration is not None:
             chapter_io.check_chapters(found, duration_s=duration, path=episode.source,
                                       source=episode.chapters_source)
         return found, episode.chapters_source or f"{episode.source} (no chapters found)", duration

@@ -238,7 +238,9 @@ class PodcastIndexExtension(_Extension):
         channel = rss.find("channel")
         show = self.show
         _podcast(channel, "guid", show.podcast_guid)
-        _podcast(channel, "locked", "yes" if show.locked else "no", owner=show.locked_owner)
+        # The Podcast Index's parser ignores podcast:locked without an owner: write one whenever known.
+        locked_owner = show.locked_owner or (show.owner.email if show.owner else None)
+        _podcast(channel, "locked", "yes" if show.locked else "no", owner=locked_owner)
         _podcast(channel, "medium", show.medium)
         for funding in show.funding:
             _podcast(channel, "funding", funding.text, url=funding.url)
@@ -467,11 +469,11 @@ def _psc_lines(entry: EpisodeEntry) -> list[str]:
     lines = []
     for chapter, image in zip(chapters, images, strict=False):
         if chapter.toc:
-            line = f'    <psc:chapter start="{npt(chapter.start_s)}" title="{_attribute(chapter.title)}"'
+            line = f'    <psc:chapter start="{npt(chapter.start_s)}" title="{escape_attribute(chapter.title)}"'
             if chapter.url:
-                line += f' href="{_attribute(chapter.url)}"'
+                line += f' href="{escape_attribute(chapter.url)}"'
             if image:
-                line += f' image="{_attribute(image)}"'
+                line += f' image="{escape_attribute(image)}"'
             lines.append(line + "/>")
     return lines
 
@@ -480,8 +482,8 @@ _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"':
                                     "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
-def _attribute(value: str) -> str:
-    """An attribute value escaped the way lxml serializes it."""
+def escape_attribute(value: str) -> str:
+    """An attribute value escaped the way lxml serializes it (inside double quotes)."""
     return value.translate(_ATTRIBUTE_ESCAPES)
 
 

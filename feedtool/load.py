@@ -5,14 +5,23 @@ that names the file, the line, the field and what to do. The loader never writes
 
 YAML is read with PyYAML's safe loader (the C one where available). YAML 1.1 turns ``1:24`` into
 the number 84 and ``no`` into False; the field converters below accept what YAML hands over and
-say plainly when it is not what the field needs.
+say plainly when it is not what the field needs. Anchors and aliases (``&a``, ``*a``) are refused
+before anything is built from them (a few hundred bytes of aliases expand to gigabytes), and so
+are control characters written as escapes (``"\\x01"``), which XML cannot carry.
+
+Every file is read through ``feedtool.files.ShowFolder``: it must lie inside the show folder after
+following links, and be a regular file. Field values that the validator also checks are checked
+with the validator's own rules (feedtool.validation), so a show that builds passes ``validate``
+for every value, and a value ``validate`` accepts builds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import os
 import re
-import uuid
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -24,6 +33,7 @@ import yaml
 from feedtool import apple
 from feedtool import chapters as chapter_io
 from feedtool.errors import InputError
+from feedtool.files import ShowFolder
 from feedtool.model import (
     Category,
     Chapter,
@@ -44,8 +54,6 @@ from feedtool.model import (
 
 SHOW_FILE = "podcast.yaml"
 EPISODE_FILE = "episode.md"
-#: The namespace of podcast:guid (Podcasting 2.0 guid.md).
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 CHAPTER_FILES = ("chapters.json", "chapters.txt")
 TRANSCRIPT_TYPES = {
     ".vtt": "text/vtt",
@@ -55,9 +63,7 @@ TRANSCRIPT_TYPES = {
     ".json": "application/json",
 }
 ARTWORK_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-PERSON_ROLES_HINT = "e.g. host, guest, co-host, producer, editor (the Podcasting 2.0 taxonomy)"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 try:  # the C loader is about 10x faster on a large catalogue
@@ -91,21 +97,26 @@ class Podcast:
 # Reading files
 
 
-def read_text(path: Path) -> str:
-    """A UTF-8 text file, or an InputError that points at the first bad byte's line."""
+def read_text(path: Path, *, shown: Path | None = None) -> str:
+    """A UTF-8 text file, or an InputError that points at the first bad byte's line.
+
+    ``path`` is the file to read (the resolved path ShowFolder checked); ``shown`` the name the
+    user knows it by, for messages.
+    """
+    shown = shown or path
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
+        raise InputError("file not found", path=shown) from None
     except OSError as error:
-        raise InputError(f"cannot read the file ({error.strerror})", path=path) from None
+        raise InputError(f"cannot read the file ({error.strerror})", path=shown) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InputError(
             f"not UTF-8 text (byte 0x{data[error.start]:02x})",
-            path=path,
+            path=shown,
             line=line,
             hint="save the file as UTF-8 in your editor",
         ) from None
@@ -113,20 +124,32 @@ def read_text(path: Path) -> str:
     if bad is not None:
         raise InputError(
             f"contains a control character (U+{ord(bad.group()):04X}) that XML cannot carry",
-            path=path,
+            path=shown,
             line=text.count("\n", 0, bad.start()) + 1,
             hint="delete it (it is invisible in most editors; it often comes from copy and paste)",
         )
     return text.lstrip("\ufeff")
 
 
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Characters XML 1.0 cannot carry (tab, newline and carriage return are fine), and lone
+#: surrogates, which a YAML escape such as "\ud800" can produce and UTF-8 cannot encode.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def parse_yaml(text: str, *, path: Path, first_line: int = 1) -> dict[str, Any]:
-    """YAML mapping -> dict, with YAML's own errors turned into file:line messages."""
+    """YAML mapping -> dict, with YAML's own errors turned into file:line messages.
+
+    Before anything is built: anchors and aliases are refused (``_refuse_anchors``); when the
+    text has a backslash (the only way to write a control character in YAML), every scalar is
+    checked for characters XML cannot carry (``_refuse_control_escapes``).
+    """
     try:
-        data = yaml.load(text, Loader=_Loader)
+        if "&" in text or "*" in text:  # cheap: most front matter has neither
+            _refuse_anchors(text, path=path, first_line=first_line)
+        if "\\" in text:
+            data = _load_checking_escapes(text, path=path, first_line=first_line)
+        else:
+            data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = first_line + mark.line if mark is not None else None
@@ -144,6 +167,63 @@ def parse_yaml(text: str, *, path: Path, first_line: int = 1) -> dict[str, Any]:
             "expected 'key: value' lines at the top level", path=path, line=first_line
         )
     return data
+
+
+def _refuse_anchors(text: str, *, path: Path, first_line: int) -> None:
+    """Refuse YAML anchors (``&name``) and aliases (``*name``), reading only the event stream.
+
+    Nothing in podcast.yaml or episode.md needs them, and aliases of aliases are how a few
+    hundred bytes expand to gigabytes ("billion laughs"). The events are read without building
+    anything, so a hostile file costs what its bytes cost.
+    """
+    for event in yaml.parse(text, Loader=_Loader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or (anchor is not None and isinstance(event, yaml.NodeEvent)):
+            what = f"alias '*{anchor}'" if isinstance(event, yaml.AliasEvent) else f"anchor '&{anchor}'"
+            raise InputError(
+                f"YAML {what}: anchors and aliases are not supported",
+                path=path,
+                line=first_line + event.start_mark.line if event.start_mark is not None else None,
+                hint="write the value out in full where it is needed",
+            )
+
+
+def _load_checking_escapes(text: str, *, path: Path, first_line: int) -> Any:
+    """yaml.load, but every scalar is checked for control characters before data is built."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_control_escapes(node, "", path=path, first_line=first_line)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_control_escapes(node: yaml.Node, field: str, *, path: Path, first_line: int) -> None:
+    """A scalar whose escapes (``"\\x01"``, ``"\\u001b"``) produce a character XML cannot carry
+    is refused with its file, field and line; tabs and newlines are fine."""
+    if isinstance(node, yaml.ScalarNode):
+        bad = _CONTROL_CHARS.search(node.value)
+        if bad is not None:
+            raise InputError(
+                f"contains a control character (U+{ord(bad.group()):04X}), written as an escape, "
+                "that XML cannot carry",
+                path=path,
+                line=first_line + node.start_mark.line,
+                field=field or None,
+                hint="remove the escape sequence (\\x.., \\u.., \\e ...) from the quoted text",
+            )
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_control_escapes(item, f"{field}[{index}]", path=path, first_line=first_line)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _refuse_control_escapes(key, field, path=path, first_line=first_line)
+            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+            _refuse_control_escapes(value, f"{field}.{name}" if field else name, path=path,
+                                    first_line=first_line)
 
 
 def split_front_matter(text: str, *, path: Path) -> tuple[str, str, int]:
@@ -164,12 +244,27 @@ def split_front_matter(text: str, *, path: Path) -> tuple[str, str, int]:
     )
 
 
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w.-]*)[ \t]*:", flags=re.M)
+
+
+def key_lines(text: str, first_line: int = 1) -> dict[str, int]:
+    """The line where each top-level key of a YAML mapping is written (the first time).
+
+    ``first_line`` is the file line of ``text``'s first line (2 for front matter after '---').
+    Used for messages here and for the source map build writes (validation speaks in these lines).
+    """
+    lines: dict[str, int] = {}
+    line, counted = first_line, 0
+    for match in _TOP_LEVEL_KEY.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        lines.setdefault(match.group(1), line)
+    return lines
+
+
 def _line_of(text: str, key: str, first_line: int) -> int | None:
     """The line where a top-level key is written (for messages); None if not found."""
-    match = re.search(rf"^{re.escape(key)}\s*:", text, flags=re.M)
-    if match is None:
-        return None
-    return first_line + text.count("\n", 0, match.start())
+    return key_lines(text, first_line).get(key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,22 +275,38 @@ class Fields:
     """Typed access to one YAML mapping, with errors that say file, line and field."""
 
     def __init__(
-        self, data: dict[str, Any], *, path: Path, text: str, first_line: int, prefix: str = ""
+        self, data: dict[str, Any], *, path: Path, text: str, first_line: int, prefix: str = "",
+        warnings: list[str] | None = None,
     ) -> None:
         self.data = data
         self.path = path
         self.text = text
         self.first_line = first_line
         self.prefix = prefix
+        #: what is allowed but worth a word (the validator's warnings), shared with sub-fields
+        self.warnings: list[str] = warnings if warnings is not None else []
+
+    def line(self, key: str) -> int | None:
+        return _line_of(self.text, (self.prefix + key).split(".")[0].split("[")[0], self.first_line)
 
     def error(self, key: str, message: str, hint: str | None = None) -> InputError:
         return InputError(
             message,
             path=self.path,
-            line=_line_of(self.text, key.split(".")[0], self.first_line),
+            line=self.line(key),
             field=self.prefix + key,
             hint=hint,
         )
+
+    def warn(self, key: str, message: str) -> None:
+        line = self.line(key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        self.warnings.append(f"{where}: {self.prefix}{key}: {message}")
+
+    def limit(self, key: str, text: str | None, limit: int) -> None:
+        """Podcasting 2.0's recommended lengths: a warning past them, as in ``validate``."""
+        if text is not None and len(text) > limit:
+            self.warn(key, f"is {len(text)} characters; apps may cut it after {limit} (validate: podcast.length)")
 
     def check_known(self, known: tuple[str, ...]) -> None:
         for key in self.data:
@@ -306,6 +417,7 @@ class Fields:
             text=self.text,
             first_line=self.first_line,
             prefix=f"{self.prefix}{name}.",
+            warnings=self.warnings,
         )
 
 
@@ -331,15 +443,34 @@ def to_datetime(value: Any, error: Callable[[str], InputError]) -> datetime:
 
 
 def check_url(value: str, *, https: bool, where: Callable[[str], InputError]) -> str:
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+    """An absolute http(s) URL (validate's rss.url), https:// where the feed writes it into a
+    Podcasting 2.0 tag (validate's podcast.https); with a host and no spaces, or it is no URL."""
+    from feedtool.validation.rules_rss import is_http_url
+
+    if is_http_url(value) and re.search(r"\s", value):
+        raise where(f"{value!r} has spaces (percent-encode them as %20)")
+    if not is_http_url(value) or not _URL_SHAPE.match(value):
         raise where(f"{value!r} is not an absolute http(s) URL")
     if https and not value.startswith("https://"):
-        raise where(f"{value!r} must use https:// (Podcasting 2.0 requires it)")
+        raise where(f"{value!r} must use https:// (Podcasting 2.0 requires it; validate: podcast.https)")
     return value
+
+
+_URL_SHAPE = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 
 
 # --------------------------------------------------------------------------------------------
 # Shared structures
+
+
+def _pn_limit(tag: str, attribute: str | None = None) -> int:
+    """The length Podcasting 2.0 recommends for a tag's text or attribute: validate's own table."""
+    from feedtool.validation.rules_podcast import SPECS
+
+    spec = SPECS[tag]
+    limit = spec.attr_max[attribute] if attribute else spec.text_max
+    assert limit is not None, tag
+    return limit
 
 
 def _people(fields: Fields, key: str) -> tuple[Person, ...]:
@@ -350,13 +481,15 @@ def _people(fields: Fields, key: str) -> tuple[Person, ...]:
         sub = fields.sub(key, item, index)
         sub.check_known(("name", "role", "group", "href", "img"))
         role = (sub.text_("role") or "host").lower()
+        name = sub.req("name")
+        sub.limit("name", name, _pn_limit("person"))
         people.append(
             Person(
-                name=sub.req("name"),
+                name=name,
                 role=role,
                 group=(sub.text_("group") or "cast").lower(),
-                href=sub.url("href"),
-                img=sub.url("img"),
+                href=sub.url("href", https=True),
+                img=sub.url("img", https=True),
             )
         )
     return tuple(people)
@@ -370,9 +503,8 @@ def _funding(fields: Fields) -> tuple[Funding, ...]:
         sub = fields.sub("funding", item, index)
         sub.check_known(("url", "text"))
         text = sub.text_("text") or "Support the show"
-        if len(text) > 128:
-            raise sub.error("text", "must be 128 characters or fewer")
-        result.append(Funding(url=sub.url("url", required=True) or "", text=text))
+        sub.limit("text", text, _pn_limit("funding"))
+        result.append(Funding(url=sub.url("url", required=True, https=True) or "", text=text))
     return tuple(result)
 
 
@@ -381,10 +513,13 @@ def _license(fields: Fields) -> License | None:
     if value is None:
         return None
     if isinstance(value, str):
+        fields.limit("license", value.strip(), _pn_limit("license"))
         return License(identifier=value.strip())
     sub = fields.sub("license", value)
     sub.check_known(("identifier", "url"))
-    return License(identifier=sub.req("identifier"), url=sub.url("url"))
+    identifier = sub.req("identifier")
+    sub.limit("identifier", identifier, _pn_limit("license"))
+    return License(identifier=identifier, url=sub.url("url", https=True))
 
 
 def _location(fields: Fields) -> Location | None:
@@ -392,6 +527,7 @@ def _location(fields: Fields) -> Location | None:
     if value is None:
         return None
     if isinstance(value, str):
+        fields.limit("location", value.strip(), _pn_limit("location"))
         return Location(name=value.strip())
     sub = fields.sub("location", value)
     sub.check_known(("name", "geo", "osm", "country", "rel"))
@@ -401,8 +537,10 @@ def _location(fields: Fields) -> Location | None:
     country = sub.text_("country")
     if country is not None and not re.match(r"^[A-Za-z]{2}$", country):
         raise sub.error("country", "must be a two-letter ISO 3166-1 code, e.g. US")
+    name = sub.req("name")
+    sub.limit("name", name, _pn_limit("location"))
     return Location(
-        name=sub.req("name"),
+        name=name,
         geo=geo,
         osm=sub.text_("osm"),
         country=country.upper() if country else None,
@@ -413,12 +551,14 @@ def _location(fields: Fields) -> Location | None:
 def _txt(fields: Fields) -> tuple[Txt, ...]:
     result = []
     for index, item in enumerate(fields.items("txt")):
-        if isinstance(item, str):
-            result.append(Txt(value=item))
-            continue
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            item = {"value": item}
         sub = fields.sub("txt", item, index)
         sub.check_known(("value", "purpose"))
-        result.append(Txt(value=sub.req("value"), purpose=sub.text_("purpose")))
+        value, purpose = sub.req("value"), sub.text_("purpose")
+        sub.limit("value", value, _pn_limit("txt"))
+        sub.limit("purpose", purpose, _pn_limit("txt", "purpose"))
+        result.append(Txt(value=value, purpose=purpose))
     return tuple(result)
 
 
@@ -431,16 +571,14 @@ SHOW_KEYS = (
     "itunes_title", "podcast_guid", "locked", "locked_owner", "funding", "people", "license",
     "location", "medium", "txt", "update_frequency", "trailers", "feed_name", "publish",
 )
-MEDIUMS = (
-    "podcast", "music", "video", "film", "audiobook", "newsletter", "blog", "publisher", "course",
-    "mixed",
-)
 
 
 def podcast_guid_for(feed_url: str) -> str:
-    """podcast:guid: UUIDv5 of the feed URL without scheme and trailing slashes (the spec's rule)."""
-    seed = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, seed))
+    """podcast:guid: UUIDv5 of the feed URL without scheme and trailing slashes (the spec's rule,
+    as the validator computes it)."""
+    from feedtool.validation.rules_podcast import podcast_guid_for as validators_rule
+
+    return validators_rule(feed_url)
 
 
 def _categories(fields: Fields) -> tuple[Category, ...]:
@@ -490,9 +628,11 @@ def _trailers(fields: Fields) -> tuple[Trailer, ...]:
         sub.check_known(("title", "url", "pubdate", "length", "type", "season"))
         pubdate = sub.date_("pubdate", required=True)
         assert pubdate is not None
+        title = sub.req("title")
+        sub.limit("title", title, _pn_limit("trailer"))
         result.append(
             Trailer(
-                title=sub.req("title"),
+                title=title,
                 url=sub.url("url", required=True, https=True) or "",
                 pubdate=pubdate,
                 length=sub.int_("length", minimum=0),
@@ -503,8 +643,39 @@ def _trailers(fields: Fields) -> tuple[Trailer, ...]:
     return tuple(result)
 
 
+def _base_url(fields: Fields, override: str | None) -> str:
+    """Where public/ is served, ending in '/'.
+
+    Every URL in the feed starts with it, so it must pass what ``validate`` asks of them: an
+    absolute http(s) URL with neither spaces nor non-ASCII letters (apple.enclosure.url), and
+    https, because chapters and transcripts are Podcasting 2.0 URLs (podcast.https). A
+    ``--base-url`` given for a preview may be http://, with a warning.
+    """
+    from feedtool.validation.rules_rss import url_problem
+
+    if override is not None:
+        value = override.strip()
+        problem = url_problem(value) or ("has a ?query or #fragment" if re.search(r"[?#]", value) else None)
+        if problem is not None:
+            raise InputError(f"--base-url {value!r} {problem}",
+                             hint="pass the folder URL public/ is served from, e.g. https://cdn.example.com/show/")
+        if not value.startswith("https://"):
+            fields.warnings.append(f"--base-url {value} is not https://: the feed's chapters and transcript "
+                                   "URLs fail validate's podcast.https (fine for a local preview)")
+    else:
+        value = fields.url("base_url", required=True, https=True) or ""
+        problem = url_problem(value) or ("has a ?query or #fragment" if re.search(r"[?#]", value) else None)
+        if problem is not None:
+            raise fields.error("base_url", f"{value!r} {problem}",
+                               "the folder URL public/ is served from, e.g. https://cdn.example.com/show/")
+    return value if value.endswith("/") else value + "/"
+
+
 def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
     """Read and check episodes/podcast.yaml."""
+    from feedtool.validation.languages import language_problem
+    from feedtool.validation.rules_podcast import MEDIUMS, UUID_FORM
+
     path = episodes_dir / SHOW_FILE
     if not episodes_dir.is_dir():
         raise InputError(
@@ -512,30 +683,30 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
             path=episodes_dir,
             hint="run feedtool in your podcast's folder, pass --episodes DIR, or start one with `feedtool init`",
         )
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise InputError(
             f"no {SHOW_FILE} in this folder",
             path=episodes_dir,
             hint="create one with `feedtool init`, or pass --episodes DIR",
         )
-    text = read_text(path)
+    files = ShowFolder(episodes_dir)
+    text = read_text(files.file(path), shown=path)
     data = parse_yaml(text, path=path)
     fields = Fields(data, path=path, text=text, first_line=1)
     from feedtool import load_p20
 
     fields.check_known(SHOW_KEYS + load_p20.SHOW_KEYS)
 
-    base = base_url or fields.url("base_url", required=True) or ""
-    if not base.endswith("/"):
-        base += "/"
+    base = _base_url(fields, base_url)
     language = fields.req("language")
-    if not LANGUAGE_RE.match(language):
-        raise fields.error("language", f"{language!r} is not a language code", "use e.g. en or en-us")
-    artwork = episodes_dir / fields.req("artwork")
-    if artwork.suffix.lower() not in ARTWORK_TYPES:
+    problem = language_problem(language)
+    if problem is not None:
+        raise fields.error("language", problem, "use an ISO 639 code with an optional region, e.g. en, en-us or pt-BR")
+    artwork_name = fields.req("artwork")
+    if Path(artwork_name).suffix.lower() not in ARTWORK_TYPES:
         raise fields.error("artwork", "must be a .jpg or .png file (Apple takes only JPEG or PNG)")
-    if not artwork.is_file():
-        raise fields.error("artwork", f"file not found: {artwork}", "put the image next to podcast.yaml")
+    artwork = files.file(episodes_dir / artwork_name, source=path, line=fields.line("artwork"), field="artwork",
+                         missing_hint="put the image next to podcast.yaml")
 
     owner = None
     owner_data = fields.mapping("owner")
@@ -551,11 +722,14 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
     update_value = fields.raw("update_frequency")
     if isinstance(update_value, str):
         update = UpdateFrequency(text=update_value)
+        fields.limit("update_frequency", update_value, _pn_limit("updateFrequency"))
     elif update_value is not None:
         sub = fields.sub("update_frequency", update_value)
         sub.check_known(("text", "rrule", "dtstart", "complete"))
+        update_text = sub.req("text")
+        sub.limit("text", update_text, _pn_limit("updateFrequency"))
         update = UpdateFrequency(
-            text=sub.req("text"),
+            text=update_text,
             rrule=sub.text_("rrule"),
             dtstart=sub.text_("dtstart"),
             complete=sub.bool_("complete", False) if sub.has("complete") else None,
@@ -565,15 +739,14 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.xml$", feed_name):
         raise fields.error("feed_name", "must be a plain file name ending in .xml, like feed.xml")
     podcast_guid = fields.text_("podcast_guid") or podcast_guid_for(base + feed_name)
-    try:
-        uuid.UUID(podcast_guid)
-    except ValueError:
-        raise fields.error("podcast_guid", f"{podcast_guid!r} is not a UUID") from None
+    if not UUID_FORM.match(podcast_guid):
+        raise fields.error("podcast_guid", f"{podcast_guid!r} is not a UUID in its usual form",
+                           "write it as 8-4-4-4-12 hex digits, e.g. ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
     locked_owner = fields.text_("locked_owner")
     if locked_owner is not None and not EMAIL_RE.match(locked_owner):
         raise fields.error("locked_owner", f"{locked_owner!r} is not an email address")
 
-    return Show(
+    show = Show(
         source=path,
         title=fields.req("title"),
         description=fields.req("description"),
@@ -603,9 +776,10 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
         trailers=_trailers(fields),
         feed_name=feed_name,
         publish=_publish(fields),
-        **load_p20.show_fields(fields, episodes_dir=episodes_dir, feed_url=base + feed_name,
+        **load_p20.show_fields(fields, episodes_dir=episodes_dir, files=files, feed_url=base + feed_name,
                                podcast_guid=podcast_guid),
     )
+    return dataclasses.replace(show, warnings=tuple(fields.warnings)) if fields.warnings else show
 
 
 def _required_bool(fields: Fields) -> bool:
@@ -625,20 +799,37 @@ EPISODE_KEYS = (
 )
 
 
-def _local_file(fields: Fields, key: str, value: Any, folder: Path) -> Path:
-    """A file named in front matter: relative, inside the episode folder, and present."""
+def _file_name(fields: Fields, key: str, value: Any) -> str:
+    """A file name from front matter: relative, inside the episode folder (no '..', no '\\')."""
     name = str(value).strip()
-    candidate = Path(name)
-    if candidate.is_absolute() or ".." in candidate.parts or "\\" in name:
+    if not name or name.startswith("/") or ".." in name.split("/") or "\\" in name:
         raise fields.error(key, f"{name!r} must be a file name inside the episode folder")
-    path = folder / candidate
-    if not path.is_file():
-        raise fields.error(key, f"file not found: {path}", "check the file name (it is case-sensitive)")
-    return path
+    return name
+
+
+def _local_file(fields: Fields, key: str, name: str, folder: Path, files: ShowFolder) -> Path:
+    """A file named in front matter (a name _file_name passed): inside the episode folder,
+    present, checked by ShowFolder (links may lead elsewhere in the show folder, never out of
+    it); the resolved path."""
+    try:
+        return files.file(os.path.join(folder, name), source=fields.path, field=fields.prefix + key,
+                          missing_hint="check the file name (it is case-sensitive)")
+    except InputError as error:
+        error.line = fields.line(key)  # looked up only when needed: it searches the text
+        raise
+
+
+def _present(path: Path) -> bool:
+    """Whether a file feedtool looks for by name is there: anything but a real folder counts, so
+    that a link or a named pipe under that name is checked (and refused), not skipped."""
+    try:
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _episode_chapters(
-    fields: Fields, folder: Path, notes: str
+    fields: Fields, folder: Path, notes: str, files: ShowFolder
 ) -> tuple[list[Chapter], str]:
     """Chapters by precedence: front matter list, a chapters file, the show notes' timestamps."""
     value = fields.raw("chapters")
@@ -648,33 +839,48 @@ def _episode_chapters(
             f"the chapters list in {fields.path}"
         )
     if value is not None:
-        path = _local_file(fields, "chapters", value, folder)
-        return chapter_io.read_chapters_file(path), str(path)
+        name = _file_name(fields, "chapters", value)
+        return chapter_io.read_chapters_file(_local_file(fields, "chapters", name, folder, files)), str(folder / name)
     for name in CHAPTER_FILES:
         path = folder / name
-        if path.is_file():
-            return chapter_io.read_chapters_file(path), str(path)
+        if _present(path):
+            return chapter_io.read_chapters_file(files.file(path)), str(path)
     found = chapter_io.from_show_notes(notes)
     return found, (f"the timestamps in the show notes of {fields.path}" if found else "")
 
 
-def _transcripts(fields: Fields, folder: Path) -> tuple[Transcript, ...]:
+def _transcripts(fields: Fields, folder: Path, files: ShowFolder) -> tuple[Transcript, ...]:
+    """Transcripts named in the front matter, else every .vtt/.srt next to episode.md.
+
+    The type comes from the name of the file that is read and served (a link's target), so the
+    served name and the type in the feed always agree.
+    """
     items = fields.items("transcript")
     result = []
+    hint = "a transcript must be .vtt, .srt, .html, .txt or .json"
     for index, item in enumerate(items):
         if isinstance(item, str):
             item = {"file": item}
         sub = fields.sub("transcript", item, index)
         sub.check_known(("file", "language", "rel"))
-        path = _local_file(sub, "file", sub.req("file"), folder)
+        name = _file_name(sub, "file", sub.req("file"))
+        if os.path.splitext(name)[1].lower() not in TRANSCRIPT_TYPES:
+            raise sub.error("file", hint)
+        path = _local_file(sub, "file", name, folder, files)
         mime = TRANSCRIPT_TYPES.get(path.suffix.lower())
         if mime is None:
-            raise sub.error("file", "a transcript must be .vtt, .srt, .html, .txt or .json")
+            raise sub.error("file", f"{name} is a link to {path.name}, which is not a transcript file", hint)
         result.append(Transcript(path=path, mime=mime, language=sub.text_("language"), rel=sub.text_("rel")))
-    if not items:  # a .vtt/.srt next to the episode is its transcript
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in (".vtt", ".srt") and path.is_file():
-                result.append(Transcript(path=path, mime=TRANSCRIPT_TYPES[path.suffix.lower()]))
+    if not items:  # a .vtt/.srt next to the episode is its transcript (hidden files are not)
+        for name in sorted(os.listdir(folder)):
+            path = folder / name
+            if not name.startswith(".") and path.suffix.lower() in (".vtt", ".srt") and _present(path):
+                real = files.file(path)
+                mime = TRANSCRIPT_TYPES.get(real.suffix.lower())
+                if mime is None:
+                    raise InputError(f"{path} is a link to {real.name}, which is not a transcript file",
+                                     path=path, hint=hint)
+                result.append(Transcript(path=real, mime=mime))
     return tuple(result)
 
 
@@ -688,9 +894,12 @@ def _soundbites(fields: Fields) -> tuple[Soundbite, ...]:
             duration = _seconds(sub.raw("duration"))
         except (TypeError, ValueError):
             raise sub.error("start", "start and duration must be seconds or HH:MM:SS") from None
+        if start < 0:
+            raise sub.error("start", "must be 0 seconds or more")
         if duration <= 0:
             raise sub.error("duration", "must be more than 0 seconds")
         title = sub.text_("title") or ""
+        sub.limit("title", title, _pn_limit("soundbite"))
         result.append(Soundbite(start_s=start, duration_s=duration, title=title))
     return tuple(result)
 
@@ -703,8 +912,52 @@ def _seconds(value: Any) -> float:
     return chapter_io.parse_timestamp(str(value))
 
 
-def load_episode(folder: Path, show: Show) -> Episode:
-    """Read and check one <slug>/episode.md (and find its audio, chapters, transcripts)."""
+def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> tuple[Path | None, tuple[Path, ...]]:
+    """(the master, the alternates): resolved and checked.
+
+    The first file is the enclosure, so it must be a type Apple lists (validate's
+    apple.enclosure.extension); Ogg, Opus and FLAC may follow as alternates. A draft may not have
+    its audio yet: then the master is None (build --drafts leaves it out with a warning), and an
+    alternate that is not there yet is left out with a warning.
+    """
+    from feedtool.audio import EXTENSIONS
+    from feedtool.validation.rules_rss import ENCLOSURE_TYPES
+
+    names = [_file_name(fields, "audio", value) for value in fields.items("audio")]
+    if not names:
+        if draft:
+            return None, ()
+        raise fields.error("audio", "is required", "name the audio file next to episode.md, e.g. 'audio: episode.mp3'")
+    suffix = os.path.splitext(names[0])[1].lower()
+    if suffix in EXTENSIONS and suffix.lstrip(".") not in ENCLOSURE_TYPES:
+        raise fields.error(
+            "audio",
+            f"the first audio file is the episode's enclosure, and Apple lists no {suffix} enclosure",
+            "put an MP3 or M4A file first; Ogg, Opus and FLAC may follow it (podcast:alternateEnclosure)",
+        )
+    found: list[Path | None] = []
+    for name in names:
+        if draft and not os.path.lexists(os.path.join(folder, name)):
+            found.append(None)
+            continue
+        found.append(_local_file(fields, "audio", name, folder, files))
+    alternates = []
+    for name, path in zip(names[1:], found[1:], strict=True):
+        if path is None:
+            fields.warn("audio", f"{name} is not there yet; this draft is built without it")
+        else:
+            alternates.append(path)
+    return found[0], tuple(alternates)
+
+
+def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> Episode:
+    """Read and check one <slug>/episode.md (and find its audio, chapters, transcripts).
+
+    ``files``: the show folder (episodes/, the folder's parent); build passes one for all
+    episodes so that the show folder's real path is looked up once.
+    """
+    from feedtool.validation.rules_apple import SHORT_TEXT_MAX
+
     path = folder / EPISODE_FILE
     slug = folder.name
     if not SLUG_RE.match(slug):
@@ -714,7 +967,8 @@ def load_episode(folder: Path, show: Show) -> Episode:
             path=folder,
             hint=f"rename the folder, e.g. to {_slugify(slug)!r}",
         )
-    text = read_text(path)
+    files = files or ShowFolder(folder.parent)
+    text = read_text(files.file(path), shown=path)
     front, notes, _ = split_front_matter(text, path=path)
     data = parse_yaml(front, path=path, first_line=2)
     fields = Fields(data, path=path, text=front, first_line=2)
@@ -722,71 +976,79 @@ def load_episode(folder: Path, show: Show) -> Episode:
 
     fields.check_known(EPISODE_KEYS + load_p20.EPISODE_KEYS)
 
-    audio_names = fields.items("audio")
-    if not audio_names:
-        raise fields.error("audio", "is required", "name the audio file next to episode.md, e.g. 'audio: episode.mp3'")
     draft = fields.bool_("draft", False)
-    if draft:  # a draft may not have its audio yet; build --drafts still checks it
-        audio = [folder / str(name).strip() for name in audio_names]
-    else:
-        audio = [_local_file(fields, "audio", name, folder) for name in audio_names]
+    audio, alternates = _audio(fields, folder, files, draft=draft)
 
     artwork = None
     if fields.has("artwork"):
-        artwork = _local_file(fields, "artwork", fields.raw("artwork"), folder)
-        if artwork.suffix.lower() not in ARTWORK_TYPES:
+        name = _file_name(fields, "artwork", fields.raw("artwork"))
+        if Path(name).suffix.lower() not in ARTWORK_TYPES:
             raise fields.error("artwork", "must be a .jpg or .png file")
+        artwork = _local_file(fields, "artwork", name, folder, files)
 
     date_ = fields.date_("date", required=True)
     assert date_ is not None
-    chapters, chapters_source = _episode_chapters(fields, folder, notes)
-    for chapter in chapters:
-        if chapter.image and not chapter.image.startswith(("http://", "https://")):
-            _check_chapter_image(chapter.image, folder, path=path, source=chapters_source)
+    chapters, chapters_source = _episode_chapters(fields, folder, notes, files)
+    chapter_images = {
+        chapter.image: _chapter_image(chapter.image, folder, files, path=path, source=chapters_source)
+        for chapter in chapters
+        if chapter.image and not chapter.image.startswith(("http://", "https://"))
+    }
     guid = fields.text_("guid")
     episode_type = fields.choice("episode_type", apple.EPISODE_TYPES, "full")
     number = fields.int_("episode")
     season = fields.int_("season")
     display = fields.text_("episode_display")
-    if display is not None and len(display) > 32:
-        raise fields.error("episode_display", "must be 32 characters or fewer")
+    fields.limit("episode_display", display, _pn_limit("episode", "display"))
+    season_name = fields.text_("season_name")
+    fields.limit("season_name", season_name, _pn_limit("season", "name"))
+    title = fields.req("title")
+    itunes_title = fields.text_("itunes_title")
+    for key, value in (("title", title), ("itunes_title", itunes_title)):
+        if value is not None and len(value) > SHORT_TEXT_MAX:
+            fields.warn(key, f"is {len(value)} characters; Apple shows at most {SHORT_TEXT_MAX} "
+                        "(validate: apple.text.length)")
 
-    return Episode(
+    episode = Episode(
         slug=slug,
         source=path,
-        title=fields.req("title"),
+        title=title,
         date=date_,
-        audio=audio[0],
-        alternate_audio=tuple(audio[1:]),
+        audio=audio,
+        audio_name=str(fields.items("audio")[0]).strip() if fields.items("audio") else "",
+        alternate_audio=alternates,
         notes=notes.strip("\n"),
         summary=fields.text_("summary"),
         guid=guid,
         number=number,
         number_display=display,
         season=season,
-        season_name=fields.text_("season_name"),
+        season_name=season_name,
         episode_type=episode_type,
         explicit=fields.bool_("explicit", show.explicit) if fields.has("explicit") else None,
         block=fields.bool_("block", False),
         link=fields.url("link"),
         artwork=artwork,
-        itunes_title=fields.text_("itunes_title"),
+        itunes_title=itunes_title,
         people=_people(fields, "people"),
         chapters=tuple(chapters),
         chapters_source=chapters_source,
-        transcripts=_transcripts(fields, folder),
+        chapter_images=chapter_images,
+        transcripts=_transcripts(fields, folder, files),
         funding=_funding(fields),
         soundbites=_soundbites(fields),
         license=_license(fields),
         location=_location(fields),
         txt=_txt(fields),
         draft=draft,
-        **load_p20.episode_fields(fields, folder, show),
+        **load_p20.episode_fields(fields, folder, show, files),
     )
+    return dataclasses.replace(episode, warnings=tuple(fields.warnings)) if fields.warnings else episode
 
 
-def _check_chapter_image(name: str, folder: Path, *, path: Path, source: str) -> None:
-    """A chapter picture named in a chapters source: a JPEG/PNG inside the episode folder."""
+def _chapter_image(name: str, folder: Path, files: ShowFolder, *, path: Path, source: str) -> Path:
+    """A chapter picture named in a chapters source: a JPEG/PNG inside the episode folder,
+    checked by ShowFolder; the resolved path (what build and tagging read)."""
     candidate = Path(name)
     where = f"chapter image {name!r} (from {source})"
     if candidate.is_absolute() or ".." in candidate.parts or "\\" in name:
@@ -794,9 +1056,10 @@ def _check_chapter_image(name: str, folder: Path, *, path: Path, source: str) ->
                          field="chapters", hint="put the picture next to episode.md and use its name")
     if candidate.suffix.lower() not in ARTWORK_TYPES:
         raise InputError(f"{where} must be a .jpg or .png file", path=path, field="chapters")
-    if not (folder / candidate).is_file():
+    if not os.path.lexists(folder / candidate):
         raise InputError(f"{where}: file not found", path=path, field="chapters",
                          hint="put the picture next to episode.md, or use an https:// URL")
+    return files.file(folder / candidate, source=path, field="chapters")
 
 
 def _slugify(name: str) -> str:

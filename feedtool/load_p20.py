@@ -16,7 +16,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from feedtool.load import ARTWORK_TYPES, Fields, _local_file, _seconds
+from feedtool.files import ShowFolder
+from feedtool.load import ARTWORK_TYPES, Fields, _file_name, _local_file, _seconds
 from feedtool.model import (
     Chat,
     ContentLink,
@@ -36,14 +37,16 @@ from feedtool.validation import rules_p20 as rules
 SHOW_KEYS = ("value", "podroll", "publisher", "social_interact", "chat", "images", "spotify", "feed",
              "enclosure_prefix", "notify")
 EPISODE_KEYS = ("value", "social_interact", "chat", "images", "content_links")
-MEDIUMS = ("podcast", "music", "video", "film", "audiobook", "newsletter", "blog", "publisher", "course", "mixed")
 DEFAULT_HUB = "https://pubsubhubbub.appspot.com/"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
-def show_fields(fields: Fields, *, episodes_dir: Path, feed_url: str, podcast_guid: str) -> dict[str, Any]:
-    """Show(...) keyword arguments for the keys of SHOW_KEYS (and the per-platform form of ``block``)."""
+def show_fields(fields: Fields, *, episodes_dir: Path, files: ShowFolder, feed_url: str,
+                podcast_guid: str) -> dict[str, Any]:
+    """Show(...) keyword arguments for the keys of SHOW_KEYS (and the per-platform form of ``block``).
+
+    ``files`` is load's ShowFolder: a local picture is checked by it like every file of the show."""
     check_txt(fields, level="channel")
     itunes_block, blocks = platform_blocks(fields)
     value = _value(fields, "value", inherited=None) if fields.has("value") else None
@@ -55,7 +58,7 @@ def show_fields(fields: Fields, *, episodes_dir: Path, feed_url: str, podcast_gu
         "platform_blocks": blocks,
         "social_interact": _social(fields),
         "chat": _chat(fields),
-        "images": _images(fields, episodes_dir),
+        "images": _images(fields, episodes_dir, files),
         "spotify": _spotify(fields),
         "layout": _layout(fields),
         "enclosure_prefixes": _prefixes(fields),
@@ -63,7 +66,7 @@ def show_fields(fields: Fields, *, episodes_dir: Path, feed_url: str, podcast_gu
     }
 
 
-def episode_fields(fields: Fields, folder: Path, show: Any) -> dict[str, Any]:
+def episode_fields(fields: Fields, folder: Path, show: Any, files: ShowFolder) -> dict[str, Any]:
     """Episode(...) keyword arguments for the keys of EPISODE_KEYS."""
     check_txt(fields, level="item")
     value = None
@@ -73,7 +76,7 @@ def episode_fields(fields: Fields, folder: Path, show: Any) -> dict[str, Any]:
         "value": value,
         "social_interact": _social(fields),
         "chat": _chat(fields),
-        "images": _images(fields, folder),
+        "images": _images(fields, folder, files),
         "content_links": _content_links(fields),
     }
 
@@ -254,7 +257,9 @@ def _remote_item(fields: Fields, key: str, item: Any, index: int | None) -> Remo
     if not _UUID.match(feed_guid):
         raise sub.error("feed_guid", f"{feed_guid!r} is not a podcast:guid (a UUID)")
     medium = sub.text_("medium")
-    if medium is not None and medium not in MEDIUMS and medium.removesuffix("L") not in MEDIUMS:
+    from feedtool.validation.rules_podcast import MEDIUMS_ALL
+
+    if medium is not None and medium not in MEDIUMS_ALL:
         raise sub.error("medium", f"{medium!r} is not a podcast:medium", "use podcast, music, video ...")
     return RemoteItem(feed_guid=feed_guid.lower(), feed_url=sub.url("feed_url"), item_guid=sub.text_("item_guid"),
                       medium=medium, title=sub.text_("title"))
@@ -321,7 +326,7 @@ def _chat(fields: Fields) -> Chat | None:
                 account_id=sub.text_("account_id"), space=sub.text_("space"))
 
 
-def _images(fields: Fields, folder: Path) -> tuple[Image, ...]:
+def _images(fields: Fields, folder: Path, files: ShowFolder) -> tuple[Image, ...]:
     result = []
     for index, item in enumerate(fields.items("images")):
         if isinstance(item, str):
@@ -332,7 +337,7 @@ def _images(fields: Fields, folder: Path) -> tuple[Image, ...]:
             raise sub.error("file", "give either file (a picture next to this file) or href (an https URL)")
         path = None
         if sub.has("file"):
-            path = _local_file(sub, "file", sub.raw("file"), folder)
+            path = _local_file(sub, "file", _file_name(sub, "file", sub.raw("file")), folder, files)
             if path.suffix.lower() not in (*ARTWORK_TYPES, ".webp", ".gif", ".mp4"):
                 raise sub.error("file", "must be a .jpg, .png, .webp, .gif or .mp4 file")
             if sub.has("width") or sub.has("height"):

@@ -2,7 +2,8 @@
 
 Frozen, typed dataclasses with no third-party imports. Times are seconds (``_s``), local files are
 ``Path`` objects (the URL they get when served is decided by build, not here), dates are aware
-datetimes in UTC.
+datetimes in UTC. The local files of audio, artwork, chapter images and transcripts are the
+resolved paths load checked (feedtool.files.ShowFolder): read those, never re-join a name.
 """
 
 from __future__ import annotations
@@ -306,6 +307,8 @@ class Show:
     layout: FeedLayout = field(default_factory=FeedLayout)
     enclosure_prefixes: tuple[str, ...] = ()
     notify: NotifySettings | None = None
+    #: what is allowed but worth a word (validate's warnings for the same values); build prints them
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def feed_url(self) -> str:
@@ -320,7 +323,10 @@ class Episode:
     source: Path  # .../<slug>/episode.md
     title: str
     date: datetime
-    audio: Path  # the master; never modified
+    #: the master (resolved: the file that was checked); never modified. None only for a draft
+    #: whose audio is not there yet.
+    audio: Path | None
+    audio_name: str = ""  # the first 'audio:' value as written (the guid ledger records it)
     alternate_audio: tuple[Path, ...] = ()
     notes: str = ""  # Markdown show notes (the body of episode.md)
     summary: str | None = None  # an explicit plain description, else derived from notes
@@ -338,6 +344,8 @@ class Episode:
     people: tuple[Person, ...] = ()
     chapters: tuple[Chapter, ...] = ()
     chapters_source: str = ""  # where the chapters came from, for messages and `feedtool chapters`
+    #: chapter.image (a local name) -> the resolved file, checked like every file of the show
+    chapter_images: dict[str, Path] = field(default_factory=dict, compare=False)
     transcripts: tuple[Transcript, ...] = ()
     funding: tuple[Funding, ...] = ()
     soundbites: tuple[Soundbite, ...] = ()
@@ -352,3 +360,5 @@ class Episode:
     images: tuple[Image, ...] = ()
     content_links: tuple[ContentLink, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+    #: what is allowed but worth a word (validate's warnings for the same values); build prints them
+    warnings: tuple[str, ...] = field(default=(), compare=False)

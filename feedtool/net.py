@@ -10,7 +10,9 @@ A URL in a feed, an episode's ``audio:`` or a redirect is untrusted. So:
   cut off when the deadline passes (a watchdog closes the socket; a per-read timeout alone would
   let a trickle go on for ever);
 - bodies are read up to a cap; a long download (``stream``) has an idle timeout instead of a
-  total one, so a slow but steady 100 MB transfer is not cut off.
+  total one, so a slow but steady 100 MB transfer is not cut off;
+- a body that ends before its Content-Length is an error, never a short result (http.client
+  itself just stops reading when the server closes early).
 
 Built on the standard library's http.client, so it starts fast and needs no dependency. Proxies
 from the environment are not used.
@@ -43,12 +45,17 @@ _CHUNK = 1 << 16
 
 
 class NetworkError(FeedtoolError):
-    """A URL that could not be fetched: refused scheme, unreachable, too slow, too many redirects."""
+    """A URL that could not be fetched: refused scheme, unreachable, too slow, too many redirects.
 
-    def __init__(self, message: str, *, url: str, hint: str | None = None) -> None:
+    ``unreachable`` is true when the host itself did not answer (no connection, no name, nothing
+    before the deadline): a caller with many URLs on that host can stop asking it.
+    """
+
+    def __init__(self, message: str, *, url: str, hint: str | None = None, unreachable: bool = False) -> None:
         super().__init__(f"{url}: {message}", hint=hint)
         self.url = url
         self.reason = message
+        self.unreachable = unreachable
 
 
 @dataclass
@@ -139,7 +146,8 @@ def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline:
         check_url(current)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise NetworkError("no answer before the deadline", url=url, hint="try again later, or check the server")
+            raise NetworkError("no answer before the deadline", url=url, hint="try again later, or check the server",
+                               unreachable=True)
         connection, path = _connection(current, min(remaining, read_timeout))
         watchdog = _Watchdog(connection, deadline)
         try:
@@ -186,14 +194,15 @@ def _leaves_origin(current: str, following: str) -> bool:
 def _network_error(error: BaseException, *, url: str, fired: bool) -> NetworkError:
     if fired or isinstance(error, TimeoutError):
         return NetworkError("no complete answer before the deadline", url=url,
-                            hint="try again later, or check the server")
+                            hint="try again later, or check the server", unreachable=True)
     if isinstance(error, ssl.SSLError):
         return NetworkError(f"TLS failed ({error.reason or error})", url=url,
                             hint="check the server's certificate")
     if isinstance(error, socket.gaierror):
-        return NetworkError("the host name does not resolve", url=url, hint="check the URL")
+        return NetworkError("the host name does not resolve", url=url, hint="check the URL", unreachable=True)
     if isinstance(error, ConnectionRefusedError):
-        return NetworkError("the connection was refused", url=url, hint="check the URL and that the server runs")
+        return NetworkError("the connection was refused", url=url, hint="check the URL and that the server runs",
+                            unreachable=True)
     reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
     return NetworkError(f"cannot fetch it ({reason})", url=url, hint="check the URL and your network connection")
 
@@ -229,6 +238,8 @@ def request(url: str, *, method: str = "GET", headers: Mapping[str, str] | None 
                     result.too_big = True
                     return result
                 chunks.append(chunk)
+            if not watchdog.fired:
+                _check_complete(result, total)
             result.body = b"".join(chunks)
     except (OSError, http.client.HTTPException, ValueError) as error:
         raise _network_error(error, url=url, fired=watchdog.fired) from None
@@ -250,6 +261,15 @@ def post_form(url: str, form: Mapping[str, str], *, headers: Mapping[str, str] |
                    max_redirects=max_redirects,
                    headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
 
+
+def _check_complete(response: Response, received: int) -> None:
+    """NetworkError when the server closed the connection before the Content-Length it promised."""
+    declared = response.content_length
+    if declared is not None and received < declared:
+        raise NetworkError(f"the connection closed after {received:,} of {declared:,} bytes", url=response.url,
+                           hint="try again; a download that stops part-way is resumed where it can be")
+
+
 @dataclass
 class Stream:
     """An open response whose body is read in chunks (``chunks()``)."""
@@ -261,15 +281,20 @@ class Stream:
     idle_timeout_s: float
 
     def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
-        """The body, chunk by chunk; NetworkError when no byte arrives for ``idle_timeout_s``."""
+        """The body, chunk by chunk; NetworkError when no byte arrives for ``idle_timeout_s``,
+        or when the body ends before its Content-Length (after yielding what did arrive, so a
+        caller that writes chunks as they come can resume from there)."""
         sock = self._connection.sock or self._sock
         if sock is not None:
             sock.settimeout(self.idle_timeout_s)
+        received = 0
         try:
             while chunk := self._raw.read1(size):
+                received += len(chunk)
                 yield chunk
         except (OSError, http.client.HTTPException, ValueError) as error:
             raise _network_error(error, url=self.response.url, fired=False) from None
+        _check_complete(self.response, received)
 
 
 @contextmanager

@@ -10,9 +10,11 @@ Three services, each optional (``notify:`` in podcast.yaml, or ``publish --notif
   ``atom:link rel="hub"`` (Pocket Casts and Taddy subscribe there).
 - **The Podcast Index's pubnotify**: ``GET <url>?url=<feed>``, no key needed.
 
-Notifications go out only for a feed whose bytes changed in this publish. A notification that
-fails (the service is down, slow, or refuses) never fails the publish, which has succeeded by
-then: it is reported and kept as *pending* in the target's own state,
+Notifications go out only for a feed whose bytes changed in this publish, and never for a feed at
+a placeholder address (``feedtool init``'s example.com and the other reserved names of the
+``ready.base-url`` rule): telling the whole Podping network about it would only make noise. A
+notification that fails (the service is down, slow, or refuses) never fails the publish, which
+has succeeded by then: it is reported and kept as *pending* in the target's own state,
 ``.feedtool/notify.json`` (next to the manifest, never served as part of the show), and sent
 again by the next publish, whatever machine it runs on. That is why the state lives on the target
 and not in the local cache: most shows publish from CI, whose machines start empty each time.
@@ -100,7 +102,7 @@ def _gh(text: str) -> str:
 
 def feed_facts(data: bytes, name: str) -> FeedFacts:
     """The feed's own URL, medium and hubs, from its channel (read with feedtool's safe parser)."""
-    from feedtool.validation.document import ATOM, PODCAST, PODCAST_ALT
+    from feedtool.validation.document import ATOM, PODCAST
     from feedtool.validation.xmlsafe import parse
 
     root = parse(data, name)
@@ -115,8 +117,8 @@ def feed_facts(data: bytes, name: str) -> FeedFacts:
             url = href
         elif rel == "hub" and href:
             hubs.append(href)
-    medium = (channel.findtext("{" + PODCAST + "}medium") or channel.findtext("{" + PODCAST_ALT + "}medium")
-              or "podcast").strip()
+    # parse() reads the namespace's old GitHub URI as the namespace itself
+    medium = (channel.findtext("{" + PODCAST + "}medium") or "podcast").strip()
     return FeedFacts(url=url, medium=medium, hubs=tuple(hubs))
 
 
@@ -227,6 +229,8 @@ def notify_after_publish(settings: NotifySettings, changed_feeds: list[tuple[str
     ``changed_feeds`` are (key, bytes) of the feeds uploaded with new bytes. Nothing here raises for
     a service's failure: the publish has already succeeded.
     """
+    from feedtool.validation.readiness import placeholder_url
+
     env = os.environ if env is None else env
     report = NotifyReport()
     try:
@@ -245,6 +249,11 @@ def notify_after_publish(settings: NotifySettings, changed_feeds: list[tuple[str
         if found.url is None:
             report.sent.append(Notification("all", feed_key, False, "the feed has no atom:link rel=\"self\", so its "
                                             "URL is unknown and no service could be told"))
+        elif (host := placeholder_url(found.url)) is not None:  # feedtool init's address: not ready (ready.base-url)
+            report.sent.append(Notification("all", found.url, False, f"not announced: {host} is a placeholder "
+                                            "address no app can reach; set base_url in podcast.yaml to the real "
+                                            "one (ready.base-url)"))
+            continue
         facts.append(found)
     fresh = jobs_for(settings, facts)
     current = {"podping": settings.podping_url, "podcastindex": settings.podcastindex_url}

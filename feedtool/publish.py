@@ -189,21 +189,25 @@ BLOCKING_LIVE_RULES = ("live.episode.removed", "live.guid.changed")
 
 def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False,
                        old_read: Callable[[str], bytes | None] | None = None,
-                       new_read: Callable[[str], bytes | None] | None = None) -> list[Any]:
+                       new_read: Callable[[str], bytes | None] | None = None,
+                       new_path: Path | None = None) -> list[Any]:
     """Findings about episodes that would disappear or change guid if ``new`` replaced ``old``.
 
     ``old_read``/``new_read`` read RFC 5005 archive pages (feedtool.validation.archives): episodes that
-    moved to an archive page are not lost. A live feed (or archive page) that cannot be read cannot
-    be checked: that refuses too, unless allowed.
+    moved to an archive page are not lost. ``new_path`` is the built feed's file: its source map lets a
+    finding name the episode.md. A live feed (or archive page) that cannot be read cannot be checked:
+    that refuses too, unless allowed.
     """
     from feedtool.errors import FeedReadError
     from feedtool.validation.archives import pages_for_compare
     from feedtool.validation.live import compare_feeds
+    from feedtool.validation.sourcemap import load_source_map
 
     try:
         old_pages = pages_for_compare(old, "the live feed", old_read) if old_read else []
         new_pages = pages_for_compare(new, "the new feed", new_read) if new_read else []
-        findings = compare_feeds(old, new, old_pages=old_pages, new_pages=new_pages)
+        sources = load_source_map(new_path, new) if new_path is not None else None
+        findings = compare_feeds(old, new, sources=sources, old_pages=old_pages, new_pages=new_pages)
     except FeedReadError as error:
         if allow_removals:
             return []
@@ -311,19 +315,21 @@ def make_plan(
                     live, data, allow_removals=allow_removals,
                     old_read=target_reader(target.get_bytes, live, upload.file.key),
                     new_read=local_reader(upload.file.path.parent, self_url.rsplit("/", 1)[0] + "/",
-                                          max_bytes=100 * 1024 * 1024)))
+                                          max_bytes=100 * 1024 * 1024),
+                    new_path=upload.file.path))
     plan = Plan(
         target=target.description, uploads=uploads, skips=skips, deletes=deletes,
         live_findings=findings, local=local, remote=remote,
         manifest=dict(getattr(target, "last_manifest", {}) or {}),
     )
     if findings and not allow_removals:
-        lines = "\n".join(f"  {f.rule}: {f.message}" for f in findings[:20])
+        lines = "\n".join(f"  {f.rule}: {f.message}\n    -> {f.fix}" for f in findings[:20])
         more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
         raise RefusedError(
             f"the new feed would hurt subscribers of the live one at {target.description}; nothing was published:\n"
             f"{lines}{more}",
-            hint="if this is intended (an episode taken down on purpose), run again with --allow-removals",
+            hint="do what each finding says (->), then publish again; only if an episode was taken down on "
+                 "purpose, run again with --allow-removals",
         )
     return plan
 
@@ -735,20 +741,30 @@ def ensure_built(options: PublishOptions) -> bool:
     return True
 
 
-def validation_errors(out_dir: Path, local: dict[str, LocalFile]) -> list[str]:
-    """Error-level findings of the feed validator on each feed in public/ (media checked as files)."""
-    from feedtool.validation import validate_feed
+def validation_errors(out_dir: Path, local: dict[str, LocalFile], *,
+                      remote: bool = True) -> tuple[list[str], list[str]]:
+    """What the feed validator says about each feed in public/ (media checked as files):
+    the problems that stop a publish, and the warnings to print.
+
+    Errors always stop it. Readiness findings (placeholder address, artwork or e-mail, no
+    episodes) stop a publish to a remote target and are printed for a local folder, which is a
+    preview. A finding on a feedtool build names the podcast.yaml or episode.md line to change.
+    """
+    from feedtool.validation import is_readiness, validate_feed
 
     problems: list[str] = []
+    warnings: list[str] = []
     for file in local.values():
         if file.kind != "feed":
             continue
         report = validate_feed(file.path)
         for finding in report.sorted_findings():
-            if finding.severity == "error":
-                line = f":{finding.line}" if finding.line else ""
-                problems.append(f"{file.key}{line}: {finding.rule}: {finding.message}")
-    return problems
+            text = f"{finding.location(file.key)}: {finding.rule}: {finding.message}"
+            if finding.severity == "error" or (remote and is_readiness(finding.rule)):
+                problems.append(text + (f"\n    -> {finding.fix}" if is_readiness(finding.rule) else ""))
+            elif is_readiness(finding.rule):
+                warnings.append(f"not ready to publish: {text}\n    -> {finding.fix}")
+    return problems, warnings
 
 
 def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: None) -> PublishReport:
@@ -759,15 +775,17 @@ def publish(options: PublishOptions, *, echo: Callable[[str], None] = lambda s: 
     built = ensure_built(options)
     cache = HashCache((options.cache_dir / "hashes.json") if options.cache_dir else None)
     local = scan_public(options.out_dir, cache)
+    to, settings, max_deletes = resolve_target_settings(options)
     if options.validate and not options.force:
-        errors = validation_errors(options.out_dir, local)
+        errors, warnings = validation_errors(options.out_dir, local, remote=to.startswith("s3://"))
+        for warning in warnings:
+            echo(f"Warning: {warning}")
         if errors:
             shown = "\n  ".join(errors[:15])
             raise RefusedError(
                 f"the feed has {len(errors)} validation error(s); nothing was published:\n  {shown}",
                 hint="fix them (see `feedtool validate`), or pass --force to publish anyway",
             )
-    to, settings, max_deletes = resolve_target_settings(options)
     project_root = options.episodes_dir.resolve().parent
     target = open_target(to, project_root=project_root, **settings)
     if isinstance(target, LocalFolderTarget):

@@ -69,3 +69,21 @@ def test_short_path_is_taken_only_for_plain_mp3(mp3s: dict[str, Path], tone: Cal
     assert _plain_mp3_info(renamed) is None
     with pytest.raises(Exception, match="content is M4A"):
         probe(renamed)
+
+
+def test_imports_flow_one_way_probe_never_imports_the_tagger(tone: Callable[..., Path]) -> None:
+    """Issue 11.14: probe (audio.py + integrity.py) comes before tag in the flow; probing a
+    master must not import feedtool.tagging, and integrity.py needs nothing of feedtool but its
+    errors (so probe, the tagger and the master store can all use it)."""
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; import feedtool.integrity; "
+        "print(sorted(m for m in sys.modules if m.startswith('feedtool')));"
+        "from feedtool.audio import probe; probe(Path(sys.argv[1])); "
+        "print(sorted(m for m in sys.modules if m.startswith('feedtool.tagging')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tone("mp3"))], capture_output=True, text=True, check=True)
+    integrity_needs, tagging_loaded = done.stdout.splitlines()
+    assert integrity_needs == "['feedtool', 'feedtool.errors', 'feedtool.integrity']"
+    assert tagging_loaded == "[]"

@@ -184,9 +184,13 @@ def test_unchanged_rebuild_touches_no_audio(podcast, runner) -> None:
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert "up to date" in result.output
     assert audio.stat().st_mtime_ns == before.st_mtime_ns and audio.stat().st_ino == before.st_ino
-    # Editing one episode re-tags that one only.
+    # Editing one episode's notes re-tags nothing (text stays out of the audio) ...
     md = podcast.episodes / "second/episode.md"
     md.write_text(md.read_text().replace("Notes.", "New notes."), encoding="utf-8")
+    result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
+    assert "0 audio file(s) tagged, 2 unchanged" in result.output
+    # ... editing its title re-tags that one only.
+    md.write_text(md.read_text().replace('title: "Second', 'title: "2nd'), encoding="utf-8")
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert "1 audio file(s) tagged, 1 unchanged" in result.output
 
@@ -202,7 +206,7 @@ def test_new_audio_gets_a_new_url_and_keeps_its_guid(podcast, tone) -> None:
     assert before.findtext("guid") == after.findtext("guid")
     assert before.find("enclosure").get("url") != after.find("enclosure").get("url")
     ledger = json.loads((podcast.episodes / "feedtool.lock").read_text())
-    assert ledger["episodes"]["first"] == after.findtext("guid")
+    assert ledger["episodes"]["first"]["guid"] == after.findtext("guid")
 
 
 def test_failed_build_leaves_previous_public_intact(podcast, runner) -> None:
@@ -236,20 +240,21 @@ def test_changed_guid_is_refused(podcast, runner) -> None:
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert result.exit_code == 2
     assert "first/episode.md" in result.output and "guid" in result.output
-    assert "published with" in result.output
+    assert "differs from" in result.output and "derived from the folder name" in result.output
+    assert "was published" not in result.output  # the ledger knows what was built, not what was published
 
 
 def test_renamed_folder_keeps_its_guid_when_front_matter_says_so(podcast) -> None:
     from feedtool.build import build_podcast
 
     build_podcast(podcast.episodes, podcast.public)
-    guid = json.loads((podcast.episodes / "feedtool.lock").read_text())["episodes"]["first"]
+    guid = json.loads((podcast.episodes / "feedtool.lock").read_text())["episodes"]["first"]["guid"]
     os.rename(podcast.episodes / "first", podcast.episodes / "first-renamed")
     md = podcast.episodes / "first-renamed/episode.md"
     md.write_text(md.read_text().replace("episode: 1", f"episode: 1\nguid: {guid}"), encoding="utf-8")
     build_podcast(podcast.episodes, podcast.public)
     ledger = json.loads((podcast.episodes / "feedtool.lock").read_text())["episodes"]
-    assert ledger == {"first-renamed": guid, "second": ledger["second"]}
+    assert sorted(ledger) == ["first-renamed", "second"] and ledger["first-renamed"]["guid"] == guid
 
 
 def test_build_refuses_to_replace_a_folder_it_did_not_make(podcast, runner) -> None:
@@ -297,20 +302,33 @@ def test_init_and_new_make_a_podcast_that_builds(tmp_path, runner, tone) -> None
     result = run_cli(runner, "init", tmp_path / "show", "--title", "Night Shift",
                      "--base-url", "https://cdn.example.org/night-shift")
     assert result.exit_code == 0, result.output
-    episodes = tmp_path / "show/episodes"
+    episodes = tmp_path / "show/episodes"  # init made a first draft: episode 1
     result = run_cli(runner, "new", "Pilot Episode", "--episodes", episodes, "--date", "2024-02-01T10:00:00Z")
     assert result.exit_code == 0, result.output
     md = episodes / "pilot-episode/episode.md"
-    assert "episode: 1" in md.read_text() and "draft: true" in md.read_text()
+    assert "episode: 2" in md.read_text() and "draft: true" in md.read_text()
     shutil.copyfile(tone("mp3", 5), md.parent / "episode.mp3")
     md.write_text(md.read_text().replace("draft: true", "draft: false"), encoding="utf-8")
     result = run_cli(runner, "new", "Second One", "--episodes", episodes)
-    assert "episode: 2" in (episodes / "second-one/episode.md").read_text()
+    assert "episode: 3" in (episodes / "second-one/episode.md").read_text()
     result = run_cli(runner, "build", "--episodes", episodes, "--out", tmp_path / "show/public")
     assert result.exit_code == 0, result.output
-    assert "1 episode(s)" in result.output and "1 draft(s)" in result.output
-    result = run_cli(runner, "init", tmp_path / "show")
-    assert result.exit_code == 2 and "already" in result.output
+    assert "1 episode(s)" in result.output and "2 draft(s)" in result.output
+    result = run_cli(runner, "init", tmp_path / "show")  # nothing is missing, nothing is replaced
+    assert result.exit_code == 0 and "Nothing to do" in result.output
+
+
+def test_build_names_the_next_scheduled_episode(podcast, runner) -> None:
+    """The publish workflow's summary quotes this line: when the feed changes without a commit."""
+    podcast.add("later", number=3, date="2099-05-01T09:30:00+02:00")
+    podcast.add("much-later", number=4, date="2100-01-01T00:00:00Z")
+    args = ("build", "--episodes", podcast.episodes, "--out", podcast.public)
+    result = run_cli(runner, *args)
+    assert result.exit_code == 0, result.output
+    assert "Next scheduled episode: later at 2099-05-01T07:30:00Z" in result.stdout
+    result = run_cli(runner, *args)  # up to date: still said
+    assert "is up to date" in result.stdout
+    assert "Next scheduled episode: later at 2099-05-01T07:30:00Z" in result.stdout
 
 
 def test_chapters_command_shows_the_seed_chapters(runner) -> None:

@@ -174,6 +174,30 @@ def test_connection_refused_is_a_clear_error() -> None:
         net.request(f"http://127.0.0.1:{port}/")
 
 
+def test_errors_say_whether_the_host_itself_did_not_answer(serve) -> None:
+    """``unreachable`` lets a caller with many URLs on one host stop asking it (validate does)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        for url, deadline in ((f"http://127.0.0.1:{port}/", 5.0),
+                              (f"http://127.0.0.1:{silent.getsockname()[1]}/", 0.5)):
+            with pytest.raises(net.NetworkError) as refused_or_silent:
+                net.request(url, deadline_s=deadline)
+            assert refused_or_silent.value.unreachable, url
+    finally:
+        silent.close()
+    base = serve({"/x": redirect("file:///etc/passwd"), "/loop": redirect("/loop")})
+    for path in ("/x", "/loop"):
+        with pytest.raises(net.NetworkError) as answered:
+            net.request(base + path)
+        assert not answered.value.unreachable, path  # the host answered; the URL is the problem
+
+
 def test_stream_reads_a_long_body_in_chunks(serve) -> None:
     data = bytes(range(256)) * 4096  # 1 MiB
     base = serve({"/master.mp3": body(data)})
@@ -257,3 +281,28 @@ def test_credentials_are_not_sent_to_another_host_on_a_redirect(serve) -> None:
     net.request(base + "/same", headers={"Authorization": "secret"}, max_body=10)
     net.request(base + "/away", headers={"Authorization": "secret"}, max_body=10)
     assert seen == ["secret", None]
+
+
+def _cut_off(size: int, sent: int) -> Handler:
+    """Promises ``size`` bytes, sends ``sent`` of them, closes the connection."""
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Length", str(size))
+        request.end_headers()
+        request.wfile.write(b"x" * sent)
+        request.wfile.flush()
+        request.close_connection = True
+    return handle
+
+
+def test_a_body_cut_short_is_an_error_not_a_short_result(serve) -> None:
+    """http.client ends a body quietly when the server closes early; a download must not."""
+    base = serve({"/cut.mp3": _cut_off(100_000, 5_000)})
+    received = []
+    with pytest.raises(net.NetworkError, match="closed after 5,000 of 100,000 bytes"), \
+            net.stream(base + "/cut.mp3") as download:
+        for chunk in download.chunks(1 << 12):
+            received.append(chunk)
+    assert sum(map(len, received)) == 5_000  # what did arrive was handed over first
+    with pytest.raises(net.NetworkError, match="closed after 5,000 of 100,000 bytes"):
+        net.request(base + "/cut.mp3", max_body=1 << 20)

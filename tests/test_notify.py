@@ -20,7 +20,8 @@ from conftest import PodcastFactory
 from feedtool.cli import cli
 
 TOKEN = "pp-secret-0123456789"
-FEED_URL = "https://cdn.example.com/show/feed.xml"
+BASE_URL = "https://cdn.feedtool-corpus.net/show/"  # a real-looking address: example.com is never announced
+FEED_URL = BASE_URL + "feed.xml"
 
 
 @dataclass
@@ -82,7 +83,7 @@ def configure(podcast: PodcastFactory, services: Services, **only: bool) -> None
         "podcastindex": f"podcastindex: {{url: '{services.base}/pubnotify'}}",
     }
     chosen = [text for name, text in parts.items() if only.get(name, not only)]
-    podcast.set_show(notify="{" + ", ".join([*chosen, "timeout: 1"]) + "}")
+    podcast.set_show(notify="{" + ", ".join([*chosen, "timeout: 1"]) + "}", base_url=BASE_URL)
 
 
 def publish(podcast: PodcastFactory, *args: str, token: str | None = TOKEN) -> object:
@@ -138,7 +139,7 @@ def test_failures_and_slow_answers_never_fail_the_publish_and_are_retried(podcas
     result = publish(podcast, "--format", "json")
     assert time.monotonic() - started < 20
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)  # warnings (if any) go to stderr
     assert (podcast.root / "site/feed.xml").is_file() and report["uploaded"]
     outcome = {n["service"]: n["ok"] for n in report["notifications"]["sent"]}
     assert outcome == {"podping": True, "websub": False, "podcastindex": False}
@@ -205,9 +206,21 @@ def test_an_unreachable_service_costs_one_timeout(podcast: PodcastFactory, servi
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()  # nothing listens there: connection refused
-    podcast.set_show(notify=f"{{websub: {{hub: 'http://127.0.0.1:{port}/hub'}}, timeout: 1}}")
+    podcast.set_show(notify=f"{{websub: {{hub: 'http://127.0.0.1:{port}/hub'}}, timeout: 1}}", base_url=BASE_URL)
     result = publish(podcast)
     assert result.exit_code == 0 and "refused" in result.output
+
+
+def test_a_feed_at_a_placeholder_address_is_never_announced(podcast: PodcastFactory, services: Services) -> None:
+    """feedtool init's example.com address (ready.base-url) reaches no app: no service hears of it."""
+    configure(podcast, services)
+    podcast.set_show(base_url="https://podcast.example.com/")
+    result = publish(podcast, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert services.seen == [] and pending(podcast) == []
+    (notice,) = json.loads(result.stdout)["notifications"]["sent"]
+    assert notice["service"] == "all" and not notice["ok"] and "placeholder" in notice["detail"]
+    assert notice["feed_url"] == "https://podcast.example.com/feed.xml" and "ready.base-url" in notice["detail"]
 
 
 def test_notify_state_survives_an_unreadable_file(tmp_path: Path) -> None:
@@ -216,3 +229,16 @@ def test_notify_state_survives_an_unreadable_file(tmp_path: Path) -> None:
     assert read_state(b"not json") == [] and read_state(None) == []
     entry = {"service": "websub", "feed_url": FEED_URL, "endpoint": "https://hub.example/"}
     assert read_state(state_bytes([entry, {"service": "nope", "feed_url": "x"}])) == [entry]
+
+
+def test_the_workflow_init_writes_hands_the_podping_token_to_publish_only() -> None:
+    """Most shows publish from the workflow `feedtool init` writes: the token reaches the Publish step there."""
+    import yaml
+
+    from feedtool.scaffold import workflow_text
+
+    steps = [step for job in yaml.safe_load(workflow_text())["jobs"].values() for step in job["steps"]]
+    holders = [step.get("name") for step in steps if "FEEDTOOL_PODPING_TOKEN" in json.dumps(step)]
+    assert holders == ["Publish"]
+    publish_step = next(step for step in steps if step.get("name") == "Publish")
+    assert publish_step["env"]["FEEDTOOL_PODPING_TOKEN"] == "${{ secrets.FEEDTOOL_PODPING_TOKEN }}"

@@ -14,12 +14,13 @@ from lxml import etree
 
 NS = {"atom": "http://www.w3.org/2005/Atom", "fh": "http://purl.org/syndication/history/1.0",
       "content": "http://purl.org/rss/1.0/modules/content/"}
-BASE = "https://cdn.example.com/show/"
+BASE = "https://cdn.feedtool-corpus.net/show/"  # not a placeholder: validate's ready.* rules stay quiet
 
 
 @pytest.fixture
 def show(podcast: PodcastFactory) -> PodcastFactory:
-    """Seven episodes, one a day."""
+    """Seven episodes, one a day, at a real-looking address with a real-looking owner."""
+    podcast.set_show(base_url=BASE, owner="{name: Test Owner, email: owner@feedtool-corpus.net}")
     for number in range(3, 8):
         podcast.add(f"ep{number}", number=number, seconds=5)
     return podcast
@@ -170,3 +171,22 @@ def test_the_pages_are_what_publish_uploads_before_the_feed(show: PodcastFactory
     headers = headers_for(f"archive/{page.name}")
     assert headers.kind != "feed" and headers.content_type.startswith("application/xml")
     shutil.rmtree(show.public)
+
+
+def test_a_guid_changed_on_an_archive_page_is_one_finding_naming_its_episode_file(
+        show: PodcastFactory, runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live-feed comparison's readable findings (source map) hold across archive pages too."""
+    build(show, runner, tmp_path / "live")  # the live feed: all seven in one document
+    show.set_show(feed="{max_items: 3, page_size: 2}")
+    (show.episodes / "feedtool.lock").unlink()  # the ledger lost, and an old episode's folder renamed
+    (show.episodes / "ep3").rename(show.episodes / "ep3-moved")
+    build(show, runner)
+    assert b"ep3-moved/" not in (show.public / "feed.xml").read_bytes()  # it is on an archive page
+    monkeypatch.chdir(show.root)
+    result = run_cli(runner, "validate", show.public / "feed.xml", "--against", tmp_path / "live/feed.xml",
+                     "--format", "json")
+    assert result.exit_code == 1
+    (changed,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"].startswith("live.")]
+    assert changed["rule"] == "live.guid.changed" and changed["scope"] == "live"
+    assert "archive page" in changed["message"] and changed["line"] is None and changed["item_index"] is None
+    assert "episodes/ep3-moved/episode.md" in changed["fix"]

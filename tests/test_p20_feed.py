@@ -20,6 +20,9 @@ OTHER_SHOW = "917393e3-1b1e-5cef-ace4-edaa54e1f810"
 PUBLISHER = "003af0a0-6a45-55cf-b765-68e3d349551a"
 
 SHOW_KEYS = {
+    # a real-looking address and owner, so that validate has nothing to say (example.com is ready.* territory)
+    "base_url": "https://cdn.feedtool-corpus.net/show/",
+    "owner": "{name: Test Owner, email: owner@feedtool-corpus.net}",
     "value": f"""
   suggested: 0.00000005000
   recipients:
@@ -87,7 +90,7 @@ def test_every_new_tag_is_written_and_read_back_by_two_parsers(podcast, partytim
     assert channel["podcastBlockedPlatforms"] == {"apple": False, "spotify": False}
     assert channel["chat"]["server"] == "irc.libera.chat" and channel["chat"]["space"] == "#show"
     assert channel["pubsub"]["hub"] == "https://hub.example.com/"
-    assert channel["owner"]["email"] == "owner@example.com"  # YouTube needs it; kept when set
+    assert channel["owner"]["email"] == "owner@feedtool-corpus.net"  # YouTube needs it; kept when set
     assert channel["itunesBlock"] is False  # apple may list the show
     first = next(i for i in pt["items"] if i["title"] == "First & Foremost")
     splits = first["value"]["valueTimeSplits"]
@@ -110,7 +113,8 @@ def test_every_new_tag_is_written_and_read_back_by_two_parsers(podcast, partytim
     assert images[0]["purpose"] == "artwork" and (images[0]["width"], images[0]["height"]) == (1400, 1400)
     banner = images[1]
     assert (banner["width"], banner["height"], banner["purpose"]) == (2000, 500, "banner")
-    assert banner["href"].startswith("https://cdn.example.com/show/banner-") and banner["href"].endswith(".png")
+    assert banner["href"].startswith("https://cdn.feedtool-corpus.net/show/banner-")
+    assert banner["href"].endswith(".png")
     assert (podcast.public / banner["href"].rsplit("/", 1)[1]).is_file()
     assert images[2] == {"href": "https://cdn.example.com/wide.jpg", "width": 1920, "aspectRatio": "16/9",
                          "purpose": "social"}
@@ -125,7 +129,7 @@ def test_every_new_tag_is_written_and_read_back_by_two_parsers(podcast, partytim
     assert psc[1]["image"] == chapters_json["chapters"][2]["img"]  # the same served picture
     enclosure = item["enclosures"][0]
     audio = next((podcast.public / "first").glob("audio-*.mp3"))
-    assert enclosure["url"] == "https://op3.dev/e/cdn.example.com/show/first/" + audio.name
+    assert enclosure["url"] == "https://op3.dev/e/cdn.feedtool-corpus.net/show/first/" + audio.name
     assert enclosure["length"] == audio.stat().st_size and enclosure["type"] == "audio/mpeg"
 
     # no parser we have reads an item's contentLink (partytime and feedsmith read it in liveItem only)

@@ -58,8 +58,6 @@ def meta(**changes: object) -> TagMetadata:
         album="Test Show & Friends",
         track=7,
         date="2024-05-01",
-        description="What we talk about. " * 20,
-        link="https://example.com/ep7",
         cover=COVER,
         cover_mime="image/jpeg",
         chapters=CHAPTERS,
@@ -215,9 +213,11 @@ def test_tagging_a_tagged_file_again_changes_nothing(kind: str, masters: dict[st
 
 
 @pytest.mark.parametrize("kind", FORMATS)
-def test_existing_chapters_are_replaced_and_other_tags_kept(
+def test_existing_chapters_are_replaced_and_other_tags_kept_except_in_mp3(
     kind: str, chaptered_masters: dict[str, Path], tmp_path: Path
 ) -> None:
+    """M4A and Vorbis copies keep the master's other tags; an MP3 copy carries only feedtool's
+    frames, so that it can be remade from an earlier copy (docs/tagging.md)."""
     master = chaptered_masters[kind]
     assert [t for _, _, t in probe_chapters(master)] == ["Old 0", "Old 1", "Old 2"]
     dest = tmp_path / f"copy.{kind}"
@@ -226,7 +226,7 @@ def test_existing_chapters_are_replaced_and_other_tags_kept(
     format_tags = ffprobe(dest)["format"].get("tags", {})
     stream_tags = ffprobe(dest)["streams"][0].get("tags", {})
     tags = {k.lower(): v for k, v in {**stream_tags, **format_tags}.items()}
-    assert tags.get("composer") == "Keep Me"
+    assert tags.get("composer") == (None if kind == "mp3" else "Keep Me")
     assert tags.get("title") == "Episode 7: Ça va?"
 
 
@@ -273,8 +273,9 @@ def test_mp3_frames_ctoc_flags_and_cover(masters: dict[str, Path], tmp_path: Pat
     assert str(tags["TLEN"]) == str(round(MP3(masters["mp3"]).info.length * 1000))
     assert str(ID3(dest, translate=False)["TYER"]) == "2024"  # v2.3 has TYER + TDAT, not TDRC
     assert str(tags["TDRC"]) == "2024-05-01"  # ... which readers turn back into the full date
-    assert tags.getall("COMM")[0].text[0].startswith("What we talk about.")
-    assert tags.getall("WOAF")[0].url == "https://example.com/ep7"
+    assert tags.getall("COMM") == [] and tags.getall("WOAF") == []  # text stays out of the audio
+    assert sorted({frame.FrameID for frame in tags.values()}) == [
+        "APIC", "CHAP", "CTOC", "TALB", "TCON", "TDRC", "TIT2", "TLEN", "TPE1", "TRCK"]
     (cover,) = tags.getall("APIC")
     assert (cover.type, cover.mime, cover.data) == (3, "image/jpeg", COVER)
 
@@ -327,6 +328,7 @@ def test_m4a_has_quicktime_chapter_track_nero_chapters_and_tags(masters: dict[st
     assert audio.tags["trkn"] == [(7, 0)]
     assert audio.tags["©day"] == ["2024-05-01"]
     assert bytes(audio.tags["covr"][0]) == COVER
+    assert sorted(audio.tags) == ["aART", "covr", "trkn", "©ART", "©alb", "©day", "©gen", "©nam", "©too"]
 
     # The QuickTime chapter track: a disabled 'text' track that the audio track points at.
     data = dest.read_bytes()
@@ -553,6 +555,9 @@ def test_vorbis_comments_and_picture(kind: str, masters: dict[str, Path], tmp_pa
     assert tags["ARTIST"] == ["Test Author"]
     assert tags["ALBUM"] == ["Test Show & Friends"]
     assert tags["DATE"] == ["2024-05-01"]
+    assert {key.upper() for key, _ in tags} - {"ENCODER"} == {  # text stays out of the audio
+        "TITLE", "ARTIST", "ALBUM", "GENRE", "DATE", "TRACKNUMBER", *(["METADATA_BLOCK_PICTURE"] if kind != "flac" else []),
+        *(f"CHAPTER00{n}{part}" for n in (1, 2, 3) for part in ("", "NAME")), "CHAPTER002URL"}
     if kind == "flac":
         (picture,) = audio.pictures
     else:
@@ -574,11 +579,65 @@ def test_fingerprint_is_stable_and_changes_with_any_tag() -> None:
         meta(cover=COVER + b"\0"),
         meta(chapters=CHAPTERS[:2]),
         meta(chapter_images={"chapter.png": CHAPTER_IMAGE + b"\0"}),
-        meta(description="x"),
-        meta(link=None),
+        meta(date="2024-05-02"),
+        meta(artist="Someone else"),
+        meta(album="Another show"),
     ]
     prints = {m.fingerprint() for m in changed}
     assert base.fingerprint() not in prints and len(prints) == len(changed)
+
+
+# --------------------------------------------------------------------------------------------
+# Text stays out of the audio: editing it changes no tagged copy
+
+
+def _enclosures(feed: Path) -> dict[str, str]:
+    from lxml import etree
+
+    root = etree.fromstring(feed.read_bytes())
+    return {item.findtext("guid"): item.find("enclosure").get("url") for item in root.iter("item")}
+
+
+def _write_episode(folder: Path, *, title: str, notes: str, extra: str = "") -> None:
+    from conftest import episode_md
+
+    (folder / "episode.md").write_text(
+        episode_md(title, number=1, date="2024-01-01T09:00:00Z", notes=notes, extra=extra), encoding="utf-8")
+
+
+def test_editing_notes_summary_or_link_changes_no_tagged_copy(podcast) -> None:
+    """Issue 10.3: a text edit must not re-tag, re-name or re-upload any audio; a title or
+    chapter edit must (a new copy under a new URL)."""
+    from feedtool.build import build_podcast
+
+    first = podcast.episodes / "first"
+    notes = "Notes about coffee.\n\n[00:00] Start\n[00:02] Middle\n"
+    _write_episode(first, title="First & Foremost", notes=notes)
+    build_podcast(podcast.episodes, podcast.public)
+    before = _enclosures(podcast.public / "feed.xml")
+    copies = {url: (podcast.public / url.split("/show/", 1)[1]).read_bytes() for url in before.values()}
+
+    _write_episode(first, title="First & Foremost",
+                   notes="Completely new notes, *rewritten*, with a [link](https://example.org/x).\n\n"
+                         "[00:00] Start\n[00:02] Middle\n\nThanks for listening!\n",
+                   extra="summary: A new summary\nlink: https://example.com/first-episode")
+    podcast.set_show(description="A new show description.")
+    result = build_podcast(podcast.episodes, podcast.public)
+    assert result.tagged == 0 and result.reused == 2
+    assert _enclosures(podcast.public / "feed.xml") == before  # same build keys, same URLs
+    for url, data in copies.items():
+        assert (podcast.public / url.split("/show/", 1)[1]).read_bytes() == data
+    assert "A new summary" in (podcast.public / "feed.xml").read_text(encoding="utf-8")  # the feed did change
+
+    for change in ({"title": "First, renamed", "notes": notes},
+                   {"title": "First, renamed", "notes": notes.replace("[00:02] Middle", "[00:03] Middle")}):
+        previous = _enclosures(podcast.public / "feed.xml")
+        _write_episode(first, **change)
+        result = build_podcast(podcast.episodes, podcast.public)
+        after = _enclosures(podcast.public / "feed.xml")
+        assert result.tagged == 1
+        changed = {guid for guid in after if after[guid] != previous[guid]}
+        assert len(changed) == 1 and "first" in after[changed.pop()]  # only that episode's audio
 
 
 # --------------------------------------------------------------------------------------------
@@ -778,16 +837,3 @@ def test_tag_command_bad_episode_folder(podcast, runner, tmp_path: Path) -> None
 
     result = run_cli(runner, "tag", podcast.episodes / "first" / "audio.mp3", "--episode", tmp_path)
     assert result.exit_code == 2 and "episode.md" in result.output and "Traceback" not in result.output
-
-
-@pytest.mark.parametrize("changes", [{}, {"cover": None}, {"chapters": ()}, {"date": "", "track": None}])
-def test_mp3_direct_tag_is_mutagens_byte_for_byte(chaptered_masters, changes) -> None:
-    """The fast ID3 writer (id3render) produces exactly the bytes mutagen would."""
-    from feedtool.audio import probe
-    from feedtool.tagging import id3
-
-    master, data = chaptered_masters["mp3"], meta(**changes)
-    length = probe(master).duration_s
-    direct = id3._render_direct(id3._load(master), data, duration_s=length, path=master)
-    assert direct is not None
-    assert b"".join(direct) == id3._render_with_mutagen(id3._load(master), data, duration_s=length, path=master)

@@ -20,7 +20,7 @@ from feedtool.cli import cli
 from feedtool.validation import validate_feed
 from feedtool.validation.rules_podcast import podcast_guid_for
 
-SHOW = "https://podcast.example.com/show/"
+SHOW = "https://podcast.feedtool-corpus.net/show/"
 CHAPTERS = {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Intro"}, {"startTime": 2, "title": "Middle"}]}
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Host>Hello and welcome.\n"
 
@@ -204,6 +204,20 @@ def test_chapters_disagreeing_with_the_audio_tags_are_reported(tmp_path: Path, s
 def test_transcript_content_must_match_its_type(tmp_path: Path, sources: Path) -> None:
     report = validate_feed(make_public(tmp_path, sources, vtt="1\n00:00:00,000 --> 00:00:02,000\nHello\n"))
     assert media_rules(report) == ["transcript.content"]
+
+
+SRT = "1\n00:00:00,000 --> 00:00:02,000\nHello and welcome.\n"
+
+
+@pytest.mark.parametrize("mime", ["application/srt", "text/srt", "application/x-subrip"])
+def test_a_subrip_transcript_is_checked_as_subrip_whichever_alias_names_it(tmp_path: Path, sources: Path,
+                                                                           mime: str) -> None:
+    feed = make_public(tmp_path, sources, vtt=SRT)
+    feed.write_text(feed.read_text().replace('type="text/vtt"', f'type="{mime}"'))
+    assert media_rules(validate_feed(feed)) == []
+    (feed.parent / "ep1" / "transcript.vtt").write_text(VTT)
+    (finding,) = [f for f in validate_feed(feed).findings if f.severity != "info"]
+    assert finding.rule == "transcript.content" and "SubRip" in finding.message
 
 
 def test_urls_outside_the_base_are_not_read(tmp_path: Path, sources: Path) -> None:

@@ -17,7 +17,7 @@ from feedtool.validation import validate_feed, validate_feed_bytes
 
 FEEDS = Path(__file__).parent / "feeds"
 NODE = "02d5c1bf8b940dc9cadca86d1b0a3c37fbe39cee4c7e839e33bef9174531d27f52"
-OWNER = "<itunes:owner><itunes:name>Ex</itunes:name><itunes:email>ex@example.com</itunes:email></itunes:owner>"
+OWNER = "<itunes:owner><itunes:name>Ex</itunes:name><itunes:email>ex@feedtool-corpus.net</itunes:email></itunes:owner>"
 
 
 def feed(channel: str = "", item: str = "", *, owner: bool = True) -> bytes:
@@ -46,6 +46,17 @@ def test_the_base_feed_with_an_owner_is_clean() -> None:
     assert rules(feed(owner=False)) == {"directory.owner-email"}
 
 
+@pytest.mark.parametrize("name", ["good-publisher-medium.xml", "good-musicl-list.xml"])
+def test_a_publisher_or_list_feed_is_not_asked_for_an_owner_email(name: str) -> None:
+    """No directory ingests a list of feeds as a show: YouTube's owner e-mail is a show's matter."""
+    data = (FEEDS / name).read_bytes()
+    assert b"itunes:email" not in data
+    assert "directory.owner-email" not in rules(data)
+    show = data.replace(b"<podcast:medium>", b"<podcast:oldmedium>").replace(b"</podcast:medium>",
+                                                                          b"</podcast:oldmedium>")
+    assert "directory.owner-email" in rules(show)  # the same channel as a show is asked
+
+
 @pytest.mark.parametrize("channel, item, rule", [
     (value(recipient(split="60"), recipient("bob@getalby.com", "30", "lnaddress")), "", "podcast.value.split"),
     (value(recipient(split="95"), recipient(NODE, "100", fee="true")), "", "podcast.value.split"),
@@ -62,10 +73,10 @@ def test_the_base_feed_with_an_owner_is_clean() -> None:
     ("", value(recipient(), inside='<podcast:valueTimeSplit startTime="1" duration="3">'
                                    '<podcast:remoteItem itemGuid="x"/></podcast:valueTimeSplit>'),
      "podcast.attribute.missing"),
-    ('<podcast:podroll><podcast:remoteItem feedGuid="6637e728-aafa-5991-a4be-398b319c9720"/></podcast:podroll>', "",
+    ('<podcast:podroll><podcast:remoteItem feedGuid="722b0c53-bcfe-5222-b627-2bb452462dc9"/></podcast:podroll>', "",
      "podcast.podroll.self"),
     ('<podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810" '
-     'feedUrl="https://podcast.example.com/show/feed.xml"/></podcast:podroll>', "", "podcast.podroll.self"),
+     'feedUrl="https://podcast.feedtool-corpus.net/show/feed.xml"/></podcast:podroll>', "", "podcast.podroll.self"),
     ('<podcast:podroll><podcast:remoteItem feedUrl="https://a.example/f.xml"/></podcast:podroll>', "",
      "podcast.attribute.missing"),
     ('<podcast:publisher><podcast:remoteItem feedGuid="003af0a0-6a45-55cf-b765-68e3d349551a"/></podcast:publisher>',
@@ -120,8 +131,8 @@ def test_good_tags_raise_nothing() -> None:
 
 
 def test_an_analytics_prefix_over_http_is_a_warning() -> None:
-    data = feed().replace(b'url="https://podcast.example.com/show/episode-2/episode-2.mp3"',
-                          b'url="http://op3.dev/e/podcast.example.com/show/episode-2/episode-2.mp3"')
+    data = feed().replace(b'url="https://podcast.feedtool-corpus.net/show/episode-2/episode-2.mp3"',
+                          b'url="http://op3.dev/e/podcast.feedtool-corpus.net/show/episode-2/episode-2.mp3"')
     assert "directory.prefix" in rules(data)
 
 
@@ -140,13 +151,13 @@ def test_the_feed_size_is_reported_with_the_thresholds_that_matter() -> None:
 
 
 def test_a_feed_linking_archive_pages_that_are_not_there_is_an_error(tmp_path: Path) -> None:
-    data = feed('<atom:link rel="prev-archive" href="https://podcast.example.com/show/archive/feed-1.xml"/>')
+    data = feed('<atom:link rel="prev-archive" href="https://podcast.feedtool-corpus.net/show/archive/feed-1.xml"/>')
     (tmp_path / "feed.xml").write_bytes(data)
     report = validate_feed(tmp_path / "feed.xml", check_media=False)
     assert [f.message for f in report.findings if f.rule == "directory.archive"] == [
-        "the archive page https://podcast.example.com/show/archive/feed-1.xml is missing"]
-    page = feed().replace(b'<atom:link href="https://podcast.example.com/show/feed.xml" rel="self"',
-                          b'<atom:link href="https://podcast.example.com/show/archive/feed-1.xml" rel="self"')
+        "the archive page https://podcast.feedtool-corpus.net/show/archive/feed-1.xml is missing"]
+    page = feed().replace(b'<atom:link href="https://podcast.feedtool-corpus.net/show/feed.xml" rel="self"',
+                          b'<atom:link href="https://podcast.feedtool-corpus.net/show/archive/feed-1.xml" rel="self"')
     (tmp_path / "archive").mkdir()
     (tmp_path / "archive/feed-1.xml").write_bytes(page)
     messages = [f.message for f in validate_feed(tmp_path / "feed.xml", check_media=False).findings
@@ -158,7 +169,7 @@ def test_a_feed_linking_archive_pages_that_are_not_there_is_an_error(tmp_path: P
 def test_an_archive_link_cannot_read_outside_the_feed_folder(tmp_path: Path) -> None:
     (tmp_path / "secret.xml").write_bytes(feed())
     (tmp_path / "show").mkdir()
-    data = feed('<atom:link rel="prev-archive" href="https://podcast.example.com/show/../secret.xml"/>')
+    data = feed('<atom:link rel="prev-archive" href="https://podcast.feedtool-corpus.net/show/../secret.xml"/>')
     (tmp_path / "show/feed.xml").write_bytes(data.replace(b"show/feed.xml", b"show/feed.xml"))
     report = validate_feed(tmp_path / "show/feed.xml", check_media=False)
     (finding,) = [f for f in report.findings if f.rule == "directory.archive"]
@@ -185,7 +196,7 @@ def test_psc_chapters_must_agree_with_the_json_file_the_notes_and_the_audio(tmp_
     # without a JSON file, psc:chapters is the reference the notes and the audio are held to
     path = make_public(tmp_path, sources)
     text = path.read_text()
-    path.write_text(text.replace('<podcast:chapters url="https://podcast.example.com/show/ep1/chapters.json" '
+    path.write_text(text.replace('<podcast:chapters url="https://podcast.feedtool-corpus.net/show/ep1/chapters.json" '
                                  'type="application/json+chapters"/>', ""))
     with_psc(path, ["00:00:00.000", "00:00:01.000", "00:00:03.000"])
     messages = sorted(f.message for f in validate_feed(path).findings if f.rule == "chapters.disagree")
@@ -248,7 +259,7 @@ def test_check_media_follows_the_prefix_and_checks_the_file_behind_it(
 
 
 def test_a_build_with_a_prefix_checks_its_own_files(tmp_path: Path, sources: Path) -> None:  # noqa: F811
-    path = make_public(tmp_path, sources, enclosure="https://op3.dev/e/podcast.example.com/show/ep1/ep1.mp3")
+    path = make_public(tmp_path, sources, enclosure="https://op3.dev/e/podcast.feedtool-corpus.net/show/ep1/ep1.mp3")
     report = validate_feed(path)
     assert "media.not-checked" not in report.rule_ids() and not [f for f in report.findings
                                                                   if f.severity == "error"]
@@ -266,3 +277,47 @@ def test_json_output_lists_the_new_findings(tmp_path: Path) -> None:
     found = {f["rule"]: f["severity"] for f in json.loads(result.stdout)["findings"]}
     assert found == {"directory.spotify": "warning", "directory.owner-email": "info"}
     assert result.exit_code == 0
+
+
+# --- on feedtool's own build: the findings name the podcast.yaml / episode.md key (source map) --------------
+@pytest.mark.parametrize("rule, scope, subject, written, expected", [
+    # the key in the episode's own file when it is written there, else the show's (inherited)
+    ("podcast.value.recipient", "item", "podcast:valueRecipient@address", {"value"}, ("episode.md", "value")),
+    ("podcast.value.split", "item", "podcast:valueRecipient@split", set(), ("podcast.yaml", "value")),
+    ("podcast.value.time-split", "item", "podcast:valueTimeSplit@startTime", {"value"}, ("episode.md", "value")),
+    ("directory.prefix", "item", "enclosure@url", set(), ("podcast.yaml", "enclosure_prefix")),
+    ("chapters.psc", "item", "psc:chapter@start", {"notes"}, ("episode.md", "notes")),
+    ("podcast.image", "item", "podcast:image@width", {"images", "artwork"}, ("episode.md", "images")),
+    ("podcast.social-interact", "channel", "podcast:socialInteract@uri", set(), ("podcast.yaml", "social_interact")),
+    ("podcast.podroll.self", "channel", "podcast:podroll/podcast:remoteItem", set(), ("podcast.yaml", "podroll")),
+    ("podcast.block.id", "channel", "podcast:block@id", set(), ("podcast.yaml", "block")),
+    ("directory.spotify", "channel", "spotify:limit@recentCount", set(), ("podcast.yaml", "spotify")),
+    ("directory.websub-hub", "channel", "atom:link@rel=hub", set(), ("podcast.yaml", "notify")),
+    ("directory.owner-email", "channel", "itunes:owner", set(), ("podcast.yaml", "owner")),
+    ("podcast.attribute.missing", "channel", "podcast:chat@server", set(), ("podcast.yaml", "chat")),
+    ("podcast.https", "item", "podcast:contentLink@href", {"content_links"}, ("episode.md", "content_links")),
+])
+def test_the_new_rules_name_the_key_to_change(rule: str, scope: str, subject: str, written: set[str],
+                                              expected: tuple[str, str]) -> None:
+    from feedtool.validation.report import Finding
+    from feedtool.validation.sourcemap import SourceFile, SourceMap, locate
+
+    show_keys = ("value", "enclosure_prefix", "social_interact", "podroll", "block", "spotify", "notify", "owner",
+                 "chat", "images", "artwork")
+    show = SourceFile("episodes/podcast.yaml", {key: number for number, key in enumerate(show_keys, 1)})
+    episode = SourceFile("episodes/ep/episode.md", {key: 40 + number for number, key in enumerate(sorted(written))},
+                         "ep (#1)")
+    finding = Finding.make(rule, "x", scope=scope, subject=subject, item_guid="g" if scope == "item" else None)
+    (located,) = locate([finding], SourceMap(show, {"g": episode}))
+    assert (located.source_path.rsplit("/", 1)[-1], located.source_field) == expected
+    assert located.source_line is not None
+
+
+def test_a_build_without_an_owner_email_is_told_where_to_add_it(podcast, monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedtool.build import build_podcast
+
+    podcast.set_show(owner="null")
+    build_podcast(podcast.episodes, podcast.public)
+    monkeypatch.chdir(podcast.root)
+    (finding,) = [f for f in validate_feed(podcast.public / "feed.xml").findings if f.rule == "directory.owner-email"]
+    assert (finding.source_path, finding.source_field) == ("episodes/podcast.yaml", "owner")

@@ -21,6 +21,7 @@ from feedtool.errors import FeedtoolError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("feedtool.cli.build_cmds", "init"),
     "new": ("feedtool.cli.build_cmds", "new"),
+    "import": ("feedtool.cli.import_cmd", "import_"),
     "build": ("feedtool.cli.build_cmds", "build"),
     "chapters": ("feedtool.cli.build_cmds", "chapters"),
     "tag": ("feedtool.cli.tag_cmd", "tag"),

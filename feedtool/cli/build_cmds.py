@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from feedtool.scaffold import PLACEHOLDER_BASE_URL
+
+if TYPE_CHECKING:
+    from feedtool.build import BuildResult
 
 EPISODES_OPTION = click.option(
     "--episodes",
@@ -19,12 +26,15 @@ EPISODES_OPTION = click.option(
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--title", default="My Podcast", show_default=True, help="The show's title.")
-@click.option("--base-url", default="https://podcast.example.com/", show_default=True,
-              help="Where public/ will be served from.")
-def init(directory: Path, title: str, base_url: str) -> None:
-    """Start a new podcast in DIRECTORY: episodes/podcast.yaml and placeholder artwork.
+@click.option("--author", help="Who makes the show, as apps show it (default: the title).")
+@click.option("--base-url", default=PLACEHOLDER_BASE_URL, show_default=True,
+              help="Where the built site will be served from (a placeholder until you know it).")
+def init(directory: Path, title: str, author: str | None, base_url: str) -> None:
+    """Make DIRECTORY a show repository that publishes itself from GitHub Actions.
 
-    Nothing that already exists is overwritten.
+    Writes episodes/podcast.yaml, placeholder artwork, a first draft episode, .gitignore, a
+    README.md for the show and .github/workflows/publish.yml. Never replaces a file that
+    exists: in an existing show it adds only what is missing.
 
     \b
     Example:
@@ -33,10 +43,19 @@ def init(directory: Path, title: str, base_url: str) -> None:
     """
     from feedtool.scaffold import init_podcast
 
-    created = init_podcast(directory, title=title, base_url=base_url)
-    for path in created:
+    result = init_podcast(directory, title=title, author=author, base_url=base_url)
+    for path in result.created:
         click.echo(f"created {path}")
-    click.echo("Next: edit episodes/podcast.yaml, replace episodes/artwork.jpg, then `feedtool new TITLE`.")
+    for path in result.kept:
+        click.echo(f"kept    {path} (it exists)")
+    for note in result.notes:
+        click.secho(f"Note: {note}", err=True, fg="yellow")
+    if not result.created:
+        click.echo("Nothing to do: every file init makes is already there.")
+        return
+    click.echo("Next: set title, author, description and base_url in episodes/podcast.yaml, replace "
+               "episodes/artwork.jpg, add audio to the first episode, then `feedtool build` and "
+               "`feedtool serve` to preview. README.md says how to publish from GitHub.")
 
 
 @click.command()
@@ -44,7 +63,10 @@ def init(directory: Path, title: str, base_url: str) -> None:
 @EPISODES_OPTION
 @click.option("--date", "date_text", help="Publication date (ISO 8601); default: now.")
 def new(title: str, episodes_dir: Path, date_text: str | None) -> None:
-    """Create a folder for a new episode with the next episode number.
+    """Create a folder for a new episode: a draft with the next number and its own guid.
+
+    The guid in its front matter stays the episode's id in every app, also when the folder
+    is renamed.
 
     \b
     Example:
@@ -87,6 +109,7 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
         return
     if result.up_to_date:
         click.echo(f"{result.feed_path} is up to date ({result.episodes} episode(s)).")
+        _echo_next_due(result)
         return
     held = []
     if result.drafts_left_out:
@@ -99,6 +122,14 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
         f"Built {result.feed_path}: {result.episodes} episode(s){pages}, "
         f"{result.tagged} audio file(s) tagged, {result.reused} unchanged{left_out}."
     )
+    _echo_next_due(result)
+
+
+def _echo_next_due(result: BuildResult) -> None:
+    """One line the publish workflow's summary quotes: when the feed changes without a commit."""
+    if result.next_due is not None:
+        when = result.next_due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo(f"Next scheduled episode: {result.next_due_episode} at {when}")
 
 
 @click.command()

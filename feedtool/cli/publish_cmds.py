@@ -73,7 +73,7 @@ def publish(
         cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
         notify=notify,
     )
-    report = run_publish(options)
+    report = run_publish(options, echo=lambda line: click.secho(line, err=True, fg="yellow"))
     if fmt == "json":
         click.echo(json.dumps(report.as_json(), indent=2))
         return

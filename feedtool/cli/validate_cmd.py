@@ -21,14 +21,20 @@ import click
               help="Leave out findings of this rule id (repeatable), e.g. --ignore apple.html.unsupported.")
 @click.option("--max-size", type=click.IntRange(min=1), default=100, show_default=True, metavar="MB",
               help="Refuse feeds larger than this.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              metavar="SECONDS", help="Give up on a URL (the feed's or a media file's) after this long: "
+              "connecting, headers and body together.")
 @click.pass_context
 def validate(ctx: click.Context, feed: str, output_format: str, strict: bool, check_media: bool | None,
-             against: str | None, base_url: str | None, ignored: tuple[str, ...], max_size: int) -> None:
+             against: str | None, base_url: str | None, ignored: tuple[str, ...], max_size: int,
+             timeout_s: float) -> None:
     """Validate FEED against Apple, RSS 2.0 and Podcasting 2.0 rules.
 
     FEED is a feed file or an http(s) URL (default: public/feed.xml, the build). Each finding has
-    a rule id (see docs/validate.md), a severity, the episode and line, and how to fix it.
-    Exit status: 0 clean, 1 errors (or warnings with --strict), 2 unusable input.
+    a rule id (see docs/validate.md), a severity, the episode and line, and how to fix it. For a
+    feed feedtool built, findings name the episode.md or podcast.yaml key to change, and its line.
+    Exit status: 0 clean, 1 errors (or warnings with --strict), 2 unusable input (with --format
+    json or github, the reason is also printed as the one finding, rule feed.unreadable).
 
     \b
     Examples:
@@ -37,13 +43,23 @@ def validate(ctx: click.Context, feed: str, output_format: str, strict: bool, ch
         feedtool validate --against https://example.com/feed.xml --format github
         feedtool validate --strict --ignore apple.author.missing
     """
-    from feedtool.validation import RULES, validate_feed
+    from feedtool.errors import FeedtoolError
+    from feedtool.validation import RULES, refusal_report, validate_feed
 
     unknown = [rule for rule in ignored if rule not in RULES]
     if unknown:
         raise click.BadParameter(f"no rule {', '.join(unknown)} (see docs/validate.md)", param_hint="--ignore")
-    report = validate_feed(feed, check_media=check_media, against=against, base_url=base_url,
-                           max_bytes=max_size * 1024 * 1024)
+    try:
+        report = validate_feed(feed, check_media=check_media, against=against, base_url=base_url,
+                               max_bytes=max_size * 1024 * 1024, timeout_s=timeout_s)
+    except FeedtoolError as error:
+        # A tool reading stdout gets the same structure, with the refusal as its one finding;
+        # the message still goes to stderr and the exit status stays 2 (the CLI does both).
+        if output_format == "json":
+            click.echo(refusal_report(feed, error).to_json(), nl=False)
+        elif output_format == "github":
+            click.echo(refusal_report(feed, error).to_github(feed), nl=False)
+        raise
     report.findings = [f for f in report.findings if f.rule not in ignored]
     if output_format == "json":
         click.echo(report.to_json(), nl=False)

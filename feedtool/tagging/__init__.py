@@ -3,9 +3,12 @@
 Podcast apps that read the file itself (Apple Podcasts, Overcast, Pocket Casts, AntennaPod, car
 stereos) show what the audio's own tags say. ``write_tagged_copy`` takes the master in episodes/ and
 the metadata feedtool already knows, and writes a tagged copy somewhere else; the master is only
-ever read. One adapter per container family does the work:
+ever read. Only what players show from the file goes in (title, show, author, episode number,
+date, cover, chapters): show notes, descriptions and links live in the feed alone, so editing them
+never changes the audio or its URL. One adapter per container family does the work:
 
-- ``id3``: MP3, ID3v2.3 with CHAP/CTOC chapters;
+- ``id3``: MP3, ID3v2.3 with CHAP/CTOC chapters, laid out as ``splice.CopyPlan`` (head + the
+  source's audio frames + tail), so a copy can be re-tagged from an earlier copy;
 - ``mp4``: M4A/MP4, a QuickTime chapter track plus a Nero ``chpl`` atom, iTunes-style tags;
 - ``vorbis``: Ogg Vorbis, Opus and FLAC, ``CHAPTERxxx`` comments.
 
@@ -30,7 +33,8 @@ if TYPE_CHECKING:
     from feedtool.model import Episode, Show
 
 #: Bump when what the adapters write changes, so build re-tags copies made by an older feedtool.
-TAG_LAYOUT_VERSION = 1
+#: 2: no description or link in the tags; MP3 copies no longer carry the master's own ID3 frames.
+TAG_LAYOUT_VERSION = 2
 
 #: Kinds this module can tag (feedtool.audio kinds).
 KINDS = ("mp3", "m4a", "mp4", "ogg", "opus", "flac")
@@ -38,15 +42,17 @@ KINDS = ("mp3", "m4a", "mp4", "ogg", "opus", "flac")
 
 @dataclass(frozen=True, kw_only=True)
 class TagMetadata:
-    """Everything that goes into one tagged copy; ``fingerprint`` tells build when to re-tag."""
+    """Everything that goes into one tagged copy; ``fingerprint`` tells build when to re-tag.
+
+    Only what players show from the file itself (docs/design.md, "Text stays out of the audio"):
+    no description and no link, which apps read from the feed, so editing them re-tags nothing.
+    """
 
     title: str  # episode title
     artist: str  # show author
     album: str  # show title
     track: int | None  # episode number
-    date: str  # "YYYY-MM-DD"
-    description: str  # plain text; each adapter applies its format's limit
-    link: str | None  # episode web page
+    date: str  # "YYYY-MM-DD", or "" for none
     cover: bytes | None  # JPEG or PNG: the episode's artwork, else the show's
     cover_mime: str | None  # "image/jpeg" | "image/png"
     chapters: tuple[Chapter, ...]
@@ -70,8 +76,6 @@ class TagMetadata:
             "album": self.album,
             "track": self.track,
             "date": self.date,
-            "description": self.description,
-            "link": self.link,
             "cover": digest(self.cover),
             "cover_mime": self.cover_mime,
             "chapters": [
@@ -130,16 +134,22 @@ def _write_atomically(master: Path, dest: Path, meta: TagMetadata, *, kind: str,
             path=dest,
             hint="check the free space and the permissions of that folder",
         ) from None
-    except Exception as error:  # noqa: BLE001 - mutagen and PyAV raise many types for a master they cannot handle
-        temp.unlink(missing_ok=True)
-        raise TagError(
-            f"could not write the tagged copy ({type(error).__name__}: {error})",
-            path=master,
-            hint="check that the audio plays and is not truncated, then export it again",
-        ) from None
-    except BaseException:  # KeyboardInterrupt: still leave nothing behind
+    except BaseException:  # a bug, KeyboardInterrupt: still leave nothing behind, hide nothing
         temp.unlink(missing_ok=True)
         raise
+
+
+def master_error(error: Exception, master: Path) -> TagError:
+    """The TagError for a master a library (mutagen, PyAV) could not handle while tagging.
+
+    Adapters convert exactly their library's error types with this (never a bare Exception, which
+    would turn feedtool's own bugs into advice about the audio).
+    """
+    return TagError(
+        f"could not write the tagged copy ({type(error).__name__}: {error})",
+        path=master,
+        hint="check that the audio plays and is not truncated, then export it again",
+    )
 
 
 #: Formats people try to tag that have no place for chapters, and what to convert them to.
@@ -229,6 +239,8 @@ def read_chapters(path: Path) -> list[Chapter]:
     """
     path = Path(path)
     kind = content_kind(path)
+    from mutagen import MutagenError
+
     try:
         if kind == "mp3":
             from feedtool.tagging import id3
@@ -241,9 +253,7 @@ def read_chapters(path: Path) -> list[Chapter]:
         from feedtool.tagging import vorbis
 
         return vorbis.read_chapters(path, kind)
-    except FeedtoolError:
-        raise
-    except Exception as error:  # noqa: BLE001 - mutagen raises many types for a corrupt file
+    except MutagenError as error:  # mp4.read_chapters says itself what PyAV could not read
         raise AudioError(
             f"cannot read the chapters in this file ({type(error).__name__}: {error})",
             path=path,
@@ -280,12 +290,13 @@ def content_kind(path: Path) -> str:
 
 def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> TagMetadata:
     """The TagMetadata build would write for this episode (used by ``feedtool tag``)."""
-    from feedtool.notes import plain_text, render_html
+    from feedtool.files import ShowFolder
 
+    files = ShowFolder(episode_dir.parent)  # every file read from the show passes its check
     artwork = episode.artwork or show.artwork
     cover = mime = None
     if artwork is not None:
-        cover = _read_file(artwork, what="artwork")
+        cover = _read_file(files.file(artwork, source=episode.source, field="artwork"), what="artwork")
         mime = image_mime(cover)
         if mime is None:
             raise TagError(
@@ -294,18 +305,18 @@ def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> 
                 hint="export the artwork as a JPEG or PNG file",
             )
     images: dict[str, bytes] = {}
-    root = episode_dir.resolve()
     for chapter in episode.chapters:
         if not chapter.image or chapter.image.startswith(("http://", "https://")):
             continue
-        image_path = (episode_dir / chapter.image).resolve()
-        if root not in image_path.parents:
+        if ".." in Path(chapter.image).parts or Path(chapter.image).is_absolute():
             raise TagError(
                 f"chapter image '{chapter.image}' is outside the episode folder",
                 path=episode.source,
                 field="chapters",
                 hint="put chapter images next to episode.md",
             )
+        image_path = files.file(episode.chapter_images.get(chapter.image, episode_dir / chapter.image),
+                                source=episode.source, field="chapters")
         images[chapter.image] = _read_file(image_path, what="chapter image")
     return TagMetadata(
         title=episode.title,
@@ -313,8 +324,6 @@ def metadata_for_episode(show: Show, episode: Episode, *, episode_dir: Path) -> 
         album=show.title,
         track=episode.number,
         date=episode.date.strftime("%Y-%m-%d"),
-        description=episode.summary or plain_text(render_html(episode.notes)),
-        link=episode.link,
         cover=cover,
         cover_mime=mime,
         chapters=episode.chapters,
@@ -386,18 +395,6 @@ def chapter_image(meta: TagMetadata, chapter: Chapter) -> bytes | None:
     return meta.chapter_images.get(chapter.image)
 
 
-def limit_text(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
-
-
 def _adapter_write(master: Path, temp: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
     if kind == "mp3":
         from feedtool.tagging import id3
@@ -415,9 +412,15 @@ def _adapter_write(master: Path, temp: Path, meta: TagMetadata, *, kind: str, du
 
 def _check_source(master: Path, kind: str) -> None:
     """Refuse masters that are missing, empty, truncated or not what ``kind`` says."""
-    from feedtool.tagging import integrity
+    from feedtool.audio import probe
 
-    integrity.check(master, kind)
+    info = probe(master)  # missing, empty, unreadable, truncated, an LFS pointer, an extension that lies
+    if info.kind != kind and {info.kind, kind} != {"m4a", "mp4"}:
+        raise AudioError(
+            f"expected {kind.upper()} audio but the content is {info.kind.upper()}",
+            path=master,
+            hint=f"export the audio again as {kind.upper()}",
+        )
 
 
 def _read_file(path: Path, *, what: str) -> bytes:

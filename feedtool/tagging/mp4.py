@@ -10,7 +10,8 @@ Apple reads, the ``chpl`` atom AntennaPod reads):
   tags, for layouts mp4box does not edit (chunk offsets outside any atom, a huge moov). Packets
   are moved, never decoded; about 7x slower than a copy.
 
-Either way the master's own tags are carried over unless feedtool sets them.
+Either way the master's own tags are carried over unless feedtool sets them (the moov is edited,
+not rebuilt, so re-tagging an earlier copy keeps what it had).
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
+from feedtool.errors import AudioError
 from feedtool.model import Chapter
-from feedtool.tagging import Span, TagMetadata, chapter_spans, image_mime, limit_text
+from feedtool.tagging import Span, TagMetadata, chapter_spans, image_mime, master_error
 
-#: iTunes shows 'desc' (short, 255) and 'ldes' (long) descriptions.
-SHORT_DESCRIPTION_LIMIT = 255
 #: The Nero chpl atom counts its chapters in one byte.
 MAX_CHAPTERS = 255
-DESCRIPTION_LIMIT = 4000
 
 
 def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float, kind: str = "m4a") -> None:
@@ -37,8 +36,14 @@ def write(master: Path, out: Path, meta: TagMetadata, *, duration_s: float, kind
     try:
         mp4box.write(master, out, spans, ilst_items(meta))
     except mp4box.Unsupported:
-        remux_with_chapters(master, out, spans, muxer="mp4" if kind == "mp4" else "ipod")
-        _write_tags(master, out, meta)
+        import av
+        from mutagen import MutagenError
+
+        try:
+            remux_with_chapters(master, out, spans, muxer="mp4" if kind == "mp4" else "ipod")
+            _write_tags(master, out, meta)
+        except (av.error.FFmpegError, MutagenError) as error:
+            raise master_error(error, master) from None
 
 
 def ilst_items(meta: TagMetadata) -> dict[bytes, list[bytes]]:
@@ -59,9 +64,6 @@ def ilst_items(meta: TagMetadata) -> dict[bytes, list[bytes]]:
         items[b"\xa9day"] = text(meta.date)
     if meta.track is not None:
         items[b"trkn"] = [data_atom(0, struct.pack(">HHHH", 0, meta.track, 0, 0))]
-    if meta.description:
-        items[b"desc"] = text(limit_text(meta.description, SHORT_DESCRIPTION_LIMIT))
-        items[b"ldes"] = text(limit_text(meta.description, DESCRIPTION_LIMIT))
     if meta.cover:
         png = (meta.cover_mime or image_mime(meta.cover)) == "image/png"
         items[b"covr"] = [data_atom(14 if png else 13, meta.cover)]
@@ -103,8 +105,15 @@ def read_chapters(path: Path) -> list[Chapter]:
     """Chapters as FFmpeg sees them (QuickTime chapter track, else Nero chpl)."""
     import av
 
-    with av.open(str(path)) as container:
-        found = container.chapters()
+    try:
+        with av.open(str(path)) as container:
+            found = container.chapters()
+    except av.error.FFmpegError as error:
+        raise AudioError(
+            f"cannot read the chapters in this file ({type(error).__name__}: {error})",
+            path=path,
+            hint="the file may be corrupt; export it again",
+        ) from None
     chapters = []
     for entry in found:
         base = entry["time_base"] or Fraction(1, 1000)
@@ -148,9 +157,6 @@ def set_tags(tags, meta: TagMetadata) -> None:  # tags: mutagen.mp4.MP4Tags
         tags["©day"] = [meta.date]
     if meta.track is not None:
         tags["trkn"] = [(meta.track, 0)]
-    if meta.description:
-        tags["desc"] = [limit_text(meta.description, SHORT_DESCRIPTION_LIMIT)]
-        tags["ldes"] = [limit_text(meta.description, DESCRIPTION_LIMIT)]
     if meta.cover:
         mime = meta.cover_mime or image_mime(meta.cover)
         image_format = MP4Cover.FORMAT_PNG if mime == "image/png" else MP4Cover.FORMAT_JPEG

@@ -341,7 +341,10 @@ def write(master: Path, out: Path, spans: list[Span], items: dict[bytes, list[by
 
     size = master.stat().st_size
     with master.open("rb") as source:
-        layout = plan(source, size, spans, items)
+        try:
+            layout = plan(source, size, spans, items)
+        except (struct.error, IndexError) as error:  # a box shorter than its own layout says
+            raise Unsupported(f"a malformed box in the moov ({error})") from None
         head = layout.head()
         with out.open("wb") as target:
             total = len(head) + sum(len(piece.data) + piece.size for piece in layout.pieces)

@@ -18,9 +18,8 @@ import shutil
 from pathlib import Path
 
 from feedtool.model import Chapter
-from feedtool.tagging import TagMetadata, chapter_spans, image_mime, limit_text
+from feedtool.tagging import Span, TagMetadata, chapter_spans, image_mime, master_error
 
-DESCRIPTION_LIMIT = 4000
 #: The extension numbers chapters with three digits.
 MAX_CHAPTERS = 999
 
@@ -29,8 +28,17 @@ _CHAPTER_KEY = re.compile(r"chapter(\d+)(name|url)?", re.IGNORECASE)
 
 def write(master: Path, out: Path, meta: TagMetadata, *, kind: str, duration_s: float) -> None:
     """Copy the master to ``out`` and set our comments and picture on the copy."""
+    from mutagen import MutagenError
+
     spans = chapter_spans(meta.chapters, duration_s, path=master, limit=MAX_CHAPTERS)
     shutil.copyfile(master, out)
+    try:
+        _set_tags(out, meta, spans, kind=kind)
+    except MutagenError as error:
+        raise master_error(error, master) from None
+
+
+def _set_tags(out: Path, meta: TagMetadata, spans: list[Span], *, kind: str) -> None:
     audio = _open(out, kind)
     if audio.tags is None:
         audio.add_tags()
@@ -46,10 +54,6 @@ def write(master: Path, out: Path, meta: TagMetadata, *, kind: str, duration_s: 
         tags["DATE"] = meta.date
     if meta.track is not None:
         tags["TRACKNUMBER"] = str(meta.track)
-    if meta.description:
-        tags["DESCRIPTION"] = limit_text(meta.description, DESCRIPTION_LIMIT)
-    if meta.link:
-        tags["CONTACT"] = meta.link  # the Vorbis field for "where to find more" (URL)
     for number, span in enumerate(spans, start=1):
         tags[f"CHAPTER{number:03d}"] = format_time(span.start_ms)
         tags[f"CHAPTER{number:03d}NAME"] = span.chapter.title
@@ -127,14 +131,14 @@ def _picture(data: bytes, mime: str | None):  # -> mutagen.flac.Picture
     picture.mime = mime or image_mime(data) or "image/jpeg"
     picture.desc = "Cover"
     picture.data = data
+    import io
+
+    from PIL import Image
+
     try:
-        import io
-
-        from PIL import Image
-
         with Image.open(io.BytesIO(data)) as image:
             picture.width, picture.height = image.size
             picture.depth = {"1": 1, "L": 8, "P": 8, "RGB": 24, "RGBA": 32, "CMYK": 32}.get(image.mode, 24)
-    except Exception:  # noqa: BLE001, S110 - the sizes are informative only; readers use the data
-        pass
+    except OSError:  # Pillow cannot read it (UnidentifiedImageError is an OSError): the sizes are
+        pass  # informative only, readers use the data; load checks artwork with its own messages
     return picture

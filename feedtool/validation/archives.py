@@ -183,12 +183,15 @@ def findings(data: bytes, chain: Chain, name: str) -> list[Finding]:
     return result
 
 
-def chain_of(data: bytes, name: str, path: Path | None, *, base_url: str | None, max_bytes: int) -> Chain | None:
-    """The archive chain of a feed read from ``path`` or a URL; None when it links no archive page."""
+def chain_of(data: bytes, name: str, path: Path | None, *, base_url: str | None, max_bytes: int,
+             timeout_s: float = 30.0) -> Chain | None:
+    """The archive chain of a feed read from ``path`` or a URL; None when it links no archive page.
+
+    ``timeout_s`` bounds each page's request (validate --timeout)."""
     head = data.find(b"<item")
     if b"prev-archive" not in (data if head == -1 else data[:head]):
         return None
-    read, feed_url = reader_for(path, data, name, base_url=base_url, max_bytes=max_bytes)
+    read, feed_url = reader_for(path, data, name, base_url=base_url, max_bytes=max_bytes, deadline_s=timeout_s)
     return follow(data, name, read, feed_url=feed_url)
 
 

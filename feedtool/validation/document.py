@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from feedtool.validation.report import Finding
+from feedtool.validation.xmlsafe import PODCAST_NS as PODCAST
+from feedtool.validation.xmlsafe import PODCAST_NS_OLD as PODCAST_ALT
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 ATOM = "http://www.w3.org/2005/Atom"
-PODCAST = "https://podcastindex.org/namespace/1.0"
-PODCAST_ALT = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
+__all__ = ["ATOM", "CONTENT", "ITUNES", "PODCAST", "PODCAST_ALT", "Context", "Node", "Options", "it", "pc"]
 
 
 def it(name: str) -> str:
@@ -29,21 +30,22 @@ def pc(name: str) -> str:
 
 
 class Node:
-    """A channel or an item: its element and its child elements grouped by (Clark) tag."""
+    """A channel or an item: its element and its child elements grouped by (Clark) tag.
+
+    Elements of the old Podcasting 2.0 namespace URI are already in the current one (xmlsafe.parse
+    renames them), so a look-up by ``pc(name)`` finds either.
+    """
 
     __slots__ = ("_guid", "_title", "children", "el", "index")
 
-    def __init__(self, el: Any, index: int | None, podcast_ns: str = PODCAST) -> None:
+    def __init__(self, el: Any, index: int | None) -> None:
         self.el = el
         self.index = index
         children: dict[str, list[Any]] = {}
-        alt = podcast_ns != PODCAST
         for child in el:
             tag = child.tag
             if tag.__class__ is not str:  # comments, processing instructions
                 continue
-            if alt and tag.startswith("{" + podcast_ns):
-                tag = "{" + PODCAST + "}" + tag[len(podcast_ns) + 2:]
             bucket = children.get(tag)
             if bucket is None:
                 children[tag] = [child]
@@ -92,6 +94,9 @@ class Options:
     http_media: bool = False  # check other URLs over HTTP
     max_bytes: int = 100 * 1024 * 1024
     now_ts: float | None = None  # for the future-date rule; None = time.time()
+    timeout_s: float = 30.0  # per HTTP request: connect, headers and body together
+    #: which hosts answered or not in this run (media.HostGate; made by the first request)
+    hosts: object | None = None
 
 
 @dataclass

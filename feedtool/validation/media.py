@@ -6,8 +6,11 @@ gets 206 with the right bytes, Content-Type matches, redirects are few. Artwork 
 Pillow, audio with feedtool.audio (mutagen), chapters files as JSON; chapters must agree across the
 JSON file, the description's timestamps and the audio's own tags.
 
-HTTP work runs in a small thread pool; findings are collected per episode and replayed in feed
-order, so output stays deterministic.
+Every request goes through feedtool.net (http and https only, also on redirects; at most a few
+hops; one deadline per request over connect, headers and body; capped bodies), so a hostile URL
+can neither point the check at a local file nor keep it waiting. A host that did not answer once
+is not asked again in the same run. HTTP work runs in a small thread pool; findings are collected
+per episode and replayed in feed order, so output stays deterministic.
 """
 
 from __future__ import annotations
@@ -18,23 +21,19 @@ import io
 import json
 import os
 import re
-import urllib.error
-import urllib.request
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from feedtool.errors import FeedReadError
 from feedtool.validation.chapters_json import check_chapters_json, compare_chapter_lists
 from feedtool.validation.document import CONTENT, PODCAST, Context, Node, it
 from feedtool.validation.rules_apple import duration_seconds
-from feedtool.validation.xmlsafe import TIMEOUT_S, USER_AGENT, read_limited
 
 MAX_REDIRECTS_OK = 2
-MAX_REDIRECTS = 8
 ARTWORK_MAX_BYTES = 30 * 1024 * 1024
 SIDE_FILE_MAX_BYTES = 5 * 1024 * 1024
 HTTP_WORKERS = 8
@@ -86,49 +85,57 @@ class Fetched:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+class HostGate:
+    """Which hosts answered, and which did not, in this run.
+
+    The first request to a host runs alone (the others to that host wait for it); once the host
+    has answered, requests to it run in parallel, and once it has failed to answer (refused, no
+    name, nothing before the deadline), no further request is sent: a feed with 300 episodes on a
+    dead host costs one timeout, not 300.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self.answered: set[str] = set()
+        self.dead: set[str] = set()
+
+    def lock(self, host: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(host, threading.Lock())
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+def http(ctx: Context, url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+         max_body: int = 0) -> Fetched:
+    """One request through feedtool.net within the run's timeout; transport problems become ``error``."""
+    options = ctx.options
+    gate = options.hosts if isinstance(options.hosts, HostGate) else HostGate()
+    options.hosts = gate
+    host = urlsplit(url).hostname or ""
+    if host in gate.answered:
+        return _request(gate, options.timeout_s, url, host, method, headers, max_body)
+    with gate.lock(host):
+        if host in gate.dead:
+            return Fetched(url=url, error=f"not tried: {host} did not answer an earlier request")
+        if host not in gate.answered:
+            return _request(gate, options.timeout_s, url, host, method, headers, max_body)
+    return _request(gate, options.timeout_s, url, host, method, headers, max_body)
 
 
-def http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, max_body: int = 0) -> Fetched:
-    """One request, following redirects by hand (to count them); reads at most ``max_body`` bytes."""
-    result = Fetched(url=url)
-    current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        request = urllib.request.Request(current, method=method, headers={
-            "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})})
-        try:
-            with _OPENER.open(request, timeout=TIMEOUT_S) as response:
-                result.status = response.status
-                result.headers = {k.lower(): v for k, v in response.headers.items()}
-                if method == "GET" and max_body:
-                    body = read_limited(response, max_body, url=current)
-                    result.body = body or b""
-                    result.too_big = body is None
-                result.final_url = current
-                return result
-        except urllib.error.HTTPError as error:
-            location = error.headers.get("Location") if error.headers else None
-            if error.code in (301, 302, 303, 307, 308) and location:
-                current = urljoin(current, location)
-                result.redirects += 1
-                continue
-            result.status = error.code
-            result.headers = {k.lower(): v for k, v in (error.headers or {}).items()}
-            result.final_url = current
-            return result
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            result.error = str(getattr(error, "reason", error))
-            return result
-        except FeedReadError as error:
-            result.error = error.message
-            return result
-    result.error = f"more than {MAX_REDIRECTS} redirects"
-    return result
+def _request(gate: HostGate, timeout_s: float, url: str, host: str, method: str, headers: dict[str, str] | None,
+             max_body: int) -> Fetched:
+    from feedtool.net import NetworkError, request
+
+    try:
+        response = request(url, method=method, headers=headers, max_body=max_body, deadline_s=timeout_s)
+    except NetworkError as error:
+        if error.unreachable and host:
+            gate.dead.add(host)
+        where = f" (at {error.url})" if error.url != url else ""
+        return Fetched(url=url, error=error.reason + where)
+    gate.answered.add(host)
+    return Fetched(url=url, status=response.status, final_url=response.final_url, redirects=response.redirects,
+                   headers=response.headers, body=response.body, too_big=response.too_big)
 
 
 # --- which file a URL is -----------------------------------------------------------------------
@@ -154,6 +161,8 @@ def local_path(url: str, ctx: Context) -> Path | None:
 # --- the driver --------------------------------------------------------------------------------
 def check_media(ctx: Context) -> None:
     """Run the media checks for the channel and every episode; emit findings in feed order."""
+    if not isinstance(ctx.options.hosts, HostGate):
+        ctx.options.hosts = HostGate()  # before the worker threads start: they share it
     jobs: list[Callable[[Emit], int]] = []
     channel = ctx.channel
     if channel is not None:
@@ -216,7 +225,7 @@ def _check_item(ctx: Context, emit: Emit, item: Node) -> int:
         if where == "local":
             audio_duration, audio_chapters = _check_local_enclosure(ctx, emit, item, enclosure, url)
         elif where == "http":
-            _check_http_enclosure(emit, item, enclosure, url)
+            _check_http_enclosure(ctx, emit, item, enclosure, url)
         else:
             skipped += 1
     declared = item.text(it("duration"))
@@ -289,8 +298,8 @@ def _check_local_enclosure(ctx: Context, emit: Emit, item: Node, el: Any,
     return info.duration_s, audio_chapter_starts(path)
 
 
-def _check_http_enclosure(emit: Emit, item: Node, el: Any, url: str) -> None:
-    head = http(url, method="HEAD")
+def _check_http_enclosure(ctx: Context, emit: Emit, item: Node, el: Any, url: str) -> None:
+    head = http(ctx, url, method="HEAD")
     if not _http_ok(emit, head, item, el, "enclosure", "enclosure@url"):
         return
     length = (el.get("length") or "").strip()
@@ -302,18 +311,18 @@ def _check_http_enclosure(emit: Emit, item: Node, el: Any, url: str) -> None:
     if mime and head.content_type and head.content_type not in _SAME_TYPE.get(mime, {mime}):
         emit("media.http.content-type", f"the server sends Content-Type {head.content_type} for the enclosure, "
              f"the feed says {mime}", node=item, el=el, subject="enclosure@type")
-    _check_range(emit, url, item, el, head)
+    _check_range(ctx, emit, url, item, el, head)
 
 
-def _check_range(emit: Emit, url: str, item: Node | None, el: Any, head: Fetched) -> None:
+def _check_range(ctx: Context, emit: Emit, url: str, item: Node | None, el: Any, head: Fetched) -> None:
     """Range: bytes=0-15 must give 206 and 16 bytes; bytes=4-11 must give the same bytes 4..11."""
-    first = http(url, headers={"Range": "bytes=0-15"}, max_body=16)
+    first = http(ctx, url, headers={"Range": "bytes=0-15"}, max_body=16)
     if first.status != 206:
         what = first.error or f"status {first.status}"
         emit("media.http.range", f"a Range request for the enclosure got {what}, not 206 Partial Content",
              node=item, el=el, subject="enclosure@url")
         return
-    second = http(url, headers={"Range": "bytes=4-11"}, max_body=8)
+    second = http(ctx, url, headers={"Range": "bytes=4-11"}, max_body=8)
     content_range = first.headers.get("content-range", "")
     total = head.headers.get("content-length", "")
     problems = []
@@ -383,7 +392,7 @@ def _side_file(ctx: Context, emit: Emit, url: str, el: Any, item: Node, what: st
             return None
         return path.read_bytes()
     if where == "http":
-        fetched = http(url, max_body=SIDE_FILE_MAX_BYTES)
+        fetched = http(ctx, url, max_body=SIDE_FILE_MAX_BYTES)
         if not _http_ok(emit, fetched, item, el, what, subject):
             return None
         if "access-control-allow-origin" not in fetched.headers:
@@ -398,19 +407,22 @@ def _side_file(ctx: Context, emit: Emit, url: str, el: Any, item: Node, what: st
 
 
 def _check_transcript(emit: Emit, data: bytes, el: Any, item: Node, url: str) -> None:
+    from feedtool.validation.rules_podcast import transcript_type
+
     mime = (el.get("type") or "").strip()
+    kind = transcript_type(mime)
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     problem = None
-    if mime == "text/vtt" and not text.startswith("WEBVTT"):
+    if kind == "text/vtt" and not text.startswith("WEBVTT"):
         problem = "does not start with WEBVTT"
-    elif mime == "application/x-subrip" and not re.match(r"\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{3}\s*-->", text):
+    elif kind == "application/x-subrip" and not re.match(r"\s*\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{3}\s*-->", text):
         problem = "does not start with a SubRip cue (1, then 00:00:00,000 --> ...)"
-    elif mime == "application/json":
+    elif kind == "application/json":
         try:
             json.loads(text)
         except ValueError:
             problem = "is not JSON"
-    elif mime == "text/plain" and text.startswith("WEBVTT"):
+    elif kind == "text/plain" and text.startswith("WEBVTT"):
         problem = "is WebVTT (write type=\"text/vtt\")"
     if problem:
         emit("transcript.content", f"the transcript {url} is declared {mime} but {problem}", node=item, el=el,
@@ -436,10 +448,10 @@ def _check_artwork(ctx: Context, emit: Emit, url: str, el: Any, item: Node | Non
             return 0
         data = path.read_bytes()
     else:
-        head = http(url, method="HEAD")
+        head = http(ctx, url, method="HEAD")
         if not _http_ok(emit, head, item, el, what, "itunes:image@href"):
             return 0
-        fetched = http(url, max_body=ARTWORK_MAX_BYTES)
+        fetched = http(ctx, url, max_body=ARTWORK_MAX_BYTES)
         if not _http_ok(emit, fetched, item, el, what, "itunes:image@href"):
             return 0
         if fetched.too_big:
@@ -452,6 +464,11 @@ def _check_artwork(ctx: Context, emit: Emit, url: str, el: Any, item: Node | Non
             emit("media.http.content-type", f"the server sends Content-Type {head.content_type} for the {what}, "
                  f"expected {expected}", node=item, el=el, subject="itunes:image@href")
     check_artwork_bytes(emit, data, url=url, el=el, item=item, what=what)
+    from feedtool.validation.readiness import artwork_problem
+
+    placeholder = artwork_problem(data, f"the {what}")
+    if placeholder is not None:
+        emit(placeholder.rule, placeholder.message, node=item, el=el, subject=placeholder.subject)
     return 0
 
 

@@ -8,6 +8,11 @@ Sources are the tags of shared/reference/standards.md section 0: APPLE-GUIDE (Ap
 Guide to RSS"), APPLE-REQ, APPLE-2023, APPLE-ART, APPLE-CAT, RSS2 (the RSS 2.0 spec and the RSS
 Best Practices Profile), PN (the Podcasting 2.0 namespace), W3C (the W3C feed validator, where it
 is right), derived (an engineering inference, said so).
+
+For a feed that feedtool built, a finding is also placed in the podcaster's own files (the
+episode.md or podcast.yaml key to change; see feedtool.validation.sourcemap). ``source_fields``
+says which key a finding concerns: a rule's own ``field`` when it always concerns one key, else
+the element it was found on (``SOURCE_FIELDS``).
 """
 
 from __future__ import annotations
@@ -27,16 +32,31 @@ class Rule:
     summary: str  # what the rule checks, one sentence
     source: str  # where the rule comes from
     fix: str  # what to do when it fires
+    #: the podcast.yaml / episode.md key this rule always concerns (None: decided by the element)
+    field: str | None = None
 
 
 RULES: dict[str, Rule] = {}
 
+#: Rules about whether a feed is ready to go live (placeholders left from `feedtool init`, no
+#: episodes): warnings in validate and build, errors for `publish` to a remote target.
+READINESS_PREFIX = "ready."
 
-def _rule(id: str, severity: str, summary: str, source: str, fix: str) -> None:
+
+def _rule(id: str, severity: str, summary: str, source: str, fix: str, *, field: str | None = None) -> None:
     assert id not in RULES, id
     assert severity in SEVERITIES, severity
-    RULES[id] = Rule(id, severity, summary, source, fix)
+    RULES[id] = Rule(id, severity, summary, source, fix, field)
 
+
+def is_readiness(rule_id: str) -> bool:
+    return rule_id.startswith(READINESS_PREFIX)
+
+
+# --- reading the feed ----------------------------------------------------------------------------
+_rule("feed.unreadable", ERROR, "The feed can be read: the file or URL answers, is under --max-size, and declares "
+      "no XML entities. Reported as the only finding (exit status 2) in --format json and github.",
+      "derived", "Follow the message: build first, check the URL, raise --max-size, or remove the <!DOCTYPE> block.")
 
 # --- the document ------------------------------------------------------------------------------
 _rule("xml.well-formed", ERROR, "The feed is well-formed XML (nothing after </rss>, every & escaped).",
@@ -76,9 +96,11 @@ _rule("rss.enclosure.missing", ERROR, "Every episode has an <enclosure> (an item
 _rule("rss.enclosure.multiple", WARNING, "An episode has one <enclosure> (apps use only the first).",
       "RSS Profile; W3C DuplicateEnclosure", "Keep one enclosure; offer other formats with podcast:alternateEnclosure.")
 _rule("rss.atom-self.missing", WARNING, "The channel has <atom:link rel=\"self\"> with the feed's own URL.",
-      "RSS Profile; W3C MissingAtomSelfLink", "Add <atom:link href=\"<feed URL>\" rel=\"self\" type=\"application/rss+xml\"/>.")
+      "RSS Profile; W3C MissingAtomSelfLink", "Add <atom:link href=\"<feed URL>\" rel=\"self\" type=\"application/rss+xml\"/>.",
+      field="base_url")
 _rule("rss.atom-self.mismatch", WARNING, "The atom:link rel=\"self\" href is the URL the feed was read from.",
-      "W3C SelfDoesntMatchLocation", "Set the self link to the feed's public URL (or redirect the old URL).")
+      "W3C SelfDoesntMatchLocation", "Set the self link to the feed's public URL (or redirect the old URL).",
+      field="base_url")
 _rule("rss.element.duplicate", WARNING, "Elements that may appear once (title, guid, pubDate, itunes:explicit, "
       "itunes:duration ...) appear once in the channel or episode.", "RSS2; W3C DuplicateSemantics",
       "Remove the extra element; apps read only one of them, and not all the same one.")
@@ -179,10 +201,24 @@ _rule("podcast.guid.format", ERROR, "podcast:guid is a UUID (36 characters, lowe
       "Write the UUIDv5 of the feed URL.")
 _rule("podcast.guid.feed-url", WARNING, "podcast:guid is the UUIDv5 of the feed URL (unless the feed has moved).",
       "PN tags/guid.md", "If the feed never moved, use the UUIDv5 of its URL; if it moved, keep the old value.")
-_rule("podcast.chapters.type", ERROR, "podcast:chapters type is application/json+chapters.", "PN tags/chapters.md",
-      "Write type=\"application/json+chapters\".")
-_rule("podcast.transcript.type", ERROR, "podcast:transcript type is text/vtt, application/x-subrip, text/html, text/plain or application/json.",
-      "PN tags/transcript.md", "Use the MIME type of the transcript file, e.g. text/vtt for WebVTT.")
+_rule("podcast.chapters.type", WARNING, "podcast:chapters type is application/json+chapters (the spec's preference) "
+      "or application/json (what the spec's own example uses).", "PN tags/chapters.md; PN example.xml",
+      "Write type=\"application/json+chapters\".", field="chapters")
+_rule("podcast.transcript.type", WARNING, "podcast:transcript type is a known transcript type: text/vtt, "
+      "application/x-subrip (or its aliases application/srt, text/srt, application/x-srt), text/html, text/plain "
+      "or application/json (the spec lists these \"such as\"; apps pick a transcript by its type).",
+      "PN tags/transcript.md", "Use the MIME type of the transcript file, e.g. text/vtt for WebVTT.", field="transcript")
+_rule("podcast.locked.owner", WARNING, "podcast:locked has an owner e-mail: the Podcast Index's parser ignores "
+      "the tag without one.", "PN tags/locked.md; Podcast Index parser",
+      "Add owner=\"you@yourdomain\" to <podcast:locked>; with feedtool, set owner (name and email) or "
+      "locked_owner in podcast.yaml and build again.",
+      field="locked_owner")
+_rule("podcast.list.remote-items", ERROR, "A publisher or list feed (podcast:medium publisher, mixed or ...L) lists "
+      "its feeds or items in <podcast:remoteItem>.", "PN tags/medium.md; PN publishers.md",
+      "Add a <podcast:remoteItem feedGuid=\"...\"> for each feed (or item) the list holds.", field="medium")
+_rule("apple.not-applicable", INFO, "A publisher or list feed (podcast:medium publisher, mixed or ...L) is not a "
+      "show Apple lists, so Apple's rules are not applied to it.", "PN tags/medium.md; derived",
+      "Nothing to do; validate the feeds it lists.", field="medium")
 
 # --- files the feed points to ------------------------------------------------------------------
 _rule("chapters.unreadable", ERROR, "A JSON chapters file is a JSON object (and not too big).", "PN jsonChapters.md",
@@ -203,7 +239,8 @@ _rule("chapters.title", WARNING, "Every chapter in the table of contents has a t
       "Give the chapter a title.")
 _rule("chapters.field", WARNING, "Chapter img/url are absolute https URLs, toc is a boolean, a location has name and geo.", "PN jsonChapters.md; PN 1.0.md",
       "Use https:// URLs and toc: true/false.")
-_rule("chapters.disagree", WARNING, "Chapters agree across the JSON file, the description's timestamps and the audio's tags.",
+_rule("chapters.disagree", WARNING, "Chapters agree across the JSON file, psc:chapters, the description's timestamps "
+      "and the audio's tags.",
       "derived", "Rebuild so that every chapter source comes from the same list (feedtool build does).")
 _rule("transcript.content", WARNING, "A transcript file's content matches its type (WEBVTT header, SRT cues, JSON).",
       "PN transcript.md", "Fix the type attribute or the file.")
@@ -230,47 +267,68 @@ _rule("media.http.caching", INFO, "The feed is served with ETag or Last-Modified
 _rule("media.http.redirects", WARNING, "A URL reaches its file in at most 2 redirects.", "APPLE-REQ; derived",
       "Point the feed at the final URL.")
 
+# --- ready to publish ---------------------------------------------------------------------------
+_rule("ready.episodes", WARNING, "The feed has at least one episode (Apple rejects a show with none; publisher and "
+      "list feeds excepted).", "APPLE-VAL; derived",
+      "Add an episode (`feedtool new \"Title\"`, put the audio next to it, remove `draft: true`), then build.")
+_rule("ready.base-url", WARNING, "The feed and its media are not at a placeholder address: example.com, example.org, "
+      "example.net (and their subdomains), the reserved .example, .invalid, .test and .localhost, localhost, "
+      "127.0.0.0/8.", "RFC 2606; RFC 6761; derived",
+      "Set base_url in podcast.yaml to the https:// address public/ will be served from (your bucket's or "
+      "CDN's), then build again.", field="base_url")
+_rule("ready.artwork", WARNING, "The artwork is not the placeholder picture `feedtool init` made (it carries the "
+      "text feedtool-placeholder-artwork).", "derived",
+      "Replace the artwork file named in podcast.yaml with your own square JPEG or PNG (1400 to 3000 px), then "
+      "build again.", field="artwork")
+_rule("ready.owner-email", WARNING, "The owner e-mail (itunes:owner, podcast:locked owner) is not at a placeholder "
+      "domain (example.com and the others above).", "APPLE-GUIDE; derived",
+      "Set owner.email in podcast.yaml to an address you read: Apple and other directories send ownership "
+      "checks there.", field="owner")
+
 # --- against the live feed ---------------------------------------------------------------------
 _rule("live.episode.removed", ERROR, "Every episode of the live feed is still in the new feed (by guid).",
-      "APPLE-2023; derived", "Keep the episode in the feed, or remove it on purpose and acknowledge the loss.")
-_rule("live.guid.changed", ERROR, "An episode of the live feed keeps its guid (matched by enclosure URL or title).",
-      "APPLE-GUIDE; APPLE-2023", "Restore the old guid (the message shows it); a new guid makes apps download the episode again.")
+      "APPLE-2023; derived", "Restore the episode's folder in episodes/ (e.g. with `git restore`); if it was "
+      "taken down on purpose, publish with --allow-removals.")
+_rule("live.guid.changed", ERROR, "An episode of the live feed keeps its guid (matched by enclosure URL, enclosure "
+      "length or title).", "APPLE-GUIDE; APPLE-2023",
+      "Give the episode its published guid again (the message shows it); a new guid makes apps download the "
+      "episode again.", field="guid")
 
 
 # --- Podcasting 2.0 beyond phase 3, apps and directories (rules_p20.py) ------------------------
 _rule("podcast.value.split", WARNING, "The non-fee splits of a podcast:value block (and of each valueTimeSplit) add up "
       "to 100, and fees stay below 100.", "PN value.md; derived",
-      "Make the splits of the recipients who are not fees add up to 100, so each reads as a percentage.")
+      "Make the splits of the recipients who are not fees add up to 100, so each reads as a percentage.", field="value")
 _rule("podcast.value.recipient", ERROR, "A valueRecipient's address fits its type: a node id is 66 hex digits (02/03...), "
       "an lnaddress is name@domain.", "PN value-recipient.md; PN lnaddress.md",
-      "Copy the address from the wallet again; use type=\"lnaddress\" for name@domain addresses.")
+      "Copy the address from the wallet again; use type=\"lnaddress\" for name@domain addresses.", field="value")
 _rule("podcast.value.time-split", ERROR, "A valueTimeSplit has numeric startTime and duration and holds either "
       "recipients or exactly one remoteItem (remotePercentage 0-100).", "PN value-time-split.md",
-      "Give startTime and duration in seconds and either valueRecipient tags or one remoteItem.")
+      "Give startTime and duration in seconds and either valueRecipient tags or one remoteItem.", field="value")
 _rule("podcast.podroll.self", WARNING, "The podroll does not recommend the show itself.", "PN podroll.md; derived",
-      "Remove this show's own feedGuid or feedUrl from the podroll.")
+      "Remove this show's own feedGuid or feedUrl from the podroll.", field="podroll")
 _rule("podcast.publisher", WARNING, "podcast:publisher holds one remoteItem medium=\"publisher\", with a feedUrl.",
       "PN publisher.md", "Write <podcast:publisher><podcast:remoteItem medium=\"publisher\" feedGuid=\"...\" "
-      "feedUrl=\"...\"/></podcast:publisher>.")
+      "feedUrl=\"...\"/></podcast:publisher>.", field="publisher")
 _rule("podcast.block.id", WARNING, "podcast:block id names a platform from the service slug list.", "PN block.md; "
-      "PN serviceslugs.txt", "Use a slug from serviceslugs.txt (apple, spotify, google, amazon ...).")
+      "PN serviceslugs.txt", "Use a slug from serviceslugs.txt (apple, spotify, google, amazon ...).", field="block")
 _rule("podcast.social-interact", ERROR, "podcast:socialInteract points at the root post: https (at:// for atproto, "
       "nostr: for nostr); protocol disabled has no uri.", "PN social-interact.md",
-      "Put the URL of the post that starts the comment thread in uri.")
+      "Put the URL of the post that starts the comment thread in uri.", field="social_interact")
 _rule("podcast.image", WARNING, "podcast:image width and height are pixels, aspect-ratio is like 16/9, purpose at most "
       "128 characters.", "PN image.md", "Write width=\"3000\" and aspect-ratio=\"1/1\" style values.")
 _rule("podcast.txt.purpose", WARNING, "podcast:txt verification tokens (verify, applepodcastsverify) sit in the channel "
       "as one word; ai-content holds true or false.", "PN txt.md; APPLE-GUIDE",
-      "Move the verification txt to the channel; write ai-content as true or false.")
+      "Move the verification txt to the channel; write ai-content as true or false.", field="txt")
 _rule("chapters.psc", ERROR, "Podlove Simple Chapters (psc:chapters, which Spotify reads) have a start in "
       "HH:MM:SS.mmm, a title and absolute links, in ascending order.", "Podlove Simple Chapters 1.2; Spotify",
-      "Write <psc:chapter start=\"00:01:24.000\" title=\"...\"/> in order (feedtool build does).")
+      "Write <psc:chapter start=\"00:01:24.000\" title=\"...\"/> in order (feedtool build does).", field="chapters")
 _rule("directory.owner-email", INFO, "The channel has an owner e-mail (itunes:owner/itunes:email): YouTube's RSS "
       "ingestion refuses a feed without one and mails its verification code there; Apple no longer needs it.",
       "distribution.md (YouTube; APPLE-2023)", "Add owner: {name, email} to podcast.yaml (feedtool writes "
-      "itunes:owner when an e-mail is set).")
+      "itunes:owner when an e-mail is set).", field="owner")
 _rule("directory.spotify", WARNING, "spotify:limit recentCount is a whole number; spotify:countryOfOrigin lists "
-      "two-letter country codes.", "Spotify RSS spec (unverified)", "Write recentCount=\"10\" and codes like us gb.")
+      "two-letter country codes.", "Spotify RSS spec (unverified)", "Write recentCount=\"10\" and codes like us gb.", field="spotify")
 _rule("directory.feed-size", INFO, "The feed is under 1 MB (FeedBurner cut feeds there; some aggregators give up soon "
       "after).", "distribution.md (feed size)", "Keep full notes for the newest episodes only and page old ones out "
       "(feed: {full_notes, max_items} in podcast.yaml).")
@@ -281,11 +339,65 @@ _rule("directory.archive", ERROR, "RFC 5005 archive pages (atom:link rel=prev-ar
       "fh:archive, link back to the feed (rel=current) and hold no episode twice.", "RFC 5005",
       "Rebuild and publish every archive page with the feed (feedtool build writes them).")
 _rule("directory.websub-hub", ERROR, "The WebSub hub link (atom:link rel=hub) is an absolute http(s) URL.",
-      "W3C WebSub", "Write the hub's URL, e.g. https://pubsubhubbub.appspot.com/.")
+      "W3C WebSub", "Write the hub's URL, e.g. https://pubsubhubbub.appspot.com/.", field="notify")
 _rule("directory.prefix", WARNING, "An analytics prefix (OP3, Podtrac, Chartable ...) in front of an enclosure uses "
-      "https.", "APPLE-REQ; derived", "Use the https form of the prefix.")
+      "https.", "APPLE-REQ; derived", "Use the https form of the prefix.", field="enclosure_prefix")
 
 
 def rule(rule_id: str) -> Rule:
     """The rule for an id; a KeyError here is a bug in a check."""
     return RULES[rule_id]
+
+
+# --- which key of podcast.yaml or episode.md a finding concerns -------------------------------------
+#: element (the part of a finding's subject before "@") -> the keys it comes from, most specific
+#: first: the first one the podcaster wrote is the one to change.
+_SHOW_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title",), "itunes:title": ("itunes_title", "title"), "description": ("description",),
+    "itunes:summary": ("description",), "link": ("link",), "language": ("language",),
+    "itunes:category": ("categories",), "itunes:explicit": ("explicit",), "itunes:author": ("author",),
+    "itunes:type": ("type",), "itunes:image": ("artwork",), "itunes:owner": ("owner",),
+    "itunes:new-feed-url": ("new_feed_url",), "itunes:block": ("block",), "itunes:complete": ("complete",),
+    "copyright": ("copyright",), "atom:link": ("base_url",), "podcast:guid": ("podcast_guid", "base_url"),
+    "podcast:locked": ("locked", "locked_owner"), "podcast:medium": ("medium",), "podcast:funding": ("funding",),
+    "podcast:person": ("people",), "podcast:license": ("license",), "podcast:location": ("location",),
+    "podcast:txt": ("txt",), "podcast:updateFrequency": ("update_frequency",), "podcast:trailer": ("trailers",),
+    # issue 13 (feedtool.load_p20's keys)
+    "podcast:value": ("value",), "podcast:valueRecipient": ("value",), "podcast:podroll": ("podroll",),
+    "podcast:publisher": ("publisher",), "podcast:block": ("block",), "podcast:socialInteract": ("social_interact",),
+    "podcast:chat": ("chat",), "podcast:image": ("images", "artwork"), "podcast:podping": ("notify",),
+    "spotify:limit": ("spotify",), "spotify:countryOfOrigin": ("spotify",),
+}
+_EPISODE_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title",), "itunes:title": ("itunes_title", "title"), "description": ("summary", "notes"),
+    "itunes:summary": ("summary", "notes"), "content:encoded": ("notes",), "guid": ("guid",), "pubDate": ("date",),
+    "enclosure": ("audio",), "itunes:duration": ("audio",), "itunes:episode": ("episode",),
+    "podcast:episode": ("episode_display", "episode"), "itunes:season": ("season",),
+    "podcast:season": ("season_name", "season"), "itunes:episodeType": ("episode_type",),
+    "itunes:explicit": ("explicit",), "itunes:block": ("block",), "itunes:image": ("artwork",), "link": ("link",),
+    "podcast:chapters": ("chapters", "notes"), "podcast:transcript": ("transcript",), "podcast:person": ("people",),
+    "podcast:funding": ("funding",), "podcast:soundbite": ("soundbites",), "podcast:license": ("license",),
+    "podcast:location": ("location",), "podcast:txt": ("txt",), "podcast:alternateEnclosure": ("audio",),
+    # issue 13 (feedtool.load_p20's keys)
+    "podcast:value": ("value",), "podcast:valueRecipient": ("value",), "podcast:valueTimeSplit": ("value",),
+    "podcast:socialInteract": ("social_interact",), "podcast:chat": ("chat",), "podcast:image": ("images", "artwork"),
+    "podcast:contentLink": ("content_links",), "psc:chapters": ("chapters", "notes"),
+    "psc:chapter": ("chapters", "notes"),
+}
+SOURCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {"channel": _SHOW_FIELDS, "item": _EPISODE_FIELDS}
+#: a rule's fixed field, in an episode, may be written under another key there
+_EPISODE_ALIASES: dict[str, tuple[str, ...]] = {"chapters": ("chapters", "notes")}
+
+
+def source_fields(rule_id: str, scope: str, subject: str | None) -> tuple[str, ...]:
+    """The podcast.yaml (scope "channel") or episode.md (scope "item") keys a finding concerns.
+
+    Most specific first; empty when the finding is about no key a podcaster writes.
+    """
+    fixed = RULES[rule_id].field
+    if fixed is not None:
+        return _EPISODE_ALIASES.get(fixed, (fixed,)) if scope == "item" else (fixed,)
+    table = SOURCE_FIELDS.get(scope)
+    if table is None or not subject:
+        return ()
+    return table.get(subject.split("@", 1)[0], ())

@@ -1,7 +1,10 @@
 """Findings and the report that holds them, rendered as text, JSON or GitHub annotations.
 
 A finding says which rule fired (its id and severity come from the registry), where (the channel or
-an episode, named by title and guid, and the line in the XML), what is wrong and how to fix it. The
+an episode, named by title and guid, and the line in the XML), what is wrong and how to fix it.
+For a feed feedtool built (see feedtool.validation.sourcemap) it is also placed in the podcaster's
+own files: the episode (by folder and number), the podcast.yaml or episode.md, the key to change
+and its line. Those come first in every format; the feed's line stays as secondary detail. The
 report is plain data so that `feedtool publish` can use it without rendering anything.
 """
 
@@ -32,6 +35,12 @@ class Finding:
     item_guid: str | None = None
     #: the element or file the finding is about, e.g. "enclosure@length" or a chapters URL
     subject: str | None = None
+    #: for a feed feedtool built: the episode by folder and number ("coffee-sessions-29 (#29)"),
+    #: and the file, line and key of podcast.yaml or episode.md to change
+    episode: str | None = None
+    source_path: str | None = None
+    source_line: int | None = None
+    source_field: str | None = None
 
     @classmethod
     def make(cls, rule_id: str, message: str, *, fix: str | None = None, **where: object) -> Finding:
@@ -42,6 +51,14 @@ class Finding:
     def sort_key(self) -> tuple[int, int, int, str, str]:
         index = (1 << 30 if self.scope == "live" else -1) if self.item_index is None else self.item_index
         return (index, self.line or 0, _SEVERITY_ORDER[self.severity], self.rule, self.message)
+
+    def location(self, feed: str = "feed.xml") -> str:
+        """Where to look: 'episodes/x/episode.md:4 (audio)' when known, else 'feed.xml:40'."""
+        if self.source_path:
+            line = f":{self.source_line}" if self.source_line else ""
+            field = f" ({self.source_field})" if self.source_field else ""
+            return f"{self.source_path}{line}{field}"
+        return f"{feed}:{self.line}" if self.line else feed
 
 
 Styler = Callable[..., str]
@@ -59,6 +76,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     items: int = 0  # how many episodes the feed has
     checked_media: bool = False
+    #: the findings were placed in podcast.yaml and episode.md by the build's source map
+    sources: bool = False
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)
@@ -97,16 +116,24 @@ class Report:
         return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
     def to_github(self, path: str | None = None) -> str:
-        """GitHub Actions workflow commands: one ::error/::warning/::notice line per finding."""
+        """GitHub Actions workflow commands: one ::error/::warning/::notice line per finding.
+
+        A finding placed in the podcaster's files points at that file and line; others at the feed.
+        """
         level = {ERROR: "error", WARNING: "warning", INFO: "notice"}
-        file = _gh_property(path or self.feed)
+        feed = path or self.feed
         lines = []
         for f in self.sorted_findings():
-            props = [f"file={file}"]
-            if f.line:
-                props.append(f"line={f.line}")
+            props = [f"file={_gh_property(f.source_path or feed)}"]
+            line = f.source_line if f.source_path else f.line
+            if line:
+                props.append(f"line={line}")
             props.append(f"title={_gh_property(f.rule)}")
-            text = f"{_where(f)}: {f.message} Fix: {f.fix}" if f.scope == "item" else f"{f.message} Fix: {f.fix}"
+            text = f"{_what(f)} Fix: {f.fix}"
+            if f.scope == "item":
+                text = f"{_where(f)}: {text}"
+            if f.source_path and f.line:
+                text += f" ({_name(feed)} line {f.line})"
             lines.append(f"::{level[f.severity]} {','.join(props)}::{_gh_data(text)}")
         lines.append(_summary_line(self))
         return "\n".join(lines) + "\n"
@@ -114,15 +141,26 @@ class Report:
     def to_text(self, style: Styler = _plain) -> str:
         """Readable text grouped by channel, then episode; ``style`` is click.style on a terminal."""
         colour = {ERROR: "red", WARNING: "yellow", INFO: "cyan"}
+        feed = _name(self.feed)
         out: list[str] = [style(f"Validated {self.feed}", bold=True)]
+        if self.sources:
+            out.append("(built by feedtool: each finding names the file and key to change, then the feed's line)")
         for title, group in _groups(self.sorted_findings()):
             out.append("")
             out.append(style(title, bold=True))
+            header_file = _group_file(group)
             for f in group:
-                line = f"line {f.line}" if f.line else "-"
+                if f.source_path:
+                    here = f.source_path == header_file
+                    line = (f"line {f.source_line}" if f.source_line else "-") if here else \
+                        f"{f.source_path}" + (f":{f.source_line}" if f.source_line else "")
+                else:
+                    line = f"line {f.line}" if f.line else "-"
                 tag = style(f"{f.severity:<7}", fg=colour[f.severity], bold=f.severity == ERROR)
-                out.append(f"  {tag} {line:<11} {f.message} [{f.rule}]")
+                out.append(f"  {tag} {line:<11} {_what(f)} [{f.rule}]")
                 out.append(f"          {'':<11} -> {f.fix}")
+                if f.source_path and f.line:
+                    out.append(f"          {'':<11}    {feed} line {f.line}")
         out.append("")
         summary = _summary_line(self)
         out.append(style(summary, fg="red" if self.errors else ("yellow" if self.warnings else "green"), bold=True))
@@ -137,11 +175,31 @@ def _summary_line(report: Report) -> str:
 
 
 def _where(f: Finding) -> str:
+    """The channel, or the episode: by folder and number in a build, else by position, title and guid."""
     if f.scope != "item":
         return {"channel": "Channel", "live": "Compared with the live feed"}.get(f.scope, "Feed")
     title = f.item_title or "(untitled)"
+    if f.episode:
+        return f"{f.episode}: {title}"
     guid = f" [guid {f.item_guid}]" if f.item_guid else ""
     return f"Episode {(f.item_index or 0) + 1}: {title}{guid}"
+
+
+def _what(f: Finding) -> str:
+    """The message, led by the podcast.yaml or episode.md key it concerns when that is known."""
+    return f"{f.source_field}: {f.message}" if f.source_path and f.source_field else f.message
+
+
+def _name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] or path
+
+
+def _group_file(group: list[Finding]) -> str | None:
+    """The podcaster's file a group is about (an episode's episode.md, or podcast.yaml)."""
+    for f in group:
+        if f.source_path and (f.scope != "item" or f.source_path.endswith("episode.md")):
+            return f.source_path
+    return None
 
 
 def _groups(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
@@ -149,7 +207,11 @@ def _groups(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
     for f in findings:
         key = (f.sort_key()[0], _where(f))
         groups.setdefault(key, []).append(f)
-    return [(title, group) for (_, title), group in sorted(groups.items(), key=lambda kv: kv[0][0])]
+    titled = []
+    for (_, title), group in sorted(groups.items(), key=lambda kv: kv[0][0]):
+        file = _group_file(group)
+        titled.append((f"{title} ({file})" if file else title, group))
+    return titled
 
 
 def _gh_data(text: str) -> str:

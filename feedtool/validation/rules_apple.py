@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from feedtool.apple import EPISODE_TYPES, SHOW_TYPES
 from feedtool.validation.apple_categories import APPLE_CATEGORIES, OBSOLETE, suggest
 from feedtool.validation.document import CONTENT, Context, Node, it
 from feedtool.validation.languages import language_problem
@@ -56,7 +57,7 @@ def check_channel(ctx: Context, ch: Node) -> None:
                  subject="itunes:author")
 
     show_type = ch.first(it("type"))
-    if show_type is not None and (show_type.text or "").strip() not in ("episodic", "serial"):
+    if show_type is not None and (show_type.text or "").strip() not in SHOW_TYPES:
         ctx.emit("apple.type.value", f"<itunes:type> is '{show_type.text}'; write episodic or serial", el=show_type,
                  subject="itunes:type")
 
@@ -236,7 +237,7 @@ def check_item(ctx: Context, item: Node, *, serial: bool) -> None:
     kind = "full"
     if episode_type:
         kind = (episode_type[0].text or "").strip()
-        if kind not in ("full", "trailer", "bonus"):
+        if kind not in EPISODE_TYPES:
             ctx.emit("apple.episode-type.value", f"<itunes:episodeType> is '{kind}'; write full, trailer or bonus",
                      node=item, el=episode_type[0], subject="itunes:episodeType")
     number = ch.get(it("episode"))

@@ -199,7 +199,9 @@ def unprefixed(url: str, base_url: str) -> str | None:
 
 
 # --- checks on any feed ----------------------------------------------------------------------------
-def check_channel(ctx: Context, ch: Node) -> None:
+def check_channel(ctx: Context, ch: Node, *, listing: bool = False) -> None:
+    """``listing``: a publisher or list feed (podcast:medium publisher, mixed, ...L), which no directory
+    ingests as a show, so the owner e-mail YouTube asks of a show is not asked of it."""
     for el in ch.all(_P + "value"):
         _check_value(ctx, el, None)
     guid = (ch.text(_P + "guid") or "").strip().lower()
@@ -235,7 +237,8 @@ def check_channel(ctx: Context, ch: Node) -> None:
         ctx.emit("podcast.value", f"<podcast:podping usesPodping=\"{podping.get('usesPodping')}\"> is not true or "
                  "false", el=podping, subject="podcast:podping@usesPodping")
     _check_spotify(ctx, ch)
-    _check_owner(ctx, ch)
+    if not listing:
+        _check_owner(ctx, ch)
     for link in ch.all("{" + ATOM + "}link"):
         if (link.get("rel") or "") == "hub":
             href = (link.get("href") or "").strip()

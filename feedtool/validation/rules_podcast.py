@@ -16,14 +16,36 @@ from feedtool.validation.document import PODCAST, Context, Node
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+#: the form podcast:guid must have; load.py checks podcast.yaml's podcast_guid with it
+UUID_FORM = _UUID
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$")
 _INTEGER = re.compile(r"^\d+$")
 _PREFIX = "{" + PODCAST + "}"
 
-TRANSCRIPT_TYPES = ("text/vtt", "application/x-subrip", "text/html", "text/plain", "application/json")
+#: transcript types as feeds write them -> the type they mean. The spec lists its types "such as";
+#: SubRip has no registered type, and hosts write it several ways.
+TRANSCRIPT_TYPES: dict[str, str] = {
+    "text/vtt": "text/vtt", "application/x-subrip": "application/x-subrip",
+    "application/srt": "application/x-subrip", "text/srt": "application/x-subrip",
+    "application/x-srt": "application/x-subrip", "text/x-srt": "application/x-subrip",
+    "text/html": "text/html", "text/plain": "text/plain", "application/json": "application/json",
+}
 CHAPTERS_TYPE = "application/json+chapters"
+#: the spec prefers application/json+chapters; its own example.xml writes application/json
+CHAPTERS_TYPES = (CHAPTERS_TYPE, "application/json")
 MEDIUMS = ("podcast", "music", "video", "film", "audiobook", "newsletter", "blog", "publisher", "course", "mixed")
 MEDIUMS_ALL = MEDIUMS[:-1] + tuple(m + "L" for m in MEDIUMS[:-1]) + ("mixed",)
+
+
+def transcript_type(mime: str) -> str | None:
+    """The transcript type a feed's type attribute means (aliases resolved); None when unknown."""
+    return TRANSCRIPT_TYPES.get(mime.strip().lower())
+
+
+def is_list_medium(medium: str | None) -> bool:
+    """Publisher and list feeds (publisher, mixed, podcastL, musicL ...) hold remote items, not episodes."""
+    value = (medium or "").strip()
+    return value in ("publisher", "mixed") or (value.endswith("L") and value[:-1] in MEDIUMS)
 SOCIAL_PROTOCOLS = ("disabled", "activitypub", "twitter", "lightning", "atproto", "hive", "matrix", "nostr")
 CHAT_PROTOCOLS = ("irc", "xmpp", "nostr", "matrix")
 
@@ -98,6 +120,14 @@ def podcast_guid_for(feed_url: str) -> str:
 
 def check_channel(ctx: Context, ch: Node) -> None:
     _check_tags(ctx, ch, None, "channel")
+    locked = ch.first(_PREFIX + "locked")
+    if locked is not None and not (locked.get("owner") or "").strip():
+        ctx.emit("podcast.locked.owner", "<podcast:locked> has no owner e-mail, so the Podcast Index ignores it",
+                 el=locked, subject="podcast:locked@owner")
+    medium = ch.text(_PREFIX + "medium")
+    if is_list_medium(medium) and not ch.all(_PREFIX + "remoteItem"):
+        ctx.emit("podcast.list.remote-items", f"the feed is a {(medium or '').strip()} feed but lists no "
+                 "<podcast:remoteItem>", el=ch.first(_PREFIX + "medium"), subject="podcast:medium")
     guid = ch.first(_PREFIX + "guid")
     if guid is None:
         ctx.emit("podcast.guid.missing", "the channel has no <podcast:guid>", node=ch, subject="podcast:guid")
@@ -134,14 +164,15 @@ def _check_tags(ctx: Context, node: Node, item: Node | None, parent: str) -> Non
             _check_element(ctx, el, local, spec, item)
             if local == "transcript":
                 mime = el.get("type")
-                if mime is not None and mime not in TRANSCRIPT_TYPES:
-                    ctx.emit("podcast.transcript.type", f"<podcast:transcript type=\"{mime}\"> is not one of "
-                             f"{', '.join(TRANSCRIPT_TYPES)}", node=item, el=el, subject="podcast:transcript@type")
+                if mime is not None and mime.strip() and transcript_type(mime) is None:
+                    ctx.emit("podcast.transcript.type", f"<podcast:transcript type=\"{mime}\"> is not a transcript "
+                             "type apps know (text/vtt, application/x-subrip, text/html, text/plain, "
+                             "application/json)", node=item, el=el, subject="podcast:transcript@type")
             elif local == "chapters":
                 mime = el.get("type")
-                if mime is not None and mime != CHAPTERS_TYPE:
-                    ctx.emit("podcast.chapters.type", f"<podcast:chapters type=\"{mime}\"> should be {CHAPTERS_TYPE}",
-                             node=item, el=el, subject="podcast:chapters@type")
+                if mime is not None and mime.strip() and mime.strip().lower() not in CHAPTERS_TYPES:
+                    ctx.emit("podcast.chapters.type", f"<podcast:chapters type=\"{mime}\"> is not a chapters type "
+                             f"apps know; write {CHAPTERS_TYPE}", node=item, el=el, subject="podcast:chapters@type")
             elif local == "trailer" and el.get("pubdate"):
                 try:
                     parse_rfc2822(el.get("pubdate"))

@@ -56,13 +56,12 @@ def extension(url: str) -> str:
 
 
 # --- the document ------------------------------------------------------------------------------
-def check_document(ctx: Context, root: Any) -> tuple[Any | None, str]:
-    """Check root, version and namespaces; return the <channel> element and the podcast namespace URI."""
-    podcast_ns = PODCAST
+def check_document(ctx: Context, root: Any) -> Any | None:
+    """Check root, version and namespaces; return the <channel> element (None when there is none)."""
     if root.tag != "rss":
         kind = "an Atom feed" if root.tag == "{" + ATOM + "}feed" else f"<{root.tag}>"
         ctx.emit("rss.version", f"the document is {kind}, not RSS 2.0", el=root, scope="feed")
-        return None, podcast_ns
+        return None
     version = root.get("version")
     if version != "2.0":
         ctx.emit("rss.version", f"<rss version=\"{version}\"> should be version=\"2.0\"" if version
@@ -73,9 +72,9 @@ def check_document(ctx: Context, root: Any) -> tuple[Any | None, str]:
         declared.update(channels[0].nsmap)
     exact = set(KNOWN_NAMESPACES.values())
     for prefix, uri in sorted(declared.items(), key=lambda kv: (kv[0] or "", kv[1])):
-        if uri == PODCAST_ALT:
-            podcast_ns = PODCAST_ALT
-            ctx.emit("podcast.namespace", f"xmlns:{prefix} uses the old namespace URI {uri}", el=root, scope="feed")
+        if uri == PODCAST_ALT:  # xmlsafe.parse already reads its tags as the current namespace's
+            ctx.emit("podcast.namespace", f"xmlns:{prefix} uses the namespace's first URI ({uri}); its tags are "
+                     "read here, but apps that know only the current URI ignore them", el=root, scope="feed")
             continue
         if uri in exact:
             continue
@@ -88,7 +87,7 @@ def check_document(ctx: Context, root: Any) -> tuple[Any | None, str]:
     if len(channels) != 1:
         ctx.emit("rss.version", f"<rss> has {len(channels)} <channel> elements; it needs exactly one", el=root,
                  scope="feed")
-    return (channels[0] if channels else None), podcast_ns
+    return channels[0] if channels else None
 
 
 # --- channel -----------------------------------------------------------------------------------

@@ -1,20 +1,28 @@
 """Read a feed (file or URL) and parse it safely, whoever wrote it.
 
 A feed is untrusted input: it may declare entities that expand to gigabytes (billion laughs), point
-an external entity at a local file (XXE), or simply be huge. So: the size is checked before parsing
-(a stat for files, a counted read for URLs), a document type with entity declarations is refused
-before the parser sees it, and lxml runs with entity resolution, DTD loading and network access
-off and libxml2's size limits on. Anything unusable raises FeedReadError (exit 2) with a clear
-message; a document that is merely not well-formed is a finding, because that is the answer a
-podcaster wants from a validator.
+an external entity or its DOCTYPE at a local file or a URL (XXE: `<!DOCTYPE rss SYSTEM
+"/etc/passwd">`), or simply be huge. So: the size is checked before parsing (a stat for files, a
+capped read for URLs through feedtool.net), a document type with entity declarations is refused
+before the parser sees it, and lxml runs with entity resolution, DTD loading and network access off,
+libxml2's size limits on, and a resolver that answers every request for an outside resource (a DTD,
+an entity) with nothing: while parsing, no file is opened and no connection made. Anything
+unusable raises FeedReadError (exit 2) with a clear message; a document that is merely not
+well-formed is a finding, because that is the answer a podcaster wants from a validator.
+
+This module's ``parse`` is the one place feedtool parses XML (tests/test_validate_safety.py checks
+that no other module builds an XML parser).
+
+The Podcasting 2.0 namespace was first published under its GitHub URL; feeds written then still
+use it. ``parse`` renames those elements into the current namespace, so every rule (and every
+reader of the tree) sees one namespace; the declaration itself stays, for the rule that warns
+about it.
 """
 
 from __future__ import annotations
 
 import re
-import time
-import urllib.error
-import urllib.request
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +31,11 @@ from feedtool.errors import FeedReadError
 
 #: The default size cap: a 3,000-episode feed is about 15 MB; Apple's crawler gives up far sooner.
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-USER_AGENT = "feedtool-validate/1 (+https://github.com/)"
-TIMEOUT_S = 20.0  # per socket operation
-DEADLINE_S = 120.0  # for a whole body
+#: Seconds for each request (connect, headers and body together), the feed's and each media check's.
+DEFAULT_TIMEOUT_S = 30.0
+#: The Podcasting 2.0 namespace, and the GitHub URL it was first published under (still common).
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+PODCAST_NS_OLD = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 
 _ENCODING_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -48,24 +58,33 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def read_source(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, FeedSource]:
-    """The bytes of a feed file or URL, refusing anything over ``max_bytes``."""
+def read_source(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[bytes, FeedSource]:
+    """The bytes of a feed file or URL, refusing anything over ``max_bytes``.
+
+    A file must be a regular file (a FIFO or a device would block or never end); a URL is
+    fetched with feedtool.net within ``timeout_s``.
+    """
     text = str(source)
     if is_url(text):
-        data, final_url, headers = fetch_url(text, max_bytes=max_bytes, what="feed")
+        data, final_url, headers = fetch_url(text, max_bytes=max_bytes, what="feed", timeout_s=timeout_s)
         return data, FeedSource(name=text, url=final_url, headers=headers)
     path = Path(source)
     if path.is_dir() and (path / "feed.xml").is_file():
         path = path / "feed.xml"  # `feedtool validate public/`
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise FeedReadError("no such file", path=path,
                             hint="run `feedtool build` first, or give the path or URL of a feed") from None
     except OSError as error:
         raise FeedReadError(f"cannot read the feed: {error.strerror}", path=path) from None
-    if path.is_dir():
+    size = info.st_size
+    if stat.S_ISDIR(info.st_mode):
         raise FeedReadError("is a folder, not a feed file", path=path, hint="give the path of feed.xml")
+    if not stat.S_ISREG(info.st_mode):
+        raise FeedReadError("is not a regular file (a pipe or a device would never end)", path=path,
+                            hint="give the path of a feed file, or its URL")
     if size > max_bytes:
         raise FeedReadError(_too_big(size, max_bytes), path=path, hint=_TOO_BIG_HINT)
     try:
@@ -84,46 +103,27 @@ def _too_big(size: int, cap: int) -> str:
 
 
 def fetch_url(url: str, *, max_bytes: int, what: str = "file",
-              timeout: float = TIMEOUT_S) -> tuple[bytes, str, dict[str, str]]:
-    """GET a URL with a size cap; returns the body, the final URL after redirects and the headers."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FeedReadError(f"{url}: {_too_big(int(declared), max_bytes)}", hint=_TOO_BIG_HINT)
-            data = read_limited(response, max_bytes, url=url)
-            if data is None:
-                raise FeedReadError(f"{url}: the {what} is over the {max_bytes / _MB:.0f} MB limit",
-                                    hint=_TOO_BIG_HINT)
-            return data, response.geturl(), {k.lower(): v for k, v in response.headers.items()}
-    except urllib.error.HTTPError as error:
-        raise FeedReadError(f"{url}: the server answered {error.code} {error.reason}",
-                            hint=f"check the {what} URL; it must be publicly readable") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise FeedReadError(f"{url}: cannot fetch the {what}: {reason}",
-                            hint="check the URL and your network connection") from None
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[bytes, str, dict[str, str]]:
+    """GET a URL with feedtool.net (http(s) only, also on redirects; one deadline; a size cap).
 
-
-def read_limited(response: Any, max_bytes: int, *, url: str, deadline_s: float = DEADLINE_S) -> bytes | None:
-    """Read a response body; None when it is over ``max_bytes``; FeedReadError when it takes too long.
-
-    The socket timeout bounds each read, not the whole body: a server that trickles a byte every
-    few seconds would otherwise keep us waiting for ever.
+    Returns the body, the final URL after redirects and the headers; anything else is a
+    FeedReadError that says what went wrong.
     """
-    started = time.monotonic()
-    chunks: list[bytes] = []
-    total = 0
-    while chunk := response.read1(1 << 16) if hasattr(response, "read1") else response.read(1 << 16):
-        total += len(chunk)
-        if total > max_bytes:
-            return None
-        chunks.append(chunk)
-        if time.monotonic() - started > deadline_s:
-            raise FeedReadError(f"{url}: the server is too slow (no complete answer in {deadline_s:.0f} s)",
-                                hint="try again later, or check the server")
-    return b"".join(chunks)
+    from feedtool.net import NetworkError, request
+
+    try:
+        response = request(url, max_body=max_bytes, deadline_s=timeout_s)
+    except NetworkError as error:
+        raise FeedReadError(f"{url}: cannot fetch the {what}: {error.reason}", hint=error.hint) from None
+    if response.status != 200:
+        raise FeedReadError(f"{url}: the server answered {response.status}",
+                            hint=f"check the {what} URL; it must be publicly readable")
+    if response.too_big:
+        size = response.content_length
+        told = (_too_big(size, max_bytes) if size is not None
+                else f"the {what} is over the {max_bytes / _MB:.0f} MB limit")
+        raise FeedReadError(f"{url}: {told}", hint=_TOO_BIG_HINT)
+    return response.body, response.final_url, response.headers
 
 
 class NotWellFormed(Exception):
@@ -163,6 +163,26 @@ def declared_encoding(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
+def _parser() -> Any:
+    """An lxml parser that reads nothing but the bytes it is given.
+
+    Entity expansion, DTD loading and network access are off. ``collect_ids`` stays at its
+    default: turning it off makes libxml2 load the external DTD subset (`<!DOCTYPE rss SYSTEM
+    "/etc/passwd">` would open that file). And whatever libxml2 still asks for goes to a
+    resolver that answers with an empty document, so no file or URL is ever opened.
+    """
+    from lxml import etree
+
+    class _NothingOutside(etree.Resolver):
+        def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
+            return self.resolve_string("", context)
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                             attribute_defaults=False, huge_tree=False, remove_blank_text=False)
+    parser.resolvers.add(_NothingOutside())
+    return parser
+
+
 def parse(data: bytes, name: str):  # -> lxml.etree._Element
     """Parse a feed with lxml, safely. Raises FeedReadError (hostile) or NotWellFormed (broken)."""
     from lxml import etree
@@ -170,8 +190,7 @@ def parse(data: bytes, name: str):  # -> lxml.etree._Element
     refuse_entities(data, name)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise NotWellFormed("xml.encoding", "the feed is UTF-16; Apple requires UTF-8", 1)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                             huge_tree=False, remove_blank_text=False, collect_ids=False)
+    parser = _parser()
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
@@ -188,7 +207,19 @@ def parse(data: bytes, name: str):  # -> lxml.etree._Element
         if any(True for _ in dtd.iterentities()):
             raise FeedReadError("the feed declares XML entities; feedtool refuses to expand them", path=name,
                                 hint="remove the <!DOCTYPE ...> block; an RSS feed needs none")
+    if _OLD_NS_BYTES in data:
+        _rename_old_podcast_namespace(root)
     return root
+
+
+_OLD_NS_BYTES = PODCAST_NS_OLD.encode()
+
+
+def _rename_old_podcast_namespace(root: Any) -> None:
+    """Move elements of the old Podcasting 2.0 namespace URI into the current one (same tags)."""
+    old = "{" + PODCAST_NS_OLD + "}"
+    for el in list(root.iter(old + "*")):
+        el.tag = "{" + PODCAST_NS + "}" + el.tag[len(old):]
 
 
 def _first_bad_utf8(data: bytes) -> int | None:

@@ -1,0 +1,476 @@
+"""The publish workflow `feedtool init` writes, run as GitHub would run it, against SeaweedFS.
+
+A podcaster's repository here holds only what `feedtool init` made plus one episode with real
+audio (force-added, as the show's README says). feedtool comes from a wheel built from this
+checkout and installed into a venv once per module; the workflow's own install step runs with
+the repository variable FEEDTOOL_PIP_SPEC pointing at that wheel (the override the workflow
+documents), so nothing is fetched from a registry during a run. Each run starts from a fresh
+clone, like a hosted runner. tests/workflow_runner.py is the emulator: every `run:` step is run
+with exactly GitHub's command line for its shell, `uses:` steps are minimal equivalents.
+
+The job must fail when publishing fails (wrong key, unreachable endpoint, no credentials, a
+folder target, validation errors) and publish otherwise; a scheduled run releases an episode
+whose date has come and one without changes uploads nothing; secrets reach only Publish.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from glob import glob
+from pathlib import Path
+
+import feedparser
+import pytest
+import yaml
+from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, free_port_pair, start_seaweed
+from workflow_runner import JobResult, Runner, load_workflow
+
+from feedtool import __version__
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+TITLE = 'Talk: The "Show" #1'
+_numbers = itertools.count()
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def feedtool_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(bin folder of a venv with feedtool installed from a wheel of this checkout, the wheel)."""
+    base = tmp_path_factory.mktemp("wheel")
+    source = base / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "feedtool", source / "feedtool", ignore=shutil.ignore_patterns("__pycache__"))
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", *quiet, "--no-deps", "-w", str(base / "dist"),
+                    str(source)], check=True)
+    (wheel,) = (base / "dist").glob("feedtool-*.whl")
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", *quiet, str(wheel)], check=True)
+    return venv / "bin", wheel
+
+
+@pytest.fixture(scope="module")
+def seaweed() -> Iterator[SeaweedServer]:
+    server = start_seaweed()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(seaweed: SeaweedServer) -> str:
+    name = f"show-{os.getpid()}-{next(_numbers)}"
+    seaweed.make_public_bucket(name)
+    return name
+
+
+@pytest.fixture(scope="module")
+def clock_ahead() -> Callable[[int], dict[str, str]]:
+    """The runner machine's clock moved forward (libfaketime, from Debian's faketime package)."""
+    found = glob("/usr/lib/*/faketime/libfaketime.so.1") + glob("/usr/lib/faketime/libfaketime.so.1")
+    if not found:
+        pytest.fail("libfaketime is missing: run `bash .ci/run` (it installs Debian's faketime package)")
+
+    def env(seconds: int) -> dict[str, str]:
+        return {"LD_PRELOAD": found[0], "FAKETIME": f"+{seconds}", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+    return env
+
+
+class Show:
+    """A podcaster's repository: `feedtool init` output plus episodes, committed with git."""
+
+    def __init__(self, root: Path, feedtool_bin: Path) -> None:
+        self.root = root
+        self.feedtool = str(feedtool_bin / "feedtool")
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run([self.feedtool, *args], cwd=self.root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def add_episode(self, title: str, audio: Path, *, date: datetime) -> Path:
+        out = self.cli("new", title, "--date", date.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        folder = self.root / re.search(r"created (\S+)/episode\.md", out).group(1)
+        shutil.copyfile(audio, folder / "episode.mp3")
+        md = folder / "episode.md"
+        md.write_text(md.read_text(encoding="utf-8").replace("draft: true\n", ""), encoding="utf-8")
+        return folder
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True).stdout
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        # Audio is ignored by default (.gitignore); the README says to force-add it for now.
+        for audio in (self.root / "episodes").glob("*/*.mp3"):
+            self.git("add", "-f", str(audio.relative_to(self.root)))
+        self.git("commit", "--quiet", "-m", message)
+
+    def guid_of(self, folder: Path) -> str:
+        front = folder.joinpath("episode.md").read_text(encoding="utf-8").split("---")[1]
+        return str(yaml.safe_load(front)["guid"])
+
+
+@pytest.fixture
+def show(tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str,
+         tone: Callable[..., Path], artwork_jpg: Path) -> Show:
+    """A show initialised by the wheel's feedtool, with real artwork, a base URL on the bucket and
+    one published-ready episode (dated yesterday)."""
+    root = tmp_path / "show"
+    made = Show(root, feedtool_wheel[0])
+    subprocess.run([made.feedtool, "init", str(root), "--title", TITLE, "--author", "Ana & Bo",
+                    "--base-url", CDN_URL], check=True, capture_output=True)
+    shutil.copyfile(artwork_jpg, root / "episodes" / "artwork.jpg")  # the podcaster's real cover
+    show_file = root / "episodes" / "podcast.yaml"  # and their real e-mail address
+    show_file.write_text(show_file.read_text(encoding="utf-8").replace("you@example.com", "ana@feedtool-test.net"),
+                         encoding="utf-8")
+    made.add_episode("The first one: hello", tone("mp3", 5), date=datetime.now(UTC) - timedelta(days=1))
+    made.git("init", "--quiet", "-b", "main")
+    made.git("config", "user.email", "podcaster@example.org")
+    made.git("config", "user.name", "Podcaster")
+    made.commit("A new show")
+    return made
+
+
+#: The show's https address (its CDN, as in real life); the CDN's origin is the bucket's prefix.
+CDN_URL = "https://cdn.feedtool-test.net/show/"
+
+
+def public_url(seaweed: SeaweedServer, bucket: str) -> str:
+    return f"{seaweed.endpoint_url}/{bucket}/show/"
+
+
+def from_origin(url: str, seaweed: SeaweedServer, bucket: str) -> str:
+    """A URL of the feed fetched from the CDN's origin (the bucket on 127.0.0.1)."""
+    assert url.startswith(CDN_URL), url
+    return public_url(seaweed, bucket) + url[len(CDN_URL):]
+
+
+def settings(seaweed: SeaweedServer, bucket: str, wheel: Path) -> dict[str, str]:
+    """The repository variables a podcaster sets (plus FEEDTOOL_PIP_SPEC: the wheel, not PyPI)."""
+    return {
+        "FEEDTOOL_PIP_SPEC": str(wheel),
+        "FEEDTOOL_PUBLISH_TO": f"s3://{bucket}/show",
+        "FEEDTOOL_ENDPOINT_URL": seaweed.endpoint_url,
+        "FEEDTOOL_REGION": "us-east-1",
+        "FEEDTOOL_ADDRESSING_STYLE": "path",
+    }
+
+
+KEYS = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+
+
+class Actions:
+    """GitHub for one repository: runs its workflow, keeps its Actions cache between runs."""
+
+    def __init__(self, show: Show, base: Path, python_bin: Path) -> None:
+        self.show, self.base, self.python_bin = show, base, python_bin
+        self.cache = base / "actions-cache"
+        self.runs = itertools.count(1)
+
+    def run_on(self, event: str = "push", *, vars: dict[str, str], secrets: dict[str, str] | None = None,
+               sts: dict[str, dict[str, str]] | None = None, machine_env: dict[str, str] | None = None,
+               edit: Callable[[dict], None] | None = None) -> JobResult:
+        number = next(self.runs)
+        runner = Runner(
+            origin=self.show.root, workspace=self.base / f"run-{number}" / "work",
+            temp=self.base / f"run-{number}" / "temp", python_bin=self.python_bin, cache_store=self.cache,
+            event_name=event, vars=vars, secrets=secrets or {}, sts=sts or {}, machine_env=machine_env or {},
+            step_timeout_s=240,
+        )
+        workflow = load_workflow(self.show.root / ".github" / "workflows" / "publish.yml")
+        if edit:
+            edit(workflow)
+        return runner.run_job(workflow, "publish")
+
+
+@pytest.fixture
+def actions(show: Show, tmp_path: Path, feedtool_wheel: tuple[Path, Path]) -> Actions:
+    return Actions(show, tmp_path / "github", feedtool_wheel[0])
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def http_get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def live_feed(seaweed: SeaweedServer, bucket: str) -> feedparser.FeedParserDict:
+    parsed = feedparser.parse(http_get(public_url(seaweed, bucket) + "feed.xml"))
+    assert not parsed.bozo, parsed.bozo_exception
+    return parsed
+
+
+def objects(seaweed: SeaweedServer, bucket: str) -> dict[str, tuple[str, object]]:
+    """key -> (ETag, LastModified) of everything in the bucket."""
+    listed = seaweed.client().list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {o["Key"]: (o["ETag"], o["LastModified"]) for o in listed}
+
+
+def publish_report(job: JobResult) -> dict:
+    path = Path(job.step("Publish").env["RUNNER_TEMP"]) / "publish.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def outcomes(job: JobResult) -> dict[str, str]:
+    return {step.name: step.outcome for step in job.steps}
+
+
+def steps_that_saw(job: JobResult, *values: str) -> list[str]:
+    """Steps whose environment, action inputs, script or log contain any of these values."""
+    seen = []
+    for step in job.steps:
+        blob = json.dumps([step.env, step.inputs, step.script or "", step.log])
+        if any(value in blob for value in values):
+            seen.append(step.name)
+    return seen
+
+
+def assert_success(job: JobResult) -> None:
+    assert job.status == "success", job.log
+
+
+# ------------------------------------------------------------------------------------------ tests
+
+
+def test_the_workflow_pins_the_feedtool_that_wrote_it(show: Show) -> None:
+    workflow = load_workflow(show.root / ".github" / "workflows" / "publish.yml")
+    assert workflow["env"]["FEEDTOOL_PIP_SPEC"] == f"${{{{ vars.FEEDTOOL_PIP_SPEC || 'feedtool=={__version__}' }}}}"
+    assert __version__ == "0.2.0"
+    assert workflow["on"]["schedule"] == [{"cron": "17 * * * *"}]
+    assert workflow["concurrency"] == {"group": "feedtool-publish", "cancel-in-progress": False}
+    job = workflow["jobs"]["publish"]
+    assert job["defaults"]["run"]["shell"] == "bash"
+    assert all("shell" not in step or step["shell"] == "bash" for step in job["steps"])
+    assert not any("| tee" in str(step.get("run", "")) for step in job["steps"])
+    assert workflow["permissions"] == {"contents": "read", "id-token": "write"}
+
+
+def test_a_push_publishes_and_a_run_without_changes_uploads_nothing(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    variables = settings(seaweed, bucket, feedtool_wheel[1])
+    job = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert_success(job)
+    assert outcomes(job) == {
+        "actions/checkout@v6": "success", "actions/setup-python@v6": "success", "Install feedtool": "success",
+        "Restore the build cache": "success", "Build": "success", "Validate": "success",
+        "AWS credentials (OIDC)": "skipped", "Publish": "success", "Summary of a failed run": "skipped",
+        "Name the build cache": "success", "Save the build cache": "success",
+    }
+    # What a podcast app sees: the feed, with the episode and the guid from its own front matter.
+    feed = live_feed(seaweed, bucket)
+    assert feed.feed.title == TITLE
+    (entry,) = feed.entries
+    folder = next(p for p in (show.root / "episodes").iterdir() if p.name.startswith("the-first-one"))
+    assert entry.id == show.guid_of(folder)
+    audio = http_get(from_origin(entry.enclosures[0].href, seaweed, bucket))
+    assert audio[:3] == b"ID3" and len(audio) == int(entry.enclosures[0].length)
+    # Every run: step with GitHub's command line for `shell: bash` (pipefail), the script in a file.
+    run_steps = [step for step in job.steps if step.command]
+    assert [step.name for step in run_steps] == ["Install feedtool", "Build", "Validate", "Publish", "Name the build cache"]
+    for step in run_steps:
+        assert step.command[:5] == ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+        assert re.fullmatch(r".*/[0-9a-f-]{36}\.sh", step.command[5])
+    # The log says it in one line, the summary lists what went out.
+    report = publish_report(job)
+    assert job.step("Publish").stdout.strip().splitlines() == [
+        f"Published {len(report['uploaded'])} file(s), "
+        f"{sum(u['size'] for u in report['uploaded']) / 1e6:.1f} MB, to {report['target']}."]
+    assert report["target"].startswith(f"s3://{bucket}/show")
+    assert "### Published to" in job.summary and "feed.xml" in job.summary
+    assert "No episode is scheduled." in job.summary
+    # The keys reached the Publish step only, and no log printed them.
+    assert steps_that_saw(job, ACCESS_KEY, SECRET_KEY) == ["Publish"]
+    assert not any(ACCESS_KEY in step.log or SECRET_KEY in step.log for step in job.steps)
+    assert job.step("Publish").env["AWS_ACCESS_KEY_ID"] == ACCESS_KEY
+    for step in job.steps:
+        if step.name != "Publish":
+            assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} & set(step.env), step.name
+
+    before = objects(seaweed, bucket)
+    again = actions.run_on("schedule", vars=variables, secrets=KEYS)
+    assert_success(again)
+    assert publish_report(again)["uploaded"] == []
+    assert again.step("Publish").stdout == f"Nothing to publish: {report['target']} is up to date.\n"
+    assert "### Nothing to publish" in again.summary and "Published" not in again.summary
+    assert objects(seaweed, bucket) == before  # not one object written again
+    # The cache came back from the first run and, unchanged, was not saved again.
+    assert again.step("Restore the build cache").outputs["cache-matched-key"] == \
+        job.step("Name the build cache").outputs["key"]
+    assert again.step("Save the build cache").outcome == "skipped"
+    assert "0 audio file(s) tagged" in again.step("Build").stdout
+
+
+def test_a_scheduled_run_publishes_an_episode_when_its_date_comes(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path],
+    tone: Callable[..., Path], clock_ahead: Callable[[int], dict[str, str]],
+) -> None:
+    due = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    later = show.add_episode("Coming soon", tone("mp3", 4, 660), date=due)
+    show.commit("Schedule the second episode")
+    variables = settings(seaweed, bucket, feedtool_wheel[1])
+
+    job = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert_success(job)
+    assert len(live_feed(seaweed, bucket).entries) == 1
+    assert f"Next scheduled episode: {later.name} at {due.strftime('%Y-%m-%dT%H:%M:%SZ')}" in job.summary
+
+    # Ten minutes later (the runner's clock; within S3's allowed clock skew), the hourly run.
+    scheduled = actions.run_on("schedule", vars=variables, secrets=KEYS, machine_env=clock_ahead(600))
+    assert_success(scheduled)
+    entries = live_feed(seaweed, bucket).entries
+    assert [e.id for e in entries] == [show.guid_of(later), *(e.id for e in entries[1:])] and len(entries) == 2
+    uploaded = [u["key"] for u in publish_report(scheduled)["uploaded"]]
+    assert any(key.startswith(f"{later.name}/") and key.endswith(".mp3") for key in uploaded)
+    assert "### Published to" in scheduled.summary and "No episode is scheduled." in scheduled.summary
+
+
+@pytest.mark.parametrize("failure", ["wrong key", "unreachable endpoint", "no credentials", "folder target"])
+def test_the_job_fails_when_publishing_fails(
+    failure: str, show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str,
+    feedtool_wheel: tuple[Path, Path],
+) -> None:
+    variables = settings(seaweed, bucket, feedtool_wheel[1])
+    secrets = dict(KEYS)
+    expected_exit = 2
+    if failure == "wrong key":
+        secrets["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
+    elif failure == "unreachable endpoint":
+        closed = free_port_pair(set())  # nothing listens there
+        variables["FEEDTOOL_ENDPOINT_URL"] = f"http://127.0.0.1:{closed}"
+    elif failure == "no credentials":
+        secrets = {}
+    elif failure == "folder target":
+        # An AWS user who forgot FEEDTOOL_PUBLISH_TO: podcast.yaml says `to: site`, a folder on the runner.
+        for name in ("FEEDTOOL_PUBLISH_TO", "FEEDTOOL_ENDPOINT_URL", "FEEDTOOL_REGION", "FEEDTOOL_ADDRESSING_STYLE"):
+            del variables[name]
+        expected_exit = 1
+    job = actions.run_on("push", vars=variables, secrets=secrets)
+    assert job.status == "failure", job.log
+    publish = job.step("Publish")
+    assert publish.outcome == "failure" and publish.exit_code == expected_exit, job.log
+    assert "Traceback" not in publish.stderr
+    assert objects(seaweed, bucket) == {}  # nothing went out
+    assert "### Not published" in job.summary and "The Publish step failed" in job.summary
+    assert job.step("Save the build cache").outcome == "success"  # the build's work is kept anyway
+    if failure == "folder target":
+        assert job.annotations() and "FEEDTOOL_PUBLISH_TO" in job.annotations()[0]
+
+
+def test_an_install_that_fails_fails_the_job_and_says_what_to_set(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    variables = dict(settings(seaweed, bucket, feedtool_wheel[1]), FEEDTOOL_PIP_SPEC=str(show.root / "no-such.whl"))
+    job = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert job.status == "failure"
+    assert [step.name for step in job.steps if step.outcome == "failure"] == ["Install feedtool"]
+    (annotation,) = job.annotations()
+    assert "FEEDTOOL_PIP_SPEC" in annotation and "no-such.whl" in annotation
+    assert "The Install step failed" in job.summary
+    assert job.step("Save the build cache").outcome == "skipped"
+
+
+def test_validation_errors_fail_the_job_before_anything_is_published(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (1000, 1000), (10, 20, 30)).save(show.root / "episodes" / "artwork.jpg", "JPEG")
+    show.commit("A cover that is too small for Apple")
+    job = actions.run_on("push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=KEYS)
+    assert job.status == "failure"
+    failed = [step.name for step in job.steps if step.outcome == "failure"]
+    assert failed in (["Validate"], ["Build"]), job.log  # build may refuse it first one day
+    assert job.step("Publish").outcome == "skipped"
+    assert objects(seaweed, bucket) == {}
+    if failed == ["Validate"]:
+        assert job.step("Validate").exit_code == 1
+        assert any("episodes/" in line or "feed.xml" in line for line in job.annotations())
+    assert f"The {failed[0]} step failed" in job.summary
+    assert steps_that_saw(job, ACCESS_KEY, SECRET_KEY) == []
+
+
+def test_oidc_credentials_reach_only_the_publish_step(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    role = "arn:aws:iam::123456789012:role/podcast-publisher"
+    # The fake STS hands out SeaweedFS's key. No session token: SeaweedFS checks any token as one
+    # of its own STS's; feedtool passes AWS's opaque token to boto3 through AWS_SESSION_TOKEN.
+    session = {"AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET_KEY, "SessionToken": ""}
+    variables = dict(settings(seaweed, bucket, feedtool_wheel[1]), FEEDTOOL_AWS_ROLE_ARN=role)
+    job = actions.run_on("push", vars=variables, secrets={}, sts={role: session})
+    assert_success(job)
+    assert len(live_feed(seaweed, bucket).entries) == 1
+    credentials = job.step("AWS credentials (OIDC)")
+    assert credentials.outcome == "success" and credentials.inputs["role-to-assume"] == role
+    assert credentials.outputs["aws-access-key-id"] == ACCESS_KEY
+    assert steps_that_saw(job, ACCESS_KEY, SECRET_KEY) == ["Publish"]
+    assert "AWS_ACCESS_KEY_ID" not in job.step("Name the build cache").env  # nothing exported to later steps
+
+
+def test_the_documented_variant_that_builds_in_the_publish_step_works(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    """The workflow's comment: for masters fetched with credentials, drop Build and Validate and let
+    `feedtool publish` build (and validate) in the one step that has the credentials."""
+
+    def build_in_publish(workflow: dict) -> None:
+        steps = workflow["jobs"]["publish"]["steps"]
+        steps[:] = [step for step in steps if step.get("name") not in ("Build", "Validate")]
+        publish = next(step for step in steps if step.get("name") == "Publish")
+        assert "--no-build " in publish["run"]
+        publish["run"] = publish["run"].replace("--no-build ", "")
+
+    job = actions.run_on("push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=KEYS, edit=build_in_publish)
+    assert_success(job)
+    assert len(live_feed(seaweed, bucket).entries) == 1
+    assert publish_report(job)["built"] is True
+    assert job.step("Save the build cache").outcome == "success"
+
+
+def test_the_wheel_ships_the_templates_init_uses(feedtool_wheel: tuple[Path, Path], tmp_path: Path) -> None:
+    import zipfile
+
+    names = zipfile.ZipFile(feedtool_wheel[1]).namelist()
+    for template in ("publish.yml", "podcast.yaml", "episode.md", "gitignore", "show-README.md"):
+        assert f"feedtool/data/{template}" in names
+    # and the installed feedtool writes the same workflow as this checkout
+    subprocess.run([str(feedtool_wheel[0] / "feedtool"), "init", str(tmp_path / "s")], check=True, capture_output=True)
+    from feedtool.scaffold import workflow_text
+
+    assert (tmp_path / "s/.github/workflows/publish.yml").read_text(encoding="utf-8") == workflow_text()
+
+
+def test_a_fresh_init_pushed_as_it_is_does_not_publish(
+    tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str
+) -> None:
+    root = tmp_path / "show"
+    made = Show(root, feedtool_wheel[0])
+    subprocess.run([made.feedtool, "init", str(root)], check=True, capture_output=True)
+    made.git("init", "--quiet", "-b", "main")
+    made.git("config", "user.email", "podcaster@example.org")
+    made.git("config", "user.name", "Podcaster")
+    made.commit("feedtool init")
+    job = Actions(made, tmp_path / "github", feedtool_wheel[0]).run_on(
+        "push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=KEYS)
+    assert job.status == "failure"
+    assert objects(seaweed, bucket) == {}
