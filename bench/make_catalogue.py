@@ -65,6 +65,43 @@ medium: podcast
 update_frequency: {{text: Weekly, rrule: FREQ=WEEKLY}}
 """
 
+#: Every tag of issue 13 (bench/bench_p20.py): the show's part, appended to SHOW_YAML.
+NODE_A = "02d5c1bf8b940dc9cadca86d1b0a3c37fbe39cee4c7e839e33bef9174531d27f52"
+NODE_B = "03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a"
+P20_SHOW_YAML = f"""\
+value:
+  suggested: '0.00000005000'
+  recipients:
+    - {{name: Alex Host, address: {NODE_A}, split: 80}}
+    - {{name: Sam Cohost, address: sam@getalby.com, split: 20}}
+    - {{name: Hosting, address: {NODE_B}, split: 1, fee: true}}
+podroll:
+  - {{feed_guid: 917393e3-1b1e-5cef-ace4-edaa54e1f810, feed_url: "https://mp3s.nashownotes.com/pc20rss.xml", title: PC 2.0}}
+  - {{feed_guid: 9b024349-ccf0-5f69-a609-6b82873eab3c, feed_url: "https://podnews.net/rss", title: Podnews}}
+publisher: {{feed_guid: 003af0a0-6a45-55cf-b765-68e3d349551a, feed_url: "https://example.com/publisher.xml"}}
+block: {{except: [apple, spotify, google]}}
+social_interact: [{{protocol: activitypub, uri: "https://mastodon.example/@bench/1", account_id: "@bench"}}]
+chat: {{server: irc.libera.chat, protocol: irc, space: "#bench"}}
+images: [{{href: "https://example.com/bench-show/banner.jpg", width: 3000, aspect_ratio: 4/1, purpose: banner}}]
+spotify: {{limit: 20, country_of_origin: [us, gb]}}
+enclosure_prefix: https://op3.dev/e/
+notify: {{podping: true, websub: "https://pubsubhubbub.appspot.com/"}}
+txt: [{{value: S6lpp-7ZCn8, purpose: verify}}]
+"""
+
+
+def p20_front_matter(n: int, guest: str) -> list[str]:
+    """An episode's part: a guest's value segment, comments, a link to the video."""
+    return [
+        "value:",
+        "  time_splits:",
+        f"    - {{start: 10, duration: 20, recipients: [{{name: {guest}, address: guest{n}@fountain.fm, split: 50}},"
+        f" {{name: Alex Host, address: {NODE_A}, split: 50}}]}}",
+        f'social_interact: [{{protocol: activitypub, uri: "https://mastodon.example/@bench/{n}"}}]',
+        f'content_links: [{{href: "https://www.youtube.com/watch?v=bench{n}", text: Watch on YouTube}}]',
+    ]
+
+
 TOPICS = (
     "data contracts", "feature stores", "on-call rotations", "model monitoring", "team culture",
     "platform teams", "evaluation sets", "GPU budgets", "vector search", "batch vs streaming",
@@ -123,7 +160,7 @@ def make_artwork(path: Path) -> None:
     art.save(path, "JPEG", quality=88, optimize=True)
 
 
-def episode_md(n: int, date: datetime, rng: random.Random) -> str:
+def episode_md(n: int, date: datetime, rng: random.Random, *, p20: bool = False) -> str:
     """Front matter + ~25 lines of notes with CHAPTERS ascending timestamps from 00:00."""
     topic = TOPICS[n % len(TOPICS)]
     guest = f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]}"
@@ -141,6 +178,7 @@ def episode_md(n: int, date: datetime, rng: random.Random) -> str:
         "people:",
         f'  - {{name: {guest}, role: guest, href: "https://example.com/people/{n}"}}',
         "  - {name: Alex Host, role: host}",
+        *(p20_front_matter(n, guest) if p20 else []),
         "---",
         f"{guest} joins us to talk about **{topic}**: what worked, what did not, and what they",
         f"would do differently next time. We also cover the {rng.choice(WORDS)} and the {rng.choice(WORDS)}.",
@@ -160,8 +198,12 @@ def episode_md(n: int, date: datetime, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
-def make_catalogue(n: int, out: Path) -> Path:
-    """Write <out>/episodes with n episodes; returns the episodes folder."""
+def make_catalogue(n: int, out: Path, *, p20: bool = False) -> Path:
+    """Write <out>/episodes with n episodes; returns the episodes folder.
+
+    ``p20``: also every tag of issue 13 (value with a time split, podroll, publisher, block,
+    socialInteract, chat, images, Spotify, an analytics prefix, podping and WebSub).
+    """
     episodes = out / "episodes"
     episodes.mkdir(parents=True, exist_ok=True)
     master = out / "master.mp3"
@@ -170,7 +212,8 @@ def make_catalogue(n: int, out: Path) -> Path:
     artwork = episodes / "artwork.jpg"
     if not artwork.is_file():
         make_artwork(artwork)
-    (episodes / "podcast.yaml").write_text(SHOW_YAML.format(n=n, base_url=BASE_URL), encoding="utf-8")
+    show = SHOW_YAML.format(n=n, base_url=BASE_URL) + (P20_SHOW_YAML if p20 else "")
+    (episodes / "podcast.yaml").write_text(show, encoding="utf-8")
     version_file = out / "catalogue.version"
     fresh_audio = not version_file.is_file() or version_file.read_text().strip() != CATALOGUE_VERSION
     audio_frames = master.read_bytes()
@@ -180,7 +223,7 @@ def make_catalogue(n: int, out: Path) -> Path:
         folder = episodes / f"episode-{n_:05d}"
         folder.mkdir(exist_ok=True)
         (folder / "episode.md").write_text(
-            episode_md(n_, start + timedelta(hours=8 * n_), rng), encoding="utf-8"
+            episode_md(n_, start + timedelta(hours=8 * n_), rng, p20=p20), encoding="utf-8"
         )
         audio = folder / "episode.mp3"
         if fresh_audio or not audio.is_file():
@@ -196,9 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="number of episodes (default 3000)")
     parser.add_argument("--out", type=Path, help="output folder (default bench/out/catalogue-N)")
+    parser.add_argument("--p20", action="store_true", help="also every tag of issue 13 (bench_p20.py)")
     args = parser.parse_args(argv)
-    out = args.out or HERE / "out" / f"catalogue-{args.n}"
-    episodes = make_catalogue(args.n, out)
+    out = args.out or HERE / "out" / f"catalogue-{args.n}{'-p20' if args.p20 else ''}"
+    episodes = make_catalogue(args.n, out, p20=args.p20)
     print(f"{episodes}: {args.n} episodes")
     return 0
 

@@ -53,6 +53,7 @@ PHASES = (
     ("feedtool.chapters", "to_json", "entries: chapters.json"),
     ("feedtool.build", "_Builder.place_file", "entries: hard links into staging"),
     ("feedtool.feed", "render_feed", "feed: render_feed (feedgen + extensions)"),
+    ("feedtool.load_p20", "episode_fields", "load: issue 13's episode keys"),
     ("feedtool.build", "_swap_into_place", "swap: staging -> public/, old tree removed"),
     ("feedtool.build", "_inputs_fingerprint", "up-to-date fingerprint (walk + stat)"),
     ("feedtool.cache", "BuildCache.save", "cache: save tables"),
@@ -101,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--out", type=Path, help="catalogue folder (default bench/out/catalogue-N)")
     parser.add_argument("--cprofile", type=int, metavar="TOP", help="cProfile; print the TOP functions")
+    parser.add_argument("--p20", action="store_true", help="the catalogue with every tag of issue 13")
     args = parser.parse_args(argv)
     catalogue = args.out or HERE / "out" / f"catalogue-{args.n}"
-    make_catalogue(args.n, catalogue)
+    make_catalogue(args.n, catalogue, p20=args.p20)
     episodes, public, force = prepare(catalogue, args.mode)
 
     from feedtool.build import build_podcast

@@ -28,6 +28,7 @@ FEEDTOOL_JOBS=N in the environment sets the number of processes (1: no workers).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -43,11 +44,11 @@ from feedtool import __version__
 from feedtool.audio import AudioInfo
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
-from feedtool.feed import EpisodeEntry, MediaFile
+from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, item_extras_xml
 from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
 from feedtool.guids import MasterFacts
 from feedtool.locking import DEFAULT_WAIT_S, hold_output
-from feedtool.model import Episode, Show
+from feedtool.model import Episode, Image, Show
 from feedtool.parallel import forked_runs, worker_count
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class BuildResult:
     tagged: int = 0
     reused: int = 0
     up_to_date: bool = False
+    archive_pages: int = 0  # RFC 5005 archive pages next to the feed (feed: {max_items: N})
     warnings: list[str] = field(default_factory=list)
     #: The earliest future-dated episode left out (folder name and date): when the feed next changes
     #: without a commit. The publish workflow's summary reports it.
@@ -385,6 +387,10 @@ class _Builder:
         if episode.chapters:
             chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
                                       path=episode.source, source=episode.chapters_source)
+        if episode.value is not None:
+            from feedtool.load_p20 import check_time_splits
+
+            check_time_splits(episode, info.duration_s)
         notes = self.notes(episode)
         enclosure = self.tagged_copy(episode, episode.audio, info, digest)
         alternates = []
@@ -393,31 +399,37 @@ class _Builder:
             alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest))
 
         artwork_url = None
+        images: list[ImageRef] = []
         if episode.artwork is not None:
             check_artwork(episode.artwork, what="episode artwork", source=episode.source,
                           field="artwork", result=None)
             artwork_url = self.url(self.place_content_named(episode.artwork, folder))
+            images.append(artwork_image(episode.artwork, artwork_url))
+        images.extend(self.images(episode.images, folder))
         chapters_url = None
+        chapter_image_urls: tuple[str | None, ...] = ()
         if episode.chapters:
-            images = {}
+            chapter_images: dict[str, str] = {}
             for chapter in episode.chapters:
                 source = episode.chapter_images.get(chapter.image or "")  # checked and resolved by load
                 if chapter.image and source is not None:
-                    images[chapter.image] = self.url(self.place_content_named(source, folder))
+                    chapter_images[chapter.image] = self.url(self.place_content_named(source, folder))
             data = chapter_io.to_json(
                 list(episode.chapters), title=episode.title, podcast_name=self.show.title,
                 author=self.show.author, file_name=enclosure.url.rsplit("/", 1)[-1],
-                image_url=lambda name: images.get(name, name),
+                image_url=lambda name: chapter_images.get(name, name),
             )
             relative = f"{folder}chapters-{hashlib.sha256(data).hexdigest()[:8]}.json"
             self.place_bytes(data, relative)
             chapters_url = self.url(relative)
+            chapter_image_urls = tuple(chapter_images.get(c.image, c.image) if c.image else None
+                                       for c in episode.chapters)
         transcript_urls = []
         for transcript in episode.transcripts:
             transcript_urls.append(self.url(self.place_content_named(transcript.path, folder)))
         summary_html = episode.summary and render_html(episode.summary)
         description_html = apple_description(summary_html) if summary_html else notes["apple"]
-        return _EntryParts(
+        parts = _EntryParts(
             enclosure=enclosure,
             alternates=tuple(alternates),
             chapters_url=chapters_url,
@@ -426,7 +438,25 @@ class _Builder:
             notes_html=notes["html"],
             description_html=description_html or episode.title,
             master=MasterFacts(source=episode.audio_name, sha256=digest, size=info.size),
+            chapter_image_urls=chapter_image_urls,
+            images=tuple(images),
         )
+        # psc:chapters, value blocks ... serialized here, on every core, not in the parent's render
+        return dataclasses.replace(parts, extras_xml=item_extras_xml(parts.entry(episode, guid="")))
+
+    def images(self, images: tuple[Image, ...], folder: str) -> list[ImageRef]:
+        """podcast:image tags: local pictures served under content names and measured; URLs as given."""
+        refs = []
+        for image in images:
+            if image.path is not None:
+                href = self.url(self.place_content_named(image.path, folder))
+                width, height = _measure(image.path)
+                mime = image.type or IMAGE_TYPES.get(image.path.suffix.lower())
+            else:
+                href, width, height, mime = image.href or "", image.width, image.height, image.type
+            refs.append(ImageRef(href=href, width=width, height=height, type=mime, alt=image.alt,
+                                 aspect_ratio=image.aspect_ratio, purpose=image.purpose))
+        return refs
 
     def goes_in_feed(self, episode: Episode) -> bool:
         return goes_in_feed(episode, drafts=self.drafts, now=self.now)
@@ -511,6 +541,9 @@ class _EntryParts:
     notes_html: str
     description_html: str
     master: MasterFacts  # what the guid ledger records about the master (feedtool.guids)
+    chapter_image_urls: tuple[str | None, ...] = ()
+    images: tuple[ImageRef, ...] = ()
+    extras_xml: str | None = None  # feed.item_extras_xml, made in the worker (see entry())
 
     def entry(self, episode: Episode, guid: str) -> EpisodeEntry:
         return EpisodeEntry(
@@ -523,6 +556,9 @@ class _EntryParts:
             artwork_url=self.artwork_url,
             notes_html=self.notes_html,
             description_html=self.description_html,
+            chapter_image_urls=self.chapter_image_urls,
+            images=self.images,
+            extras_xml=self.extras_xml,
         )
 
 
@@ -555,6 +591,30 @@ def _has_size(path: Path, size: object) -> bool:
 
 def _image_mime(path: Path) -> str:
     return "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+
+
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+               ".gif": "image/gif", ".mp4": "video/mp4"}
+
+
+def _measure(path: Path) -> tuple[int | None, int | None]:
+    """A picture's width and height from its header (None for a video or an unreadable file)."""
+    if path.suffix.lower() == ".mp4":
+        return None, None
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as picture:
+            width, height = picture.size
+    except Exception:  # noqa: BLE001 - Pillow raises many types; the size is only a hint to apps
+        return None, None
+    return int(width), int(height)
+
+
+def artwork_image(path: Path, url: str) -> ImageRef:
+    """The cover as podcast:image: apps that read the newer tag learn its size without fetching it."""
+    width, height = _measure(path)
+    return ImageRef(href=url, width=width, height=height, type=_image_mime(path), purpose="artwork")
 
 
 def tagged_copy_key(master_digest: str, suffix: str, info: AudioInfo, tag_fingerprint: str) -> str:
@@ -664,7 +724,7 @@ def _build_locked(
     force: bool,
     progress: Callable[[str], None],
 ) -> BuildResult:
-    from feedtool.feed import render_feed
+    from feedtool.archive import render_documents
     from feedtool.guids import GuidLedger
     from feedtool.load import check_across_episodes, episode_folders, load_show
     from feedtool.notes import apple_description, render_html
@@ -720,12 +780,19 @@ def _build_locked(
             if parts is not None
         ]
         site = SiteBuild(builder, entries, artwork_url=artwork_url) if show.site.enabled else None
-        feed = render_feed(show, artwork_url=artwork_url,
-                           description_html=apple_description(render_html(show.description)),
-                           entries=site.entries if site else entries,
-                           stylesheets=site.stylesheets if site else None)
-        (staging / show.feed_name).write_bytes(feed)
-        write_source_map(staging, feed, show=show, entries=entries, out_dir=out_dir)  # for validate's messages
+        show_images = (artwork_image(show.artwork, artwork_url), *builder.images(show.images, ""))
+        documents = render_documents(show, site.entries if site else entries, artwork_url=artwork_url,
+                                     description_html=apple_description(render_html(show.description)),
+                                     images=show_images, url=builder.url,
+                                     stylesheets=site.stylesheets if site else None)
+        feed = documents[0].data
+        for document in documents:
+            target = staging / document.relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(document.data)
+        result.archive_pages = len(documents) - 1
+        # for validate's messages; every entry, archived ones too (--against names their episode.md)
+        write_source_map(staging, feed, show=show, entries=entries, out_dir=out_dir)
         result.warnings.extend(build_warnings(show, len(entries)))  # placeholders, no episodes
         if site is not None:
             site.write()  # the website: pages and assets (feedtool/site/)

@@ -695,7 +695,9 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
     text = read_text(files.file(path), shown=path)
     data = parse_yaml(text, path=path)
     fields = Fields(data, path=path, text=text, first_line=1)
-    fields.check_known(SHOW_KEYS)
+    from feedtool import load_p20
+
+    fields.check_known(SHOW_KEYS + load_p20.SHOW_KEYS)
 
     base = _base_url(fields, base_url)
     language = fields.req("language")
@@ -760,7 +762,6 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
         type=fields.choice("type", apple.SHOW_TYPES, "episodic"),
         owner=owner,
         copyright=fields.text_("copyright"),
-        block=fields.bool_("block", False),
         complete=fields.bool_("complete", False),
         new_feed_url=fields.url("new_feed_url"),
         itunes_title=fields.text_("itunes_title"),
@@ -778,6 +779,8 @@ def load_show(episodes_dir: Path, *, base_url: str | None = None) -> Show:
         feed_name=feed_name,
         publish=_publish(fields),
         site=read_site_settings(fields),
+        **load_p20.show_fields(fields, episodes_dir=episodes_dir, files=files, feed_url=base + feed_name,
+                               podcast_guid=podcast_guid),
     )
     return dataclasses.replace(show, warnings=tuple(fields.warnings)) if fields.warnings else show
 
@@ -972,7 +975,9 @@ def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> E
     front, notes, _ = split_front_matter(text, path=path)
     data = parse_yaml(front, path=path, first_line=2)
     fields = Fields(data, path=path, text=front, first_line=2)
-    fields.check_known(EPISODE_KEYS)
+    from feedtool import load_p20
+
+    fields.check_known(EPISODE_KEYS + load_p20.EPISODE_KEYS)
 
     draft = fields.bool_("draft", False)
     audio, alternates = _audio(fields, folder, files, draft=draft)
@@ -1039,6 +1044,7 @@ def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> E
         location=_location(fields),
         txt=_txt(fields),
         draft=draft,
+        **load_p20.episode_fields(fields, folder, show, files),
     )
     return dataclasses.replace(episode, warnings=tuple(fields.warnings)) if fields.warnings else episode
 

@@ -155,6 +155,136 @@ class SiteSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RemoteItem:
+    """podcast:remoteItem: another feed (or one item of it), named by its podcast:guid."""
+
+    feed_guid: str
+    feed_url: str | None = None
+    item_guid: str | None = None
+    medium: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValueRecipient:
+    """podcast:valueRecipient: who gets a share of each payment (``split`` shares; a fee comes off the top)."""
+
+    name: str | None
+    type: str  # node | lnaddress | wallet | keysend
+    address: str
+    split: int
+    fee: bool = False
+    custom_key: str | None = None
+    custom_value: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValueTimeSplit:
+    """podcast:valueTimeSplit: other recipients (or a remote item's) for one segment of an episode."""
+
+    start_s: float
+    duration_s: float
+    recipients: tuple[ValueRecipient, ...] = ()
+    remote_item: RemoteItem | None = None
+    remote_start_s: float | None = None
+    remote_percentage: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Value:
+    """podcast:value: how listeners can pay as they listen (lightning keysend, lnaddress ...)."""
+
+    type: str = "lightning"
+    method: str = "keysend"
+    suggested: str | None = None  # a decimal in the currency, kept as written (e.g. 0.00000005000)
+    recipients: tuple[ValueRecipient, ...] = ()
+    time_splits: tuple[ValueTimeSplit, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformBlock:
+    """podcast:block: ``platform`` None is every platform; blocked False lets a platform in."""
+
+    platform: str | None
+    blocked: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SocialInteract:
+    """podcast:socialInteract: where the comments live (protocol "disabled": no comments wanted)."""
+
+    protocol: str
+    uri: str | None = None
+    account_id: str | None = None
+    account_url: str | None = None
+    priority: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chat:
+    """podcast:chat: the show's or episode's chat room."""
+
+    server: str
+    protocol: str
+    account_id: str | None = None
+    space: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Image:
+    """podcast:image: one picture with what apps need to pick it (width, aspect ratio, purpose).
+
+    Either ``path`` (a local file build serves under a content name and measures) or ``href``.
+    """
+
+    path: Path | None = None
+    href: str | None = None
+    alt: str | None = None
+    aspect_ratio: str | None = None
+    width: int | None = None
+    height: int | None = None
+    type: str | None = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentLink:
+    """podcast:contentLink: the episode elsewhere (a video, a page), for apps that cannot play it."""
+
+    href: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spotify:
+    """Spotify's own channel tags (namespace http://www.spotify.com/ns/rss)."""
+
+    limit: int | None = None  # spotify:limit recentCount
+    countries: tuple[str, ...] = ()  # spotify:countryOfOrigin, ISO 3166-1 alpha-2, lower case
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedLayout:
+    """How big the feed may grow: full notes for the newest N, at most N items (older ones in archive pages)."""
+
+    full_notes: int | None = None
+    max_items: int | None = None
+    page_size: int | None = None  # items per archive page (default: max_items)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings:
+    """Who `feedtool publish` tells about a new feed, and where they are (URLs are settings for tests)."""
+
+    podping: bool = False
+    podping_url: str = "https://podping.cloud/"
+    websub_hub: str | None = None
+    podcastindex: bool = False
+    podcastindex_url: str = "https://api.podcastindex.org/api/1.0/hub/pubnotify"
+    timeout_s: float = 15.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Show:
     """The channel: what podcast.yaml says."""
 
@@ -188,6 +318,18 @@ class Show:
     trailers: tuple[Trailer, ...] = ()
     feed_name: str = "feed.xml"
     publish: PublishTarget | None = None
+    # Podcasting 2.0 beyond phase 3, directories, feed size and notifications (feedtool/load_p20.py)
+    value: Value | None = None
+    podroll: tuple[RemoteItem, ...] = ()
+    publisher: RemoteItem | None = None
+    platform_blocks: tuple[PlatformBlock, ...] = ()
+    social_interact: tuple[SocialInteract, ...] = ()
+    chat: Chat | None = None
+    images: tuple[Image, ...] = ()
+    spotify: Spotify | None = None
+    layout: FeedLayout = field(default_factory=FeedLayout)
+    enclosure_prefixes: tuple[str, ...] = ()
+    notify: NotifySettings | None = None
     #: what is allowed but worth a word (validate's warnings for the same values); build prints them
     warnings: tuple[str, ...] = field(default=(), compare=False)
     site: SiteSettings = field(default_factory=SiteSettings)
@@ -235,6 +377,12 @@ class Episode:
     location: Location | None = None
     txt: tuple[Txt, ...] = ()
     draft: bool = False
+    # Podcasting 2.0 beyond phase 3 (feedtool/load_p20.py)
+    value: Value | None = None
+    social_interact: tuple[SocialInteract, ...] = ()
+    chat: Chat | None = None
+    images: tuple[Image, ...] = ()
+    content_links: tuple[ContentLink, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False)
     #: what is allowed but worth a word (validate's warnings for the same values); build prints them
     warnings: tuple[str, ...] = field(default=(), compare=False)

@@ -133,9 +133,13 @@ def _connection(url: str, timeout: float) -> tuple[http.client.HTTPConnection, s
 
 
 def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline: float,
-          max_redirects: int, read_timeout: float) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse,
-                                                             str, int, _Watchdog]:
-    """Send the request, following redirects; returns the open connection and response."""
+          max_redirects: int, read_timeout: float, body: bytes | None = None,
+          ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, str, int, _Watchdog]:
+    """Send the request, following redirects; returns the open connection and response.
+
+    A redirect of a POST with 301, 302 or 303 continues as a GET without the body (what browsers
+    and curl do); 307 and 308 repeat the POST with its body, as they require.
+    """
     current = url
     redirects = 0
     while True:
@@ -147,7 +151,7 @@ def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline:
         connection, path = _connection(current, min(remaining, read_timeout))
         watchdog = _Watchdog(connection, deadline)
         try:
-            connection.request(method, path, headers={
+            connection.request(method, path, body=body, headers={
                 "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})})
             watchdog.sock = connection.sock
             response = connection.getresponse()
@@ -165,11 +169,26 @@ def _open(url: str, *, method: str, headers: Mapping[str, str] | None, deadline:
             if redirects > max_redirects:
                 raise NetworkError(f"more than {max_redirects} redirects", url=url,
                                    hint="point at the final URL, or fix the redirect loop")
-            current = urljoin(current, location)
-            if response.status == 303:
+            following = urljoin(current, location)
+            if _leaves_origin(current, following):  # a token for one host is never handed to another
+                headers = {k: v for k, v in (headers or {}).items() if k.lower() not in _CREDENTIAL_HEADERS}
+            current = following
+            if response.status == 303 or (method == "POST" and response.status in (301, 302)):
                 method = "GET" if method != "HEAD" else "HEAD"
+                body = None
+                headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
             continue
         return connection, response, current, redirects, watchdog
+
+
+#: headers that carry credentials: dropped when a redirect leads to another origin (as curl and browsers do)
+_CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+
+def _leaves_origin(current: str, following: str) -> bool:
+    """A redirect to another scheme, host or port (https -> http included)."""
+    before, after = urlsplit(current), urlsplit(following)
+    return (before.scheme, before.hostname, before.port) != (after.scheme, after.hostname, after.port)
 
 
 def _network_error(error: BaseException, *, url: str, fired: bool) -> NetworkError:
@@ -189,8 +208,11 @@ def _network_error(error: BaseException, *, url: str, fired: bool) -> NetworkErr
 
 
 def request(url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None, max_body: int = 0,
-            deadline_s: float = DEFAULT_DEADLINE_S, max_redirects: int = DEFAULT_MAX_REDIRECTS) -> Response:
-    """One request within ``deadline_s``; the body is read (GET) up to ``max_body`` bytes.
+            deadline_s: float = DEFAULT_DEADLINE_S, max_redirects: int = DEFAULT_MAX_REDIRECTS,
+            body: bytes | None = None) -> Response:
+    """One request within ``deadline_s``; the response body is read up to ``max_body`` bytes.
+
+    ``body`` is sent with the request (a POST's form, say; the caller sets its Content-Type).
 
     ``max_body=0`` reads no body (use it with HEAD, or when only the status and headers matter).
     A body over the cap is not kept: ``too_big`` is set. Any status is returned (the caller
@@ -199,7 +221,7 @@ def request(url: str, *, method: str = "GET", headers: Mapping[str, str] | None 
     deadline = time.monotonic() + deadline_s
     connection, response, final_url, redirects, watchdog = _open(
         url, method=method, headers=headers, deadline=deadline, max_redirects=max_redirects,
-        read_timeout=deadline_s)
+        read_timeout=deadline_s, body=body)
     result = Response(url=url, final_url=final_url, status=response.status, redirects=redirects,
                       headers={k.lower(): v for k, v in response.getheaders()})
     try:
@@ -227,6 +249,17 @@ def request(url: str, *, method: str = "GET", headers: Mapping[str, str] | None 
     if watchdog.fired:
         raise _network_error(TimeoutError(), url=url, fired=True)
     return result
+
+
+def post_form(url: str, form: Mapping[str, str], *, headers: Mapping[str, str] | None = None, max_body: int = 0,
+              deadline_s: float = DEFAULT_DEADLINE_S, max_redirects: int = DEFAULT_MAX_REDIRECTS) -> Response:
+    """POST ``form`` as application/x-www-form-urlencoded (a WebSub hub's ping, say)."""
+    from urllib.parse import urlencode
+
+    data = urlencode(form).encode("ascii")
+    return request(url, method="POST", body=data, max_body=max_body, deadline_s=deadline_s,
+                   max_redirects=max_redirects,
+                   headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
 
 
 def _check_complete(response: Response, received: int) -> None:

@@ -173,3 +173,19 @@ def built_file(folder: Path, pattern: str) -> Path:
     found = sorted(folder.glob(pattern))
     assert len(found) == 1, f"expected one {pattern} in {folder}, found {[p.name for p in found]}"
     return found[0]
+
+
+@pytest.fixture(scope="session")
+def feedsmith() -> Callable[[Path], dict]:
+    """Parse a feed with feedsmith (node), a second witness: it reads psc:chapters, spotify:,
+    podcast:image and podcast:podping, which podcast-partytime does not. Installed by .ci/run."""
+    script = REPO / "tests" / "js" / "parse_feedsmith.js"
+    if shutil.which("node") is None or not (REPO / "tests/js/node_modules/feedsmith").is_dir():
+        pytest.fail("feedsmith is not installed: run `bash .ci/run` (it runs npm install in tests/js)")
+
+    def parse(feed: Path) -> dict:
+        out = subprocess.run(["node", str(script), str(feed)], capture_output=True, text=True,
+                             check=True, cwd=script.parent).stdout
+        return json.loads(out.split("@@JSON@@", 1)[1])
+
+    return parse

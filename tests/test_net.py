@@ -36,7 +36,7 @@ def serve() -> Iterator[Callable[[dict[str, Handler]], str]]:
                     return
                 route(self)
 
-            do_HEAD = do_GET
+            do_HEAD = do_POST = do_GET
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Routed)
         server.daemon_threads = True
@@ -220,6 +220,67 @@ def test_stream_gives_up_when_the_body_stalls(serve) -> None:
     with pytest.raises(net.NetworkError, match=r"deadline|cannot fetch"), \
             net.stream(base + "/stall", idle_timeout_s=0.5) as download:
         b"".join(download.chunks())
+
+
+# --- POST (WebSub hubs; feedtool.notify) ------------------------------------------------------------
+def echo_post(seen: list[tuple[str, str, bytes]]) -> Handler:
+    """Records (method, Content-Type, body) and answers 204."""
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        seen.append((request.command, request.headers.get("Content-Type", ""), request.rfile.read(length)))
+        request.send_response(204)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+    return handle
+
+
+def test_post_form_sends_the_form_urlencoded(serve) -> None:
+    seen: list[tuple[str, str, bytes]] = []
+    base = serve({"/hub": echo_post(seen)})
+    response = net.post_form(base + "/hub", {"hub.mode": "publish", "hub.url": "https://e.example/feed.xml?a=1&b"})
+    assert response.status == 204
+    assert seen == [("POST", "application/x-www-form-urlencoded",
+                     b"hub.mode=publish&hub.url=https%3A%2F%2Fe.example%2Ffeed.xml%3Fa%3D1%26b")]
+
+
+@pytest.mark.parametrize("status, method, has_body", [(303, "GET", False), (302, "GET", False),
+                                                       (307, "POST", True), (308, "POST", True)])
+def test_a_redirected_post_follows_the_rules_of_its_status(serve, status: int, method: str, has_body: bool) -> None:
+    seen: list[tuple[str, str, bytes]] = []
+    base = serve({"/old": redirect("/new", status), "/new": echo_post(seen)})
+    assert net.post_form(base + "/old", {"k": "v"}).status == 204
+    ((seen_method, content_type, data),) = seen
+    assert seen_method == method and (data == b"k=v") == has_body
+    assert (content_type == "application/x-www-form-urlencoded") == has_body
+
+
+def test_a_post_to_a_silent_server_fails_at_the_deadline() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(net.NetworkError, match="deadline"):
+            net.post_form(f"http://127.0.0.1:{listener.getsockname()[1]}/hub", {"a": "b"}, deadline_s=1.0)
+        assert time.monotonic() - started < 3
+    finally:
+        listener.close()
+
+
+def test_credentials_are_not_sent_to_another_host_on_a_redirect(serve) -> None:
+    """A Podping token for one host never reaches another through a redirect."""
+    seen: list[str | None] = []
+
+    def record(request: BaseHTTPRequestHandler) -> None:
+        seen.append(request.headers.get("Authorization"))
+        body(b"ok")(request)
+
+    other = serve({"/landing": record})
+    base = serve({"/same": redirect("/landing-here"), "/landing-here": record,
+                  "/away": redirect(other.replace("127.0.0.1", "localhost") + "/landing")})
+    net.request(base + "/same", headers={"Authorization": "secret"}, max_body=10)
+    net.request(base + "/away", headers={"Authorization": "secret"}, max_body=10)
+    assert seen == ["secret", None]
 
 
 def _cut_off(size: int, sent: int) -> Handler:

@@ -341,10 +341,12 @@ def test_without_an_owner_validate_says_the_lock_is_ignored(podcast: PodcastFact
 
 def test_every_source_field_is_a_key_podcasters_write() -> None:
     """The registry's element -> key table and each rule's own key name real podcast.yaml/episode.md keys."""
+    from feedtool import load_p20
     from feedtool.load import EPISODE_KEYS, SHOW_KEYS
     from feedtool.validation.registry import RULES, SOURCE_FIELDS
 
-    show_keys, episode_keys = set(SHOW_KEYS), set(EPISODE_KEYS) | {"notes"}
+    show_keys = set(SHOW_KEYS) | set(load_p20.SHOW_KEYS)
+    episode_keys = set(EPISODE_KEYS) | set(load_p20.EPISODE_KEYS) | {"notes"}
     assert {key for keys in SOURCE_FIELDS["channel"].values() for key in keys} <= show_keys
     assert {key for keys in SOURCE_FIELDS["item"].values() for key in keys} <= episode_keys
     assert {r.field for r in RULES.values() if r.field} <= show_keys | episode_keys

@@ -109,7 +109,7 @@ def test_missing_files_are_reported(tmp_path: Path, sources: Path) -> None:
 def test_no_check_media_reads_no_files(tmp_path: Path, sources: Path) -> None:
     feed = make_public(tmp_path, sources)
     (feed.parent / "ep1" / "ep1.mp3").unlink()
-    assert not validate_feed(feed, check_media=False).findings
+    assert not [f for f in validate_feed(feed, check_media=False).findings if f.rule != "directory.owner-email"]
 
 
 def test_enclosure_length_must_be_the_file_size(tmp_path: Path, sources: Path) -> None:

@@ -120,8 +120,9 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
     if result.future_left_out:
         held.append(f"{result.future_left_out} scheduled")
     left_out = f"; left out {', '.join(held)} (use --drafts to include)" if held else ""
+    pages = f" (the older ones in {result.archive_pages} archive page(s))" if result.archive_pages else ""
     click.echo(
-        f"Built {result.feed_path}: {result.episodes} episode(s), "
+        f"Built {result.feed_path}: {result.episodes} episode(s){pages}, "
         f"{result.tagged} audio file(s) tagged, {result.reused} unchanged{left_out}."
     )
     _echo_next_due(result)

@@ -37,15 +37,18 @@ import click
                    "(default: publish.grace_days in podcast.yaml, else 7).")
 @click.option("--wait", "wait_s", type=click.FloatRange(min=0), default=10, show_default=True, metavar="SECONDS",
               help="How long to wait for another build or publish using public/ or the target.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: a machine-readable summary on stdout.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="json: a machine-readable summary on stdout; github: text plus workflow annotations.")
+@click.option("--notify/--no-notify", "notify", default=None,
+              help="After the feed is up, tell apps it changed (Podping, WebSub, Podcast Index; see notify: in "
+                   "podcast.yaml). Default: when podcast.yaml has notify:.")
 @click.option("--progress/--quiet", "progress", default=None,
               help="Progress bar on stderr (default: only on a terminal).")
 def publish(
     to: str | None, endpoint_url: str | None, region: str | None, addressing_style: str | None,
     episodes_dir: Path, out_dir: Path, dry_run: bool, delete: bool, yes: bool, no_build: bool,
     no_validate: bool, allow_removals: bool, force: bool, check_remote: bool, grace_days: float | None,
-    wait_s: float, fmt: str, progress: bool | None,
+    wait_s: float, fmt: str, notify: bool | None, progress: bool | None,
 ) -> None:
     """Upload public/ to a folder or S3-compatible storage, feed last.
 
@@ -63,6 +66,7 @@ def publish(
         feedtool publish --dry-run
         feedtool publish --to s3://my-bucket/show --format json
         feedtool publish --delete --yes
+        feedtool publish --notify             # then ping Podping / WebSub / the Podcast Index
     """
     from feedtool.publish import PublishOptions, render_plan
     from feedtool.publish import publish as run_publish
@@ -74,6 +78,7 @@ def publish(
         check_remote=check_remote, grace_days=grace_days, wait_s=wait_s,
         progress=False if fmt == "json" and progress is None else progress,
         cache_dir=episodes_dir.resolve().parent / ".feedtool-cache",
+        notify=notify,
     )
     report = run_publish(options, echo=lambda line: click.secho(line, err=True, fg="yellow"))
     if fmt == "json":
@@ -83,6 +88,9 @@ def publish(
         click.echo(f"Built {out_dir} (it was missing or older than {episodes_dir}).")
     for line in render_plan(report):
         click.echo(line)
+    if fmt == "github" and report.notifications is not None:
+        for line in report.notifications.github():
+            click.echo(line)
 
 
 @click.command()

@@ -9,6 +9,7 @@ only replaced if it is still that one (feedtool.publish.apply).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -112,19 +113,26 @@ class Plan:
 
 
 def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False,
+                       old_read: Callable[[str], bytes | None] | None = None,
+                       new_read: Callable[[str], bytes | None] | None = None,
                        new_path: Path | None = None) -> list[Any]:
     """Findings about episodes that would disappear or change guid if ``new`` replaced ``old``.
 
-    ``new_path`` is the built feed's file: its source map lets a finding name the episode.md.
-    A live feed that cannot be read at all cannot be checked: that refuses too, unless allowed.
+    ``old_read``/``new_read`` read RFC 5005 archive pages (feedtool.validation.archives): episodes that
+    moved to an archive page are not lost. ``new_path`` is the built feed's file: its source map lets a
+    finding name the episode.md. A live feed (or archive page) that cannot be read cannot be checked:
+    that refuses too, unless allowed.
     """
     from feedtool.errors import FeedReadError
+    from feedtool.validation.archives import pages_for_compare
     from feedtool.validation.live import compare_feeds
     from feedtool.validation.sourcemap import load_source_map
 
     try:
+        old_pages = pages_for_compare(old, "the live feed", old_read) if old_read else []
+        new_pages = pages_for_compare(new, "the new feed", new_read) if new_read else []
         sources = load_source_map(new_path, new) if new_path is not None else None
-        findings = compare_feeds(old, new, sources=sources)
+        findings = compare_feeds(old, new, sources=sources, old_pages=old_pages, new_pages=new_pages)
     except FeedReadError as error:
         if allow_removals:
             return []
@@ -134,6 +142,23 @@ def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False,
             hint="pass --allow-removals to replace it anyway",
         ) from error
     return [f for f in findings if f.rule in BLOCKING_LIVE_RULES]
+
+
+def _check_feed_against_live(target: Any, file: LocalFile, live: bytes, allow_removals: bool) -> list[Any]:
+    """check_against_live for one feed of public/, following both feeds' archive pages."""
+    from feedtool.validation.archives import links, local_reader, target_reader
+
+    def get_bytes(key: str) -> bytes | None:
+        fetched = target.get(key)
+        return fetched.data if fetched is not None else None
+
+    data = file.path.read_bytes()
+    self_url = (links(data, file.key).get("self") or "") if b"prev-archive" in data else ""
+    return check_against_live(
+        live, data, allow_removals=allow_removals,
+        old_read=target_reader(get_bytes, live, file.key),
+        new_read=local_reader(file.path.parent, self_url.rsplit("/", 1)[0] + "/", max_bytes=100 * 1024 * 1024),
+        new_path=file.path)
 
 
 def _upload_reason(file: LocalFile, existing: RemoteObject | None, inventory: Inventory) -> str | None:
@@ -219,8 +244,7 @@ def make_plan(
         live[upload.file.key] = LiveFeed(upload.file.key, fetched.data if fetched else None,
                                          fetched.etag if fetched else None)
         if fetched is not None:
-            findings.extend(check_against_live(fetched.data, upload.file.path.read_bytes(),
-                                               allow_removals=allow_removals, new_path=upload.file.path))
+            findings.extend(_check_feed_against_live(target, upload.file, fetched.data, allow_removals))
 
     plan = Plan(target=target.description, uploads=uploads, skips=skips, deletes=[], live_findings=findings,
                 local=local, remote=remote, inventory=inventory, max_deletes=max_deletes, live=live,

@@ -76,6 +76,7 @@ class PublishReport:
     dry_run: bool
     built: bool
     elapsed_s: float
+    notifications: Any = None  # a feedtool.notify.NotifyReport, when apps were told
 
     def as_json(self) -> dict[str, Any]:
         plan, result = self.plan, self.result
@@ -103,6 +104,7 @@ class PublishReport:
                 {"rule": f.rule, "message": f.message} for f in plan.live_findings
             ],
             "elapsed_s": round(self.elapsed_s, 3),
+            "notifications": self.notifications.as_json() if self.notifications is not None else None,
         }
 
 
@@ -113,6 +115,8 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
     if not plan.uploads and not plan.deletes and not plan.kept and not plan.needs_yes:
         yield (f"Nothing to do: {plan.target} is up to date "
                f"({len(plan.skips)} files, {human_size(plan.skip_bytes)}).")
+        if report.notifications is not None:  # pending notifications of an earlier publish, sent again
+            yield from report.notifications.lines()
         return
     head = "Plan for" if report.dry_run else "Published to"
     yield f"{head} {plan.target}"
@@ -151,3 +155,5 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
             yield f"previous {key} kept as {kept_as}"
     if report.result and report.result.range_status:
         yield f"byte ranges: {report.result.range_checked} answered {report.result.range_status}"
+    if report.notifications is not None:
+        yield from report.notifications.lines()

@@ -17,7 +17,7 @@ from typing import Any
 
 from feedtool.errors import InputError, RefusedError
 from feedtool.locking import DEFAULT_WAIT_S, hold_output
-from feedtool.publish.apply import apply_plan
+from feedtool.publish.apply import ApplyResult, apply_plan
 from feedtool.publish.guards import check_local_target
 from feedtool.publish.lease import Lease
 from feedtool.publish.local import HashCache, LocalFile, scan_public
@@ -45,6 +45,7 @@ class PublishOptions:
     cache_dir: Path | None = None
     wait_s: float = DEFAULT_WAIT_S  # for the output folder's lock and the target's lease
     grace_days: float | None = None  # None: podcast.yaml's publish.grace_days, else 7
+    notify: bool | None = None  # tell apps (feedtool.notify); None: when podcast.yaml has notify:
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,8 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
                                 now=now, grace=settings.grace)
         finally:
             meter.close()
-        return PublishReport(plan, result, False, built, time.monotonic() - started)
+        notifications = notify_apps(options, result, target)  # the lease is still held: one writer of its state
+        return PublishReport(plan, result, False, built, time.monotonic() - started, notifications)
     except BaseException:
         target.close(cancel=True)  # Ctrl-C or a failure: do not wait for queued uploads
         raise
@@ -201,3 +203,33 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
         if lease is not None:
             lease.release()
         target.close()
+
+
+def notify_apps(options: PublishOptions, result: ApplyResult, target: Any) -> Any:
+    """After the feed is up: tell apps about the feeds whose bytes changed (and retry what failed
+    before: pending notifications are kept in the target's ``.feedtool/notify.json``)."""
+    from feedtool.model import NotifySettings
+    from feedtool.notify import STATE_KEY, notify_after_publish
+    from feedtool.storage.headers import ObjectHeaders
+
+    if options.notify is False:
+        return None
+    settings = None
+    if (options.episodes_dir / "podcast.yaml").is_file():
+        from feedtool.load import load_show
+
+        settings = load_show(options.episodes_dir).notify
+    if settings is None:
+        if not options.notify:
+            return None
+        settings = NotifySettings(podcastindex=True)  # --notify alone: the keyless Podcast Index ping
+    changed = [(u.file.key, u.file.path.read_bytes()) for u in result.uploaded
+               if u.file.kind == "feed" and u.reason != "headers"]
+    state_headers = ObjectHeaders("application/json", "no-cache", "other")
+
+    def get_state() -> bytes | None:
+        fetched = target.get(STATE_KEY)
+        return fetched.data if fetched is not None else None
+
+    return notify_after_publish(settings, changed, get_state=get_state,
+                                put_state=lambda data: target.put_bytes(STATE_KEY, data, state_headers))

@@ -63,11 +63,24 @@ def validate_feed(source: str | Path, *, check_media: bool | None = None, agains
             report.findings.append(Finding.make(
                 "media.http.caching", "the feed is served without ETag or Last-Modified, so every crawl downloads "
                 "it in full", scope="feed"))
+    from feedtool.validation.archives import chain_of, findings
+
+    chain = chain_of(data, src.name, src.path, base_url=base_url, max_bytes=max_bytes,  # RFC 5005 pages
+                     timeout_s=timeout_s)
+    if chain is not None:
+        report.findings.extend(findings(data, chain, src.name))
     if against is not None:
         from feedtool.validation.live import compare_feeds
 
-        old, _ = read_source(against, max_bytes=max_bytes, timeout_s=timeout_s)
-        report.findings.extend(compare_feeds(old, data, sources=sources))
+        old, old_src = read_source(against, max_bytes=max_bytes, timeout_s=timeout_s)
+        old_chain = chain_of(old, old_src.name, old_src.path, base_url=None, max_bytes=max_bytes,
+                             timeout_s=timeout_s)
+        if old_chain is not None and old_chain.problems:
+            report.findings.extend(Finding.make("directory.archive", f"live feed: {problem}", scope="live")
+                                   for problem in old_chain.problems)
+        report.findings.extend(compare_feeds(
+            old, data, sources=sources, old_pages=[page for _, page in old_chain.pages] if old_chain else (),
+            new_pages=[page for _, page in chain.pages] if chain else ()))
     if sources is not None:
         report.findings = locate(report.findings, sources)
         report.sources = True
@@ -100,7 +113,7 @@ def validate_feed_bytes(data: bytes, *, name: str = "feed.xml", base_dir: Path |
     Raises FeedReadError only for hostile input (entity declarations); a broken document is
     reported as a finding.
     """
-    from feedtool.validation import readiness, rules_apple, rules_podcast, rules_rss
+    from feedtool.validation import readiness, rules_apple, rules_p20, rules_podcast, rules_rss
 
     report = Report(feed=name)
     try:
@@ -133,12 +146,16 @@ def validate_feed_bytes(data: bytes, *, name: str = "feed.xml", base_dir: Path |
         else:
             rules_apple.check_channel(ctx, channel)
         rules_podcast.check_channel(ctx, channel)
+        rules_p20.check_channel(ctx, channel, listing=listing)
         rss_item, apple_item, podcast_item = rules_rss.check_item, rules_apple.check_item, rules_podcast.check_item
         for item in ctx.items:
             rss_item(ctx, item)
             if not listing:
                 apple_item(ctx, item, serial=serial)
             podcast_item(ctx, item)
+            rules_p20.check_item(ctx, item)
+        rules_p20.check_size(ctx, len(data), archived=any(
+            el.get("rel") == "prev-archive" for el in channel.all("{" + ATOM + "}link")))
         rules_rss.check_feed(ctx)
         readiness.check_feed(ctx, listing=listing)
         if base_dir is not None and check_media is None and options.base_url is None:

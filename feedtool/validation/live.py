@@ -12,7 +12,8 @@ as removed. `feedtool publish` calls it before replacing the live feed and refus
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from feedtool.errors import FeedReadError, excerpt
@@ -63,13 +64,16 @@ def episodes(data: bytes, name: str) -> list[Episode]:
 
 
 def compare_feeds(old: bytes, new: bytes, *, old_name: str = "live feed", new_name: str = "new feed",
-                  sources: SourceMap | None = None) -> list[Finding]:
+                  sources: SourceMap | None = None, old_pages: Sequence[bytes] = (),
+                  new_pages: Sequence[bytes] = ()) -> list[Finding]:
     """Findings for episodes of ``old`` that ``new`` re-guids (live.guid.changed) or drops (live.episode.removed).
 
     ``sources`` is the new feed's source map (a feedtool build): the fix then names the episode.md.
+    ``old_pages`` and ``new_pages`` are the RFC 5005 archive pages of each (feedtool.validation.archives):
+    an episode that moved from the feed to an archive page is still there.
     """
-    before = episodes(old, old_name)
-    after = episodes(new, new_name)
+    before = episodes(old, old_name) + [e for page in old_pages for e in episodes(page, f"{old_name} (archive)")]
+    after = episodes(new, new_name) + _archived(new_pages, f"{new_name} (archive)")
     old_ids = {e.identity for e in before}
     new_ids = {e.identity for e in after}
     # a gone episode can only have become one that is new in this feed
@@ -121,6 +125,11 @@ def _guid_changed(old: Episode, new: Episode, sources: SourceMap | None) -> Find
     else:
         fix = (f"Give the episode its published guid {old.guid} again; a new guid makes every app download "
                "the episode again.")
+    if new.index >= _ARCHIVED:  # on an archive page: no position or line in the feed to point at
+        return Finding.make(
+            "live.guid.changed", f"the guid of {title} (now on an archive page) changed from {before} to {after}: "
+            "apps would show it as a new episode and download it again", fix=fix, scope="live",
+            item_title=new.title or None, item_guid=new.guid or None, subject="guid")
     return Finding.make(
         "live.guid.changed", f"the guid of {title} changed from {before} to {after}: apps would show it as a new "
         "episode and download it again", fix=fix, line=new.line, scope="item", item_index=new.index,
@@ -138,3 +147,14 @@ def _removed(old: Episode) -> Finding:
 def _title(title: str) -> str:
     """An episode title for a message: quoted, short, control characters escaped."""
     return f"'{excerpt(title)}'" if title else "an untitled episode"
+
+
+#: archive pages' episodes are numbered from here, after the feed's own
+_ARCHIVED = 1_000_000
+
+
+def _archived(pages: Sequence[bytes], name: str) -> list[Episode]:
+    """The episodes of archive pages, numbered after the feed's own (a line would be one of the page:
+    left out)."""
+    found = [e for page in pages for e in episodes(page, name)]
+    return [replace(e, index=_ARCHIVED + number, line=None) for number, e in enumerate(found)]

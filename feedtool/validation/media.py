@@ -142,8 +142,14 @@ def _request(gate: HostGate, timeout_s: float, url: str, host: str, method: str,
 def local_path(url: str, ctx: Context) -> Path | None:
     """The file under base_dir that ``url`` is served from, or None when it is not under the base URL."""
     options = ctx.options
-    if not (options.local_media and options.base_url and options.base_dir) or not url.startswith(options.base_url):
+    if not (options.local_media and options.base_url and options.base_dir):
         return None
+    if not url.startswith(options.base_url):  # an enclosure behind an analytics prefix (OP3, Podtrac ...)
+        from feedtool.validation.rules_p20 import unprefixed
+
+        url = unprefixed(url, options.base_url) or ""
+        if not url:
+            return None
     base = str(options.base_dir.absolute())
     rel = unquote(urlsplit(url[len(options.base_url):]).path)
     path = os.path.normpath(os.path.join(base, rel))
@@ -571,28 +577,49 @@ def _html_lines(text: str) -> str:
 
 def _check_agreement(emit: Emit, item: Node, el: Any, json_starts: tuple[list[float], list[float]] | None,
                      audio_starts: list[float] | None) -> None:
-    """The JSON file, the show notes' timestamps and the audio's tags list the same chapters.
+    """The JSON file, psc:chapters in the feed, the show notes' timestamps and the audio's tags list the
+    same chapters.
 
-    Silent chapters (toc=false) are not in show notes, and may or may not be in the audio's tags.
+    The first of JSON, psc, show notes is the reference the others are compared with. Silent chapters
+    (toc=false) are not in show notes or psc:chapters, and may or may not be in the audio's tags, so
+    a list matches when it matches the reference with or without them. Show notes cut short (Apple's
+    4,000-byte description, with no content:encoded) are compared as far as they go.
     """
+    from feedtool.validation.rules_p20 import psc_starts
+
     notes = description_chapter_starts(item)
-    problems: list[str] = []
+    truncated = notes is not None and _notes_cut_short(item)
+    psc = psc_starts(item)
     if json_starts is not None:
-        every, toc = json_starts
-        if notes:
-            problem = compare_chapter_lists(toc, notes)
-            if problem:
-                problems.append(f"the JSON chapters file and the show notes' timestamps disagree: {problem}")
-        if audio_starts:
-            problem = compare_chapter_lists(every, audio_starts)
-            if problem and compare_chapter_lists(toc, audio_starts):
-                problems.append(f"the JSON chapters file and the audio's chapter tags disagree: {problem}")
-    elif notes and audio_starts:
-        problem = compare_chapter_lists(notes, audio_starts)
-        if problem:
-            problems.append(f"the show notes' timestamps and the audio's chapter tags disagree: {problem}")
+        reference, names = json_starts, "the JSON chapters file"
+    elif psc is not None:
+        reference, names = (psc, psc), "the psc:chapters in the feed"
+    elif notes:
+        reference, names = (notes, notes), "the show notes' timestamps"
+    else:
+        return
+    others = [("the psc:chapters in the feed", psc, False), ("the show notes' timestamps", notes, truncated),
+              ("the audio's chapter tags", audio_starts, False)]
+    problems: list[str] = []
+    for name, starts, prefix_only in others:
+        if not starts or name == names:
+            continue
+        every, toc = reference
+        if prefix_only:
+            every, toc = every[:len(starts)], toc[:len(starts)]
+        problem = compare_chapter_lists(toc, starts)
+        if problem and compare_chapter_lists(every, starts):
+            problems.append(f"{names} and {name} disagree: {problem}")
     for message in problems:
         emit("chapters.disagree", message, node=item, el=el, subject="podcast:chapters")
+
+
+def _notes_cut_short(item: Node) -> bool:
+    """Only a description, ending in the mark of a cut (feedtool's and most hosts' "…")."""
+    if item.text("{" + CONTENT + "}encoded"):
+        return False
+    text = (item.text("description") or "").rstrip()
+    return text.endswith(("…", "…</p>", "...", "...</p>"))
 
 
 def _rel(ctx: Context, path: Path) -> str:

@@ -11,7 +11,7 @@ _GROUPS = [
     ("feed.", "Reading the feed"),
     ("xml.", "The document"), ("rss.", "RSS 2.0"), ("apple.", "Apple Podcasts"), ("podcast.", "Podcasting 2.0"),
     ("chapters.", "JSON chapters files"), ("transcript.", "Transcripts"), ("media.", "Media files and servers"),
-    ("ready.", "Ready to publish"), ("live.", "Against the live feed"),
+    ("directory.", "Apps and directories"), ("ready.", "Ready to publish"), ("live.", "Against the live feed"),
 ]
 
 _INTRO = """\
@@ -71,6 +71,10 @@ feedtool validate --against https://example.com/feed.xml --format github
 - **Outside feeds**: the Podcasting 2.0 namespace's first URI (the GitHub one) is read as the
   namespace itself (and reported once); publisher and list feeds (`podcast:medium` `publisher`,
   `mixed`, `podcastL`, `musicL` ...) are not held to Apple's rules.
+- **Archive pages** (RFC 5005): a feed that links `atom:link rel="prev-archive"` has its pages
+  followed (with the same limits as any fetch, at most 1,000 pages, loops stopped) and checked
+  (`directory.archive`); `--against` compares the guids of every page on both sides, so an episode
+  that moved to an archive page is not reported as removed.
 
 Sources: APPLE-GUIDE (Apple, *A Podcaster's Guide to RSS*), APPLE-REQ (Podcast RSS feed
 requirements), APPLE-2023 (technical updates for hosting providers), APPLE-ART (artwork

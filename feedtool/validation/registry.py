@@ -239,7 +239,8 @@ _rule("chapters.title", WARNING, "Every chapter in the table of contents has a t
       "Give the chapter a title.")
 _rule("chapters.field", WARNING, "Chapter img/url are absolute https URLs, toc is a boolean, a location has name and geo.", "PN jsonChapters.md; PN 1.0.md",
       "Use https:// URLs and toc: true/false.")
-_rule("chapters.disagree", WARNING, "Chapters agree across the JSON file, the description's timestamps and the audio's tags.",
+_rule("chapters.disagree", WARNING, "Chapters agree across the JSON file, psc:chapters, the description's timestamps "
+      "and the audio's tags.",
       "derived", "Rebuild so that every chapter source comes from the same list (feedtool build does).")
 _rule("transcript.content", WARNING, "A transcript file's content matches its type (WEBVTT header, SRT cues, JSON).",
       "PN transcript.md", "Fix the type attribute or the file.")
@@ -294,6 +295,55 @@ _rule("live.guid.changed", ERROR, "An episode of the live feed keeps its guid (m
       "episode again.", field="guid")
 
 
+# --- Podcasting 2.0 beyond phase 3, apps and directories (rules_p20.py) ------------------------
+_rule("podcast.value.split", WARNING, "The non-fee splits of a podcast:value block (and of each valueTimeSplit) add up "
+      "to 100, and fees stay below 100.", "PN value.md; derived",
+      "Make the splits of the recipients who are not fees add up to 100, so each reads as a percentage.", field="value")
+_rule("podcast.value.recipient", ERROR, "A valueRecipient's address fits its type: a node id is 66 hex digits (02/03...), "
+      "an lnaddress is name@domain.", "PN value-recipient.md; PN lnaddress.md",
+      "Copy the address from the wallet again; use type=\"lnaddress\" for name@domain addresses.", field="value")
+_rule("podcast.value.time-split", ERROR, "A valueTimeSplit has numeric startTime and duration and holds either "
+      "recipients or exactly one remoteItem (remotePercentage 0-100).", "PN value-time-split.md",
+      "Give startTime and duration in seconds and either valueRecipient tags or one remoteItem.", field="value")
+_rule("podcast.podroll.self", WARNING, "The podroll does not recommend the show itself.", "PN podroll.md; derived",
+      "Remove this show's own feedGuid or feedUrl from the podroll.", field="podroll")
+_rule("podcast.publisher", WARNING, "podcast:publisher holds one remoteItem medium=\"publisher\", with a feedUrl.",
+      "PN publisher.md", "Write <podcast:publisher><podcast:remoteItem medium=\"publisher\" feedGuid=\"...\" "
+      "feedUrl=\"...\"/></podcast:publisher>.", field="publisher")
+_rule("podcast.block.id", WARNING, "podcast:block id names a platform from the service slug list.", "PN block.md; "
+      "PN serviceslugs.txt", "Use a slug from serviceslugs.txt (apple, spotify, google, amazon ...).", field="block")
+_rule("podcast.social-interact", ERROR, "podcast:socialInteract points at the root post: https (at:// for atproto, "
+      "nostr: for nostr); protocol disabled has no uri.", "PN social-interact.md",
+      "Put the URL of the post that starts the comment thread in uri.", field="social_interact")
+_rule("podcast.image", WARNING, "podcast:image width and height are pixels, aspect-ratio is like 16/9, purpose at most "
+      "128 characters.", "PN image.md", "Write width=\"3000\" and aspect-ratio=\"1/1\" style values.")
+_rule("podcast.txt.purpose", WARNING, "podcast:txt verification tokens (verify, applepodcastsverify) sit in the channel "
+      "as one word; ai-content holds true or false.", "PN txt.md; APPLE-GUIDE",
+      "Move the verification txt to the channel; write ai-content as true or false.", field="txt")
+_rule("chapters.psc", ERROR, "Podlove Simple Chapters (psc:chapters, which Spotify reads) have a start in "
+      "HH:MM:SS.mmm, a title and absolute links, in ascending order.", "Podlove Simple Chapters 1.2; Spotify",
+      "Write <psc:chapter start=\"00:01:24.000\" title=\"...\"/> in order (feedtool build does).", field="chapters")
+_rule("directory.owner-email", INFO, "The channel has an owner e-mail (itunes:owner/itunes:email): YouTube's RSS "
+      "ingestion refuses a feed without one and mails its verification code there; Apple no longer needs it.",
+      "distribution.md (YouTube; APPLE-2023)", "Add owner: {name, email} to podcast.yaml (feedtool writes "
+      "itunes:owner when an e-mail is set).", field="owner")
+_rule("directory.spotify", WARNING, "spotify:limit recentCount is a whole number; spotify:countryOfOrigin lists "
+      "two-letter country codes.", "Spotify RSS spec (unverified)", "Write recentCount=\"10\" and codes like us gb.", field="spotify")
+_rule("directory.feed-size", INFO, "The feed is under 1 MB (FeedBurner cut feeds there; some aggregators give up soon "
+      "after).", "distribution.md (feed size)", "Keep full notes for the newest episodes only and page old ones out "
+      "(feed: {full_notes, max_items} in podcast.yaml).")
+_rule("directory.feed-size.large", WARNING, "The feed is under 2 MiB (some readers stop there; Pocket Casts and Castro "
+      "have struggled with larger feeds).", "distribution.md (feed size)", "Set feed: {full_notes: 50, max_items: 300} "
+      "in podcast.yaml: older episodes move to RFC 5005 archive pages.")
+_rule("directory.archive", ERROR, "RFC 5005 archive pages (atom:link rel=prev-archive) can be read, are marked "
+      "fh:archive, link back to the feed (rel=current) and hold no episode twice.", "RFC 5005",
+      "Rebuild and publish every archive page with the feed (feedtool build writes them).")
+_rule("directory.websub-hub", ERROR, "The WebSub hub link (atom:link rel=hub) is an absolute http(s) URL.",
+      "W3C WebSub", "Write the hub's URL, e.g. https://pubsubhubbub.appspot.com/.", field="notify")
+_rule("directory.prefix", WARNING, "An analytics prefix (OP3, Podtrac, Chartable ...) in front of an enclosure uses "
+      "https.", "APPLE-REQ; derived", "Use the https form of the prefix.", field="enclosure_prefix")
+
+
 def rule(rule_id: str) -> Rule:
     """The rule for an id; a KeyError here is a bug in a check."""
     return RULES[rule_id]
@@ -312,6 +362,11 @@ _SHOW_FIELDS: dict[str, tuple[str, ...]] = {
     "podcast:locked": ("locked", "locked_owner"), "podcast:medium": ("medium",), "podcast:funding": ("funding",),
     "podcast:person": ("people",), "podcast:license": ("license",), "podcast:location": ("location",),
     "podcast:txt": ("txt",), "podcast:updateFrequency": ("update_frequency",), "podcast:trailer": ("trailers",),
+    # issue 13 (feedtool.load_p20's keys)
+    "podcast:value": ("value",), "podcast:valueRecipient": ("value",), "podcast:podroll": ("podroll",),
+    "podcast:publisher": ("publisher",), "podcast:block": ("block",), "podcast:socialInteract": ("social_interact",),
+    "podcast:chat": ("chat",), "podcast:image": ("images", "artwork"), "podcast:podping": ("notify",),
+    "spotify:limit": ("spotify",), "spotify:countryOfOrigin": ("spotify",),
 }
 _EPISODE_FIELDS: dict[str, tuple[str, ...]] = {
     "title": ("title",), "itunes:title": ("itunes_title", "title"), "description": ("summary", "notes"),
@@ -323,6 +378,11 @@ _EPISODE_FIELDS: dict[str, tuple[str, ...]] = {
     "podcast:chapters": ("chapters", "notes"), "podcast:transcript": ("transcript",), "podcast:person": ("people",),
     "podcast:funding": ("funding",), "podcast:soundbite": ("soundbites",), "podcast:license": ("license",),
     "podcast:location": ("location",), "podcast:txt": ("txt",), "podcast:alternateEnclosure": ("audio",),
+    # issue 13 (feedtool.load_p20's keys)
+    "podcast:value": ("value",), "podcast:valueRecipient": ("value",), "podcast:valueTimeSplit": ("value",),
+    "podcast:socialInteract": ("social_interact",), "podcast:chat": ("chat",), "podcast:image": ("images", "artwork"),
+    "podcast:contentLink": ("content_links",), "psc:chapters": ("chapters", "notes"),
+    "psc:chapter": ("chapters", "notes"),
 }
 SOURCE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {"channel": _SHOW_FIELDS, "item": _EPISODE_FIELDS}
 #: a rule's fixed field, in an episode, may be written under another key there

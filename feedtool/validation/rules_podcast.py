@@ -90,8 +90,8 @@ SPECS: dict[str, TagSpec] = {
     "image": TagSpec(BOTH, required=("href",), urls=("href",)),
     "liveItem": TagSpec(CH, required=("status", "start"), attr_values={"status": ("pending", "live", "ended")}),
     "contentLink": TagSpec(IT, required=("href",), urls=("href",)),
-    "socialInteract": TagSpec(BOTH, required=("protocol",), urls=("uri",),
-                              attr_values={"protocol": SOCIAL_PROTOCOLS}),
+    # uri: https, at:// (atproto) or nostr: -- checked by rules_p20.social_uri_problem
+    "socialInteract": TagSpec(BOTH, required=("protocol",), attr_values={"protocol": SOCIAL_PROTOCOLS}),
     "block": TagSpec(CH, text="required", text_values=("yes", "no")),
     "txt": TagSpec(BOTH, text="required", text_max=4000, attr_max={"purpose": 128}),
     "remoteItem": TagSpec(CH, required=("feedGuid",)),
