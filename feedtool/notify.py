@@ -31,8 +31,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedtool.model import NotifySettings
+from feedtool.storage.base import META_DIR
 
-STATE_KEY = ".feedtool/notify.json"
+#: the pending list, in the target's own state folder (feedtool.publish.notifications writes it)
+STATE_KEY = f"{META_DIR}/notify.json"
 TOKEN_ENV = "FEEDTOOL_PODPING_TOKEN"
 SERVICES = ("podping", "websub", "podcastindex")
 #: what podcast:medium values podping.cloud takes (others are sent as podcast)

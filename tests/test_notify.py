@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +33,7 @@ class Services:
     status: dict[str, int] = field(default_factory=dict)  # path -> status to answer
     delay: dict[str, float] = field(default_factory=dict)  # path -> seconds before answering
     body: dict[str, bytes] = field(default_factory=dict)
+    on_request: Callable[[], None] | None = None  # runs as each request arrives (sees the target mid-publish)
 
     def calls(self, path: str) -> list[tuple[str, str, dict[str, list[str]], str]]:
         return [call for call in self.seen if call[0] == path]
@@ -53,6 +54,8 @@ def services() -> Iterator[Services]:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
             state.seen.append((parts.path, self.command, form, self.headers.get("Authorization", "")))
+            if state.on_request is not None:
+                state.on_request()
             time.sleep(state.delay.get(parts.path, 0))
             body = state.body.get(parts.path, b'{"status": "true"}')
             try:
@@ -242,3 +245,36 @@ def test_the_workflow_init_writes_hands_the_podping_token_to_publish_only() -> N
     assert holders == ["Publish"]
     publish_step = next(step for step in steps if step.get("name") == "Publish")
     assert publish_step["env"]["FEEDTOOL_PODPING_TOKEN"] == "${{ secrets.FEEDTOOL_PODPING_TOKEN }}"
+
+
+def test_apps_are_told_while_the_publish_holds_the_targets_lease(podcast: PodcastFactory,
+                                                                 services: Services) -> None:
+    """The pending list is target state: it is written under the lease, like the manifest."""
+    configure(podcast, services, websub=True)
+    lease = podcast.root / "site/.feedtool/lease.json"
+    held: list[bool] = []
+    services.on_request = lambda: held.append(lease.is_file())
+    services.status["/hub"] = 500
+    result = publish(podcast)
+    assert result.exit_code == 0, result.output
+    assert held == [True]  # the feed was up, and the lease still ours
+    assert not lease.exists() and [p["service"] for p in pending(podcast)] == ["websub"]
+
+
+def test_a_publish_that_lost_its_lease_does_not_write_the_pending_list(podcast: PodcastFactory,
+                                                                       services: Services) -> None:
+    """Another publish took the target while the notifications were out: the list is that one's to write."""
+    configure(podcast, services, websub=True)
+    lease = podcast.root / "site/.feedtool/lease.json"
+    services.status["/hub"] = 500
+
+    def take_over() -> None:
+        body = json.loads(lease.read_text())
+        lease.write_text(json.dumps({**body, "token": "another-publish", "host": "elsewhere"}))
+
+    services.on_request = take_over
+    result = publish(podcast)
+    assert result.exit_code == 0, result.output  # the feed is up: the publish itself succeeded
+    assert "NOT notified websub" in result.output
+    assert "could not record the pending notifications" in result.output and "lost its lease" in result.output
+    assert not (podcast.root / "site/.feedtool/notify.json").exists()

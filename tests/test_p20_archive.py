@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import PodcastFactory, run_cli
@@ -190,3 +192,79 @@ def test_a_guid_changed_on_an_archive_page_is_one_finding_naming_its_episode_fil
     assert changed["rule"] == "live.guid.changed" and changed["scope"] == "live"
     assert "archive page" in changed["message"] and changed["line"] is None and changed["item_index"] is None
     assert "episodes/ep3-moved/episode.md" in changed["fix"]
+
+
+def _publish(show: PodcastFactory, when: datetime, **options: object) -> Any:
+    from feedtool.publish import PublishOptions, publish
+
+    return publish(PublishOptions(episodes_dir=show.episodes, out_dir=show.public, to=str(show.root / "site"),
+                                  cache_dir=show.root / ".feedtool-cache", progress=False, **options),
+                   now=lambda: when)
+
+
+def _served(public: Path) -> dict[str, set[str]]:
+    """Per document (feed.xml and each archive page): the keys of the enclosures it lists."""
+    documents = [public / "feed.xml", *sorted((public / "archive").iterdir())]
+    return {str(path.relative_to(public)): {local(public, e.get("url")).relative_to(public).as_posix()
+                                            for e in doc(path).iter("enclosure")} for path in documents}
+
+
+def test_publish_verifies_and_records_every_archive_page_and_what_it_references(show: PodcastFactory) -> None:
+    """Archive pages are part of the feed: checked on the target before the feed goes live, and in the
+    reference history that --delete's grace period reads."""
+    show.set_show(feed="{max_items: 3, page_size: 2}")
+    report = _publish(show, datetime(2026, 11, 1, tzinfo=UTC))
+    served = _served(show.public)
+    pages = [key for key in served if key.startswith("archive/")]
+    assert len(pages) == 2
+    assert report.plan.referenced >= set(pages) | set().union(*served.values())
+    (record,) = json.loads((show.root / "site/.feedtool/references.json").read_text())["feeds"]
+    assert set(record["keys"]) >= set(pages) | set().union(*served.values())
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+
+
+def test_delete_keeps_the_archive_pages_a_recent_feed_links_for_the_grace_period(show: PodcastFactory) -> None:
+    """An archive page is content-named: when an old episode changes, the pages get new names. Subscribers
+    still holding the previous feed follow its prev-archive chain: those pages, and what only they
+    reference (the old episode's media and chapters), stay for the grace period."""
+    t0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    show.set_show(feed="{max_items: 3, page_size: 2}")
+    _publish(show, t0)
+    before = _served(show.public)
+    md = show.episodes / "first" / "episode.md"  # the oldest episode: on the oldest archive page
+    md.write_text(md.read_text().replace("First & Foremost", "First, retitled"), encoding="utf-8")
+    report = _publish(show, t0 + timedelta(hours=1), delete=True)
+    after = _served(show.public)
+    old_pages = {key for key in before if key.startswith("archive/")} - set(after)
+    old_media = set().union(*before.values()) - set().union(*after.values())
+    assert len(old_pages) == 2 and len(old_media) == 1  # both pages renamed; the retitled episode re-tagged
+    stale = _files(show.root / "site") - _files(show.public)  # what the new feed no longer references
+    assert stale >= old_pages | old_media
+    assert report.result is not None and report.result.deleted == []
+    assert {k.key for k in report.plan.kept} == stale
+    assert all(k.until == t0 + timedelta(hours=1, days=7) for k in report.plan.kept)
+
+    report = _publish(show, t0 + timedelta(days=8), delete=True)
+    assert report.result is not None and set(report.result.deleted) == stale
+
+
+def test_the_live_feeds_pages_are_protected_without_a_reference_history(show: PodcastFactory) -> None:
+    """A target published before feedtool kept references.json: the live feed's own pages (read from the
+    target by the removal guard) still protect what they list."""
+    t0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    show.set_show(feed="{max_items: 3, page_size: 2}")
+    _publish(show, t0)
+    (show.root / "site/.feedtool/references.json").unlink()
+    before = _served(show.public)
+    md = show.episodes / "first" / "episode.md"
+    md.write_text(md.read_text().replace("First & Foremost", "First, retitled"), encoding="utf-8")
+    report = _publish(show, t0 + timedelta(hours=1), delete=True)
+    after = _served(show.public)
+    gone = (set(before) - set(after)) | (set().union(*before.values()) - set().union(*after.values()))
+    assert len(gone) == 3  # two pages and one episode's audio, referenced by the live feed's pages only
+    assert report.result is not None and report.result.deleted == []
+    assert gone <= {k.key for k in report.plan.kept}

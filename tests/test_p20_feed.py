@@ -271,6 +271,25 @@ def test_chapters_reach_every_player_from_one_source(podcast: PodcastFactory) ->
                                                                                          (2.0, "Middle")]
 
 
+def test_the_agreement_check_reads_the_content_named_chapters_file(podcast: PodcastFactory) -> None:
+    """validate finds the build's chapters-<sha8>.json through podcast:chapters and holds psc:chapters to it."""
+    from feedtool.build import build_podcast
+    from feedtool.validation import validate_feed
+
+    build_podcast(podcast.episodes, podcast.public)
+    feed = podcast.public / "feed.xml"
+    assert not [f for f in validate_feed(feed).findings if f.rule.startswith("chapters.")]
+    served = built_file(podcast.public / "second", "chapters-*.json")
+    data = json.loads(served.read_text())
+    data["chapters"][1]["startTime"] = 4  # more than SAME_START_S from the 2 s in psc:chapters
+    served.unlink()  # a hard link into the build cache: write a new file, not into the cached one
+    served.write_text(json.dumps(data))
+    found = sorted(f.message.split(": ")[0] for f in validate_feed(feed).findings if f.rule == "chapters.disagree")
+    assert found == ["the JSON chapters file and the audio's chapter tags disagree",
+                     "the JSON chapters file and the psc:chapters in the feed disagree",
+                     "the JSON chapters file and the show notes' timestamps disagree"]
+
+
 def test_npt_round_trips() -> None:
     from feedtool.validation.rules_p20 import npt, parse_npt
 

@@ -4,10 +4,11 @@ One module per job:
 
 - ``local.py``: the files of public/ with their sha256 and headers (hashed once per content);
 - ``state.py``: the target's own state under ``.feedtool/`` (manifest, reference history);
-- ``references.py``: which objects a feed points at;
+- ``references.py``: which objects a feed (and its RFC 5005 archive pages) points at;
 - ``plan.py``: what to upload, skip, delete and keep, and every refusal, before anything changes;
 - ``lease.py``: one publish at a time per target;
 - ``apply.py``: the order that keeps the live feed pointing only at objects that exist;
+- ``notifications.py``: after the feed is live, tell apps (feedtool.notify), pending list on the target;
 - ``guards.py``: where a local target may not be;
 - ``report.py``: progress, text and JSON output;
 - ``run.py``: the whole command.

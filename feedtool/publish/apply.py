@@ -325,8 +325,6 @@ def _replace_feeds(plan: Plan, target: Any, result: ApplyResult, recorder: _Reco
 
 def _record_references(plan: Plan, target: Any, result: ApplyResult, moment: datetime, grace: timedelta) -> None:
     """Write down what each new feed references and until when the replaced one was live."""
-    from feedtool.publish.references import feed_references
-
     history = [record for record in plan.history  # nobody can hold these feeds any more
                if record.live_until is None or record.live_until + grace > moment]
     for upload in result.uploaded:
@@ -334,7 +332,7 @@ def _record_references(plan: Plan, target: Any, result: ApplyResult, moment: dat
             continue
         key = upload.file.key
         live = plan.live.get(key)
-        replaced = frozenset(feed_references(live.data, key)) if live and live.data else None
+        replaced = frozenset(live.references()) if live and live.data else None
         history = record_replacement(history, feed=key, sha256=upload.file.sha256,
                                      keys=frozenset(plan.references.get(key, set())), replaced_keys=replaced,
                                      replaced_sha256=live.sha256 if live else None, now=moment, grace=grace)

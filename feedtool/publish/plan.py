@@ -57,15 +57,26 @@ class Kept:
 
 @dataclass(frozen=True)
 class LiveFeed:
-    """A feed on the target as the plan read it (data None: there was none)."""
+    """A feed on the target as the plan read it (data None: there was none).
+
+    ``pages`` are the RFC 5005 archive pages behind it that the removal guard read (key -> bytes):
+    what they reference is what the live feed references too (``references()``).
+    """
 
     key: str
     data: bytes | None
     etag: str | None
+    pages: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str | None:
         return hashlib.sha256(self.data).hexdigest() if self.data is not None else None
+
+    def references(self) -> set[str]:
+        """The keys the live feed and its archive pages reference (nothing when there was none)."""
+        if self.data is None:
+            return set()
+        return feed_references(self.data, self.key, read_side_file=self.pages.get)
 
 
 @dataclass
@@ -144,23 +155,6 @@ def check_against_live(old: bytes, new: bytes, *, allow_removals: bool = False,
     return [f for f in findings if f.rule in BLOCKING_LIVE_RULES]
 
 
-def _check_feed_against_live(target: Any, file: LocalFile, live: bytes, allow_removals: bool) -> list[Any]:
-    """check_against_live for one feed of public/, following both feeds' archive pages."""
-    from feedtool.validation.archives import links, local_reader, target_reader
-
-    def get_bytes(key: str) -> bytes | None:
-        fetched = target.get(key)
-        return fetched.data if fetched is not None else None
-
-    data = file.path.read_bytes()
-    self_url = (links(data, file.key).get("self") or "") if b"prev-archive" in data else ""
-    return check_against_live(
-        live, data, allow_removals=allow_removals,
-        old_read=target_reader(get_bytes, live, file.key),
-        new_read=local_reader(file.path.parent, self_url.rsplit("/", 1)[0] + "/", max_bytes=100 * 1024 * 1024),
-        new_path=file.path)
-
-
 def _upload_reason(file: LocalFile, existing: RemoteObject | None, inventory: Inventory) -> str | None:
     if existing is None:
         return "missing" if file.key in inventory.manifest.objects else "new"
@@ -198,6 +192,37 @@ def _references(local: dict[str, LocalFile], remote: dict[str, RemoteObject]) ->
             )
         references[key] = keys
     return references
+
+
+#: The most an archive page may weigh when the removal guard reads it from public/.
+MAX_PAGE_BYTES = 100 * 1024 * 1024
+
+
+def _check_feed(live: LiveFeed, file: LocalFile, target: Any, *, allow_removals: bool) -> list[Any]:
+    """check_against_live for one feed about to replace ``live``, archive pages on both sides.
+
+    The live feed's pages are read from the target (and kept in ``live.pages``: the grace period
+    protects what they reference); the new feed's pages from public/, where build wrote them.
+    """
+    from feedtool.validation.archives import links, local_reader, target_reader
+
+    assert live.data is not None
+
+    def get_page(key: str) -> bytes | None:
+        fetched = target.get(key)
+        if fetched is not None:
+            live.pages[key] = fetched.data
+        return fetched.data if fetched is not None else None
+
+    data = file.path.read_bytes()
+    head = data.find(b"<item")
+    paged = b"prev-archive" in (data if head == -1 else data[:head])
+    self_url = (links(data, file.key).get("self") or "") if paged else ""
+    return check_against_live(
+        live.data, data, allow_removals=allow_removals,
+        old_read=target_reader(get_page, live.data, file.key),
+        new_read=local_reader(file.path.parent, self_url.rsplit("/", 1)[0] + "/", max_bytes=MAX_PAGE_BYTES),
+        new_path=file.path)
 
 
 def make_plan(
@@ -241,10 +266,10 @@ def make_plan(
         if upload.file.kind != "feed":
             continue
         fetched = target.get(upload.file.key)
-        live[upload.file.key] = LiveFeed(upload.file.key, fetched.data if fetched else None,
-                                         fetched.etag if fetched else None)
+        live[upload.file.key] = feed = LiveFeed(upload.file.key, fetched.data if fetched else None,
+                                                fetched.etag if fetched else None)
         if fetched is not None:
-            findings.extend(_check_feed_against_live(target, upload.file, fetched.data, allow_removals))
+            findings.extend(_check_feed(feed, upload.file, target, allow_removals=allow_removals))
 
     plan = Plan(target=target.description, uploads=uploads, skips=skips, deletes=[], live_findings=findings,
                 local=local, remote=remote, inventory=inventory, max_deletes=max_deletes, live=live,
@@ -284,9 +309,9 @@ def _plan_deletions(plan: Plan, target: Any, *, grace: timedelta, now: datetime)
                if record.feed in replacing and record.live_until is None else record
                for record in plan.history]  # the live feeds about to be replaced stop being live now
     protected = protected_keys(history, now=now, grace=grace)
-    for key, live in plan.live.items():  # the feeds about to be replaced: kept for the grace period
+    for live in plan.live.values():  # the feeds about to be replaced: kept for the grace period
         if live.data is not None and grace > timedelta(0):
-            for referenced in feed_references(live.data, key):
+            for referenced in live.references():
                 if referenced not in protected:
                     protected[referenced] = now + grace
                 elif (until := protected[referenced]) is not None:

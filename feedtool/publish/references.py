@@ -5,6 +5,10 @@ the right size; and ``--delete`` keeps every object a recently live feed referen
 read with the safe parser (no DTD, no network). Every attribute and text that starts with the
 base URL counts (enclosures, alternate enclosures, images, chapters, transcripts, whatever a
 later tag adds), and so do the URLs inside the chapters files it references (chapter images).
+A feed paged with RFC 5005 archive pages (``feed: {max_items: N}``, feedtool.archive) links only
+its newest page; each page links the next older one. The pages are part of the feed: what they
+reference (the archived episodes' media, chapters, ...) and the older pages they link count too,
+so a page is verified before the feed goes live and kept for the grace period like media.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 from feedtool.errors import FeedtoolError
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+#: RFC 5005 marks an archive page with <fh:archive/> in its channel
+FH_ARCHIVE = "{http://purl.org/syndication/history/1.0}archive"
 
 
 def base_url_of(root: Any, feed_key: str) -> str | None:
@@ -54,25 +60,43 @@ def feed_references(data: bytes, feed_key: str, *, base_url: str | None = None,
     """The keys a feed references (an unreadable feed references nothing we can name).
 
     ``read_side_file(key)`` gives the bytes of a referenced chapters file, whose own URLs
-    (chapter images) count too.
+    (chapter images) count too, or of a referenced archive page (an ``.xml`` key), whose own
+    references count too, page after page (None: not available, only the key itself counts).
     """
-    from feedtool.validation.xmlsafe import NotWellFormed, parse
-
-    try:
-        root = parse(data, feed_key)
-    except (FeedtoolError, NotWellFormed, ValueError):
+    root = _parse(data, feed_key)
+    if root is None:
         return set()
     base = base_url or base_url_of(root, feed_key)
     if not base:
         return set()
-    keys = {key for url in _urls(root) if (key := key_of(url, base)) is not None and key != feed_key}
-    if read_side_file is not None:
-        for key in sorted(keys):
+    keys = _keys(root, base, feed_key)
+    if read_side_file is None:
+        return keys
+    done: set[str] = set()
+    while todo := sorted(k for k in keys - done if k.endswith((".json", ".xml"))):
+        for key in todo:
+            done.add(key)
+            side = read_side_file(key)
+            if not side:
+                continue
             if key.endswith(".json"):
-                side = read_side_file(key)
-                if side:
-                    keys |= json_references(side, base)
+                keys |= json_references(side, base)
+            elif (page := _parse(side, key)) is not None and page.find(f"channel/{FH_ARCHIVE}") is not None:
+                keys |= _keys(page, base, feed_key)  # an RFC 5005 archive page (not another show's feed)
     return keys
+
+
+def _parse(data: bytes, name: str) -> Any:
+    from feedtool.validation.xmlsafe import NotWellFormed, parse
+
+    try:
+        return parse(data, name)
+    except (FeedtoolError, NotWellFormed, ValueError):
+        return None
+
+
+def _keys(root: Any, base: str, feed_key: str) -> set[str]:
+    return {key for url in _urls(root) if (key := key_of(url, base)) is not None and key != feed_key}
 
 
 def json_references(data: bytes, base: str) -> set[str]:

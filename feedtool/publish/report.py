@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from feedtool.notify import NotifyReport
     from feedtool.publish.apply import ApplyResult
     from feedtool.publish.plan import Plan
 
@@ -76,7 +77,7 @@ class PublishReport:
     dry_run: bool
     built: bool
     elapsed_s: float
-    notifications: Any = None  # a feedtool.notify.NotifyReport, when apps were told
+    notifications: NotifyReport | None = None  # when apps were told (feedtool.notify)
 
     def as_json(self) -> dict[str, Any]:
         plan, result = self.plan, self.result

@@ -1,8 +1,9 @@
 """The whole ``feedtool publish``: build if needed, validate, lock, plan, apply, report.
 
 The output folder is locked for the whole run (no build can swap public/ while it is being
-uploaded), and the target is leased (no other publish can plan against the same live feed).
-A dry run takes neither lease nor writes anything.
+uploaded), and the target is leased (no other publish can plan against the same live feed, and
+the lease is still held while the notifications' pending list is written to the target).
+A dry run takes neither lease nor writes anything, and tells no app.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feedtool.errors import InputError, RefusedError
 from feedtool.locking import DEFAULT_WAIT_S, hold_output
-from feedtool.publish.apply import ApplyResult, apply_plan
+from feedtool.publish.apply import apply_plan
 from feedtool.publish.guards import check_local_target
 from feedtool.publish.lease import Lease
 from feedtool.publish.local import HashCache, LocalFile, scan_public
+from feedtool.publish.notifications import notify_apps, notify_settings
 from feedtool.publish.plan import DEFAULT_GRACE, DEFAULT_MAX_DELETES, make_plan
 from feedtool.publish.report import ProgressMeter, PublishReport
+
+if TYPE_CHECKING:
+    from feedtool.model import NotifySettings, Show
 
 
 @dataclass(frozen=True)
@@ -54,18 +59,26 @@ class TargetSettings:
     s3: dict[str, Any]
     max_deletes: int
     grace: timedelta
+    notify: NotifySettings | None = None  # who to tell after the feed is up (None: nobody)
+
+
+def load_settings_show(options: PublishOptions) -> Show | None:
+    """podcast.yaml, read once for the publish settings (None: publishing a hand-made public/)."""
+    if not (options.episodes_dir / "podcast.yaml").is_file():
+        return None
+    from feedtool.load import load_show
+
+    return load_show(options.episodes_dir)
 
 
 def resolve_target_settings(options: PublishOptions) -> TargetSettings:
-    """Where to publish (flag > podcast.yaml > site/), the S3 settings, deletion limit and grace."""
+    """Where to publish (flag > podcast.yaml > site/), the S3 settings, deletion limit, grace and
+    notifications; all read before anything changes, so a bad setting stops the publish early."""
     settings: dict[str, Any] = {}
     max_deletes = DEFAULT_MAX_DELETES
     grace = DEFAULT_GRACE
-    configured = None
-    if (options.episodes_dir / "podcast.yaml").is_file():
-        from feedtool.load import load_show
-
-        configured = load_show(options.episodes_dir).publish
+    show = load_settings_show(options)
+    configured = show.publish if show is not None else None
     if configured is not None:
         settings = {
             "endpoint_url": configured.endpoint_url,
@@ -92,7 +105,7 @@ def resolve_target_settings(options: PublishOptions) -> TargetSettings:
                 hint="publish with --to s3://bucket/prefix",
             )
         settings = {}
-    return TargetSettings(to, settings, max_deletes, grace)
+    return TargetSettings(to, settings, max_deletes, grace, notify_settings(show, options.notify))
 
 
 def ensure_built(options: PublishOptions) -> bool:
@@ -194,7 +207,8 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
                                 now=now, grace=settings.grace)
         finally:
             meter.close()
-        notifications = notify_apps(options, result, target)  # the lease is still held: one writer of its state
+        # The feed is up: tell apps while the lease is still ours (it guards notify.json too).
+        notifications = notify_apps(settings.notify, result, target, lease)
         return PublishReport(plan, result, False, built, time.monotonic() - started, notifications)
     except BaseException:
         target.close(cancel=True)  # Ctrl-C or a failure: do not wait for queued uploads
@@ -203,33 +217,3 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
         if lease is not None:
             lease.release()
         target.close()
-
-
-def notify_apps(options: PublishOptions, result: ApplyResult, target: Any) -> Any:
-    """After the feed is up: tell apps about the feeds whose bytes changed (and retry what failed
-    before: pending notifications are kept in the target's ``.feedtool/notify.json``)."""
-    from feedtool.model import NotifySettings
-    from feedtool.notify import STATE_KEY, notify_after_publish
-    from feedtool.storage.headers import ObjectHeaders
-
-    if options.notify is False:
-        return None
-    settings = None
-    if (options.episodes_dir / "podcast.yaml").is_file():
-        from feedtool.load import load_show
-
-        settings = load_show(options.episodes_dir).notify
-    if settings is None:
-        if not options.notify:
-            return None
-        settings = NotifySettings(podcastindex=True)  # --notify alone: the keyless Podcast Index ping
-    changed = [(u.file.key, u.file.path.read_bytes()) for u in result.uploaded
-               if u.file.kind == "feed" and u.reason != "headers"]
-    state_headers = ObjectHeaders("application/json", "no-cache", "other")
-
-    def get_state() -> bytes | None:
-        fetched = target.get(STATE_KEY)
-        return fetched.data if fetched is not None else None
-
-    return notify_after_publish(settings, changed, get_state=get_state,
-                                put_state=lambda data: target.put_bytes(STATE_KEY, data, state_headers))
