@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 from feedtool.feed import EpisodeEntry, ImageRef, PageLinks, render_feed, sort_entries
 from feedtool.model import Show
+from feedtool.storage.headers import ARCHIVE_FOLDER
 
-ARCHIVE_DIR = "archive"
+ARCHIVE_DIR = ARCHIVE_FOLDER  # storage.headers serves what is in it like the feed
 #: Stand-ins for the two links a page cannot know before its own bytes are hashed.
 _SELF = "https://feedtool.invalid/archive-self"
 _NEXT = "https://feedtool.invalid/archive-next"

@@ -268,3 +268,12 @@ def test_the_live_feeds_pages_are_protected_without_a_reference_history(show: Po
     assert len(gone) == 3  # two pages and one episode's audio, referenced by the live feed's pages only
     assert report.result is not None and report.result.deleted == []
     assert gone <= {k.key for k in report.plan.kept}
+
+
+def test_archive_pages_are_served_like_the_feed_and_cached_for_good() -> None:
+    from feedtool.storage import headers_for
+
+    page = headers_for("archive/feed-1-0123abcd.xml")
+    assert page.kind == "archive" and page.content_type == headers_for("feed.xml").content_type
+    assert "immutable" in page.cache_control
+    assert "immutable" not in headers_for("archive/feed-1.xml").cache_control  # no content name

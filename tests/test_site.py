@@ -467,3 +467,15 @@ def test_a_failed_site_build_leaves_the_previous_site(podcast: PodcastFactory, r
     result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
     assert result.exit_code == 2 and "template error in episode.html" in result.output
     assert (podcast.public / "index.html").read_bytes() == index
+
+
+def test_the_feeds_stylesheets_are_references_publish_keeps(podcast: PodcastFactory) -> None:
+    """A feed cached by a browser or app links its stylesheets: publish verifies them before the
+    feed goes live and keeps them for the grace period, like media."""
+    from feedtool.publish.references import feed_references
+
+    out = build(podcast)
+    feed = (out / "feed.xml").read_bytes()
+    keys = feed_references(feed, "feed.xml")
+    sheets = {p.name for p in out.glob("feed-*.xsl")} | {p.name for p in out.glob("feed-*.css")}
+    assert len(sheets) == 2 and sheets <= keys

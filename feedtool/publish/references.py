@@ -14,6 +14,7 @@ so a page is verified before the feed goes live and kept for the grace period li
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -40,7 +41,7 @@ def key_of(url: str, base: str) -> str | None:
     """The key a URL names under ``base`` (None if it points elsewhere, or at a folder)."""
     if not url.startswith(base):
         return None
-    path = urlsplit(url[len(base):]).path
+    path = urlsplit(url[len(base) :]).path
     key = unquote(path)
     if not key or key.endswith("/") or key.startswith("/"):
         return None
@@ -55,8 +56,13 @@ def _urls(root: Any) -> Iterable[str]:
             yield element.text.strip()
 
 
-def feed_references(data: bytes, feed_key: str, *, base_url: str | None = None,
-                    read_side_file: Callable[[str], bytes | None] | None = None) -> set[str]:
+def feed_references(
+    data: bytes,
+    feed_key: str,
+    *,
+    base_url: str | None = None,
+    read_side_file: Callable[[str], bytes | None] | None = None,
+) -> set[str]:
     """The keys a feed references (an unreadable feed references nothing we can name).
 
     ``read_side_file(key)`` gives the bytes of a referenced chapters file, whose own URLs
@@ -96,7 +102,28 @@ def _parse(data: bytes, name: str) -> Any:
 
 
 def _keys(root: Any, base: str, feed_key: str) -> set[str]:
-    return {key for url in _urls(root) if (key := key_of(url, base)) is not None and key != feed_key}
+    keys = {key for url in _urls(root) if (key := key_of(url, base)) is not None and key != feed_key}
+    return keys | _stylesheet_keys(root, base, feed_key)
+
+
+def _stylesheet_keys(root: Any, base: str, feed_key: str) -> set[str]:
+    """The files of ``<?xml-stylesheet href=".."?>`` lines before the root (the website's view of
+    the feed in a browser): a cached feed still links them, so they are kept like media."""
+    found: set[str] = set()
+    for node in root.itersiblings(preceding=True):
+        if getattr(node, "target", None) != "xml-stylesheet" or not hasattr(node, "get"):
+            continue
+        href = (node.get("href") or "").strip()
+        if not href or href.startswith("/"):
+            continue
+        if "://" in href:
+            key = key_of(href, base)
+        else:
+            key = posixpath.normpath(posixpath.join(posixpath.dirname(feed_key), href))
+            key = None if key.startswith("..") else key
+        if key:
+            found.add(key)
+    return found
 
 
 def json_references(data: bytes, base: str) -> set[str]:

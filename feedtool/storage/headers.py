@@ -16,6 +16,7 @@ CACHE_CONTROL: dict[str, str] = {
     "transcript": "public, max-age=31536000, immutable",
     "page": "public, max-age=300",
     "asset": "public, max-age=31536000, immutable",  # the site's style-<sha8>.css, player-<sha8>.js
+    "archive": "public, max-age=31536000, immutable",  # RFC 5005 pages, archive/feed-<n>-<sha8>.xml
     "other": "public, max-age=3600",
 }
 #: A file whose name has no content hash in it (a hand-made public/, or one built by an older
@@ -26,6 +27,7 @@ CACHE_CONTROL_UNVERSIONED: dict[str, str] = {
     "chapters": "public, max-age=3600",
     "transcript": "public, max-age=3600",
     "asset": "public, max-age=300",  # a stylesheet or script that keeps its name
+    "archive": "public, max-age=3600",
 }
 
 #: Extension -> (Content-Type, kind).
@@ -64,6 +66,9 @@ CONTENT_TYPES: dict[str, tuple[str, str]] = {
 #: unregistered application/rss+xml: browsers show application/rss+xml as plain text (Chromium)
 #: or download it (Firefox) and never apply the feed's stylesheet (docs/site.md).
 FEED_CONTENT_TYPE = "application/xml; charset=utf-8"
+#: Where build puts the RFC 5005 archive pages of a paged feed (feedtool.archive): served like
+#: the feed, and cached for good when content-named.
+ARCHIVE_FOLDER = "archive"
 CHAPTERS_CONTENT_TYPE = "application/json+chapters"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
@@ -81,7 +86,7 @@ class ObjectHeaders:
 
     content_type: str
     cache_control: str
-    kind: str  # feed | media | art | chapters | transcript | page | asset | other
+    kind: str  # feed | media | art | chapters | transcript | page | asset | archive | other
 
 
 def headers_for(key: str) -> ObjectHeaders:
@@ -97,7 +102,9 @@ def headers_for(key: str) -> ObjectHeaders:
     suffix = name[dot:] if dot > 0 else ""
     if suffix == ".xml" and not folder:
         return _FEED_HEADERS
-    if _CHAPTERS_NAME.match(name):
+    if suffix == ".xml" and folder == ARCHIVE_FOLDER:  # feedtool.archive's pages of older episodes
+        content_type, kind = FEED_CONTENT_TYPE, "archive"
+    elif _CHAPTERS_NAME.match(name):
         content_type, kind = CHAPTERS_CONTENT_TYPE, "chapters"
     elif _JSON_TRANSCRIPT_NAME.match(name):
         content_type, kind = "application/json", "transcript"
