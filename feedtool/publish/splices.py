@@ -15,6 +15,7 @@ the bucket where the service allows it). Keys are relative to public/, like ever
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,3 +157,23 @@ def read_splices(out_dir: Path) -> dict[str, Splice]:
         found[key] = Splice(key, numbers["size"], head, tail, source_key, numbers["source.size"],
                             numbers["source.start"], numbers["source.end"])
     return found
+
+
+def described_sizes(out_dir: Path) -> dict[str, int]:
+    """key -> size of every copy splices.json describes (empty when it is missing or unusable:
+    publish reports what is wrong with it). For the validator, which checks enclosures against
+    public/: these are made on the target instead."""
+    try:
+        stat = (out_dir / SPLICES_FILE).stat()
+    except OSError:
+        return {}
+    return _described_sizes(str(out_dir.absolute()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _described_sizes(out_dir: str, mtime_ns: int, size: int) -> dict[str, int]:
+    """Read once per version of the file (the validator asks once per missing enclosure)."""
+    try:
+        return {key: splice.size for key, splice in read_splices(Path(out_dir)).items()}
+    except InputError:
+        return {}

@@ -261,6 +261,21 @@ def _check_item(ctx: Context, emit: Emit, item: Node) -> int:
 
 
 # --- enclosures ----------------------------------------------------------------------------------
+def _made_on_target(ctx: Context, path: Path) -> int | None:
+    """The size of the copy ``path`` names when build described it in public/.feedtool/splices.json
+    (publish makes it on the target from an earlier copy: feedtool.publish.splices), else None."""
+    base = ctx.options.base_dir
+    if base is None:
+        return None
+    from feedtool.publish.splices import described_sizes
+
+    try:
+        key = path.relative_to(base.absolute()).as_posix()
+    except ValueError:
+        return None
+    return described_sizes(base).get(key)
+
+
 def _check_local_enclosure(ctx: Context, emit: Emit, item: Node, el: Any,
                            url: str) -> tuple[float | None, list[float] | None]:
     from feedtool.audio import EXTENSIONS, probe
@@ -268,6 +283,14 @@ def _check_local_enclosure(ctx: Context, emit: Emit, item: Node, el: Any,
 
     path = local_path(url, ctx)
     assert path is not None
+    made = None if path.is_file() else _made_on_target(ctx, path)
+    if made is not None:  # a re-tagged copy that publish makes on the target (no bytes in public/)
+        length = (el.get("length") or "").strip()
+        if length.isdigit() and int(length) != made:
+            emit("media.length", f"the enclosure length is {int(length):,} bytes but the re-tagged copy "
+                 f"{_rel(ctx, path)} will be {made:,} bytes", node=item, el=el, subject="enclosure@length",
+                 fix="Build again.")
+        return None, None
     if not path.is_file():
         emit("media.missing", f"the enclosure file {_rel(ctx, path)} does not exist", node=item, el=el,
              subject="enclosure@url")
