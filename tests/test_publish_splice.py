@@ -237,6 +237,8 @@ def test_a_chapters_change_is_re_tagged_inside_the_bucket(show: PodcastFactory, 
     assert again["retagged"] == [] and again["uploaded"] == [] and again["uploaded_bytes"] == 0
     assert not [path for method, path in proxy.requests if method == "PUT" and ".mp3" in path]
     assert not [path for method, path in proxy.requests if method == "HEAD" and ".mp3" in path]
+    checked = ok(run_publish(show.root, to, "--no-build", "--check-remote", endpoint=proxy.endpoint_url))
+    assert checked["retagged"] == [] and checked["uploaded"] == []
 
 
 def test_the_text_report_says_the_path_and_the_bytes(show: PodcastFactory, server: tuple[str, str], bucket: str,
