@@ -73,7 +73,7 @@ def test_a_good_file_is_read_with_its_head_and_tail(tmp_path: Path) -> None:
 ])
 def test_a_bad_file_is_one_clear_error(tmp_path: Path, body: Any, message: str) -> None:
     write(tmp_path, body)
-    with pytest.raises(InputError, match="splices.json") as caught:
+    with pytest.raises(InputError, match=r"splices\.json") as caught:
         read_splices(tmp_path)
     assert message in caught.value.message
     assert caught.value.hint and "feedtool build" in caught.value.hint

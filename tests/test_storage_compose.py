@@ -80,7 +80,9 @@ def bucket(server: tuple[str, str], source_bytes: bytes, s3_env: None) -> tuple[
     """A fresh bucket holding the source under show/ (written directly, not through the proxy)."""
     import boto3
 
-    client = boto3.client("s3", endpoint_url=server[1])
+    # Credentials given explicitly: boto3's default session keeps the first ones it resolved.
+    client = boto3.client("s3", endpoint_url=server[1], aws_access_key_id=ACCESS_KEY,
+                          aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
     name = f"compose-{os.getpid()}-{next(_buckets)}"
     client.create_bucket(Bucket=name)
     client.put_object(Bucket=name, Key="show/" + SOURCE_KEY, Body=source_bytes)
