@@ -12,10 +12,10 @@ least 5 MiB decides the layout:
 - last part: the tail, when there is one (then the copied part is not last, and is >= 5 MiB).
 
 A range under ~10 MiB is simply fetched and sent back (two requests, no multipart bookkeeping).
-Where the service refuses the copy (NotImplemented, InvalidRequest, AccessDenied...), the upload is
-aborted and the range is streamed down and up again in 16 MiB parts (bounded memory), and the
-result says so, with the service's error code. Any failure aborts the multipart upload: no
-orphaned parts are left to be billed.
+Where the service refuses the copy (NotImplemented, InvalidRequest, AccessDenied...), the rest of
+the range is streamed down and into the same upload in 16 MiB parts (bounded memory; part 1,
+already sent, is not sent again), and the result says so, with the service's error code. Any
+failure aborts the multipart upload: no orphaned parts are left to be billed.
 """
 
 from __future__ import annotations
@@ -45,12 +45,6 @@ COPY_REFUSED = frozenset({"NotImplemented", "501", "XNotImplemented", "NotSuppor
                           "InvalidArgument", "AccessDenied", "403", "MethodNotAllowed", "405"})
 _PRECONDITION = frozenset({"PreconditionFailed", "412"})
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
-
-
-class _CopyRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def _code(error: Any) -> str:
@@ -89,11 +83,7 @@ class S3Composer:
         first = min(c.length, max(0, PART_MIN - len(c.head)))
         if c.length - first < PART_MIN or c.length < SMALL_RANGE:
             return self._download(source_etag, why=f"the range is small ({c.length} bytes)")
-        try:
-            return self._copy(source_etag, first)
-        except _CopyRefused as refused:
-            return self._download(source_etag,
-                                  why=f"the service refused UploadPartCopy ({excerpt(refused.code, 40)})")
+        return self._copy(source_etag, first)
 
     def _check_source(self) -> str | None:
         """The source's ETag, after checking it is there with the size the composition expects."""
@@ -118,13 +108,17 @@ class S3Composer:
     # -- the copy inside the bucket ---------------------------------------------------------------
 
     def _copy(self, source_etag: str | None, first: int) -> ComposeResult:
+        """Part 1 sent, the rest copied; if the service refuses the copy, the rest of the range is
+        streamed into the same upload instead (part 1 is not sent twice)."""
         from botocore import exceptions as bx
 
         c = self.c
         upload_id = self._start_upload()
         parts: list[dict[str, Any]] = []
+        refused: str | None = None
         try:
             body = c.head + self._get_range(c.start, c.start + first, source_etag)
+            digest = hashlib.sha256(body)
             parts.append(self._put_part(upload_id, 1, body))
             for at, until in copy_ranges(c.start + first, c.end):
                 condition = {"CopySourceIfMatch": source_etag} if source_etag else {}
@@ -137,23 +131,30 @@ class S3Composer:
                     code = _code(error)
                     if code in _PRECONDITION:
                         raise self._changed() from error
-                    if code in COPY_REFUSED:
-                        raise _CopyRefused(code) from error
-                    raise self.target._error(error, f"copying part of {c.source_key} to {self.key} in",
-                                             "write") from error
+                    if code not in COPY_REFUSED:
+                        raise self.target._error(error, f"copying part of {c.source_key} to {self.key} in",
+                                                 "write") from error
+                    refused = code
+                    self._stream_parts(upload_id, parts, bytearray(), at, c.end, source_etag, digest)
+                    break
                 parts.append({"PartNumber": len(parts) + 1, "ETag": answer["CopyPartResult"]["ETag"]})
-            if c.tail:
-                parts.append(self._put_part(upload_id, len(parts) + 1, c.tail))
+            else:
+                if c.tail:
+                    parts.append(self._put_part(upload_id, len(parts) + 1, c.tail))
             etag = self._complete(upload_id, parts)
         except BaseException:
             self._abort(upload_id)
             raise
+        if refused is not None:
+            return ComposeResult(self.key, c.size, PATH_DOWNLOAD, self.sent, self.received, etag,
+                                 digest.hexdigest() if self.received + len(c.head) + len(c.tail) == c.size else None,
+                                 f"the service refused UploadPartCopy ({excerpt(refused, 40)})")
         return ComposeResult(self.key, c.size, PATH_COPY, self.sent, self.received, etag)
 
     # -- the fallback: the range down and up again -------------------------------------------------
 
     def _download(self, source_etag: str | None, *, why: str) -> ComposeResult:
-        """Stream the range down and the object up in STREAM_PART parts (one PUT when small)."""
+        """Stream the range down and the object up (one PUT when small, else STREAM_PART parts)."""
         c = self.c
         digest = hashlib.sha256(c.head)
         if c.size < STREAM_PART:
@@ -165,22 +166,27 @@ class S3Composer:
         upload_id = self._start_upload()
         parts: list[dict[str, Any]] = []
         try:
-            buffer = bytearray(c.head)
-            for chunk in self._stream_range(c.start, c.end, source_etag):
-                digest.update(chunk)
-                buffer += chunk
-                while len(buffer) >= STREAM_PART:
-                    parts.append(self._put_part(upload_id, len(parts) + 1, bytes(buffer[:STREAM_PART])))
-                    del buffer[:STREAM_PART]
-            digest.update(c.tail)
-            buffer += c.tail
-            if buffer or not parts:
-                parts.append(self._put_part(upload_id, len(parts) + 1, bytes(buffer)))
+            self._stream_parts(upload_id, parts, bytearray(c.head), c.start, c.end, source_etag, digest)
             etag = self._complete(upload_id, parts)
         except BaseException:
             self._abort(upload_id)
             raise
         return ComposeResult(self.key, c.size, PATH_DOWNLOAD, self.sent, self.received, etag, digest.hexdigest(), why)
+
+    def _stream_parts(self, upload_id: str, parts: list[dict[str, Any]], buffer: bytearray, start: int, end: int,
+                      source_etag: str | None, digest: Any) -> None:
+        """``buffer`` + source[start:end] + the tail as the next parts of the upload, STREAM_PART
+        bytes each (the last one shorter): at most STREAM_PART + 1 MiB in memory."""
+        for chunk in self._stream_range(start, end, source_etag):
+            digest.update(chunk)
+            buffer += chunk
+            while len(buffer) >= STREAM_PART:
+                parts.append(self._put_part(upload_id, len(parts) + 1, bytes(buffer[:STREAM_PART])))
+                del buffer[:STREAM_PART]
+        digest.update(self.c.tail)
+        buffer += self.c.tail
+        if buffer or not parts:
+            parts.append(self._put_part(upload_id, len(parts) + 1, bytes(buffer)))
 
     # -- requests ---------------------------------------------------------------------------------
 
