@@ -256,8 +256,7 @@ def _make_retags(retags: list[Retag], target: Any, result: ApplyResult, recorder
                 continue
             recorder.record_made(retag.splice, made)
             result.retagged.append((retag, made))
-            if progress:
-                progress.add_bytes(made.bytes_sent)
+            if progress:  # files only: the bytes total counts what public/ uploads
                 progress.file_done()
     if failures:
         first, problem = failures[0]
