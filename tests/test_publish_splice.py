@@ -345,3 +345,24 @@ def test_the_validator_checks_a_described_copy_by_its_size(show: PodcastFactory)
     (show.public / ".feedtool" / "splices.json").unlink()
     done = subprocess.run([*FEEDTOOL, "validate", str(feed), "--format", "json"], capture_output=True, text=True)
     assert "media.missing" in {f["rule"] for f in json.loads(done.stdout)["findings"]}
+
+
+def test_a_failed_re_tag_leaves_the_live_feed_and_a_re_run_finishes(
+        show: PodcastFactory, server: tuple[str, str], bucket: str, proxy: FaultProxy) -> None:
+    to = f"s3://{bucket}/show"
+    ok(run_publish(show.root, to, endpoint=server[1]))
+    live = get(server[1], bucket, "feed.xml")
+    splice = Splice(show)
+    splice.write()
+    proxy.fail("PUT", r"partNumber=1(&|$)", status=500, code="InternalError", times=100)
+    done = run_publish(show.root, to, "--no-build", endpoint=proxy.endpoint_url, fmt="text")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"re-tagging {splice.new_key}" in done.stderr and "The live feed was not changed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert get(server[1], bucket, "feed.xml") == live
+    assert get(server[1], bucket, splice.new_key) is None
+    assert not client(server[1]).list_multipart_uploads(Bucket=bucket).get("Uploads")
+    proxy.clear()
+    report = ok(run_publish(show.root, to, "--no-build", endpoint=proxy.endpoint_url))
+    assert [r["key"] for r in report["retagged"]] == [splice.new_key]
+    assert get(server[1], bucket, splice.new_key) == splice.expected
