@@ -48,7 +48,15 @@ from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, item_extras_xml
 from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
 from feedtool.guids import MasterFacts as LedgerMaster
 from feedtool.locking import DEFAULT_WAIT_S, hold_output
-from feedtool.master_records import MasterRecord, Splice, TaggedRecord, record_into, recorded_master, write_splices
+from feedtool.master_records import (
+    MasterRecord,
+    Splice,
+    TaggedRecord,
+    record_into,
+    recorded_master,
+    write_remote_media,
+    write_splices,
+)
 from feedtool.masters import MasterError, MasterFacts
 from feedtool.model import Episode, Image, Master, Show
 from feedtool.parallel import forked_runs, worker_count
@@ -416,7 +424,7 @@ class _Builder:
 
     def master_copy(self, episode: Episode, index: int, master: Master, *,
                     resolved: tuple[MasterFacts, Path | None] | None = None,
-                    ) -> tuple[MediaFile, MasterRecord, Splice | None]:
+                    ) -> _Copy:
         """The tagged copy of one master: made (or taken from the cache) when its bytes are here,
         else the copy the lock file records (already on the target), else a splice of it, else the
         master fetched from where it lives. Also what to record about it, and the splice if any."""
@@ -433,7 +441,7 @@ class _Builder:
         cached = self.cache.tagged.get(key)
         record = recorded_master(self.recorded.get(episode.slug), index, master.source)
         earlier = record.tagged if record is not None and record.facts.sha256 == facts.sha256 else None
-        splice = None
+        splice, remote = None, False
         if cached is not None and _has_size(cached_file, cached.get("size")):
             self.result.reused += 1
             size = int(cached["size"])
@@ -443,7 +451,7 @@ class _Builder:
             self.place_file(cached_file, name)
         elif earlier is not None and earlier.key == key and earlier.made_from is None:
             self.result.remote += 1  # on the target already: nothing to place, the feed names it
-            size, name = earlier.size, earlier.name
+            size, name, remote = earlier.size, earlier.name, True
         elif earlier is not None and facts.kind == "mp3" and facts.audio_span is not None:
             splice = _splice(meta, facts, earlier, name, same_key=earlier.key == key, path=episode.source)
             self.result.spliced += 1
@@ -456,7 +464,7 @@ class _Builder:
         tagged = TaggedRecord(key=key, name=name, size=size, made_from=_made_from(splice))
         media = MediaFile(url=self.url(name), length=size, mime=info.mime, duration_s=info.duration_s,
                           bitrate=info.bitrate)
-        return media, MasterRecord(master.source, facts, tagged), splice
+        return _Copy(media, MasterRecord(master.source, facts, tagged), splice, remote)
 
     def write_copy(self, path: Path, cached_file: Path, meta: TagMetadata, info: AudioInfo, key: str) -> int:
         """Tag ``path`` (the master, here or in the store) into the build cache; the copy's size."""
@@ -489,8 +497,8 @@ class _Builder:
         notes = self.notes(episode)
         copies = [self.master_copy(episode, index, master, resolved=first if index == 0 else None)
                   for index, master in enumerate(episode.masters)]
-        enclosure = copies[0][0]
-        alternates = [media for media, _, _ in copies[1:]]
+        enclosure = copies[0].media
+        alternates = [copy.media for copy in copies[1:]]
 
         artwork_url = None
         images: list[ImageRef] = []
@@ -531,10 +539,12 @@ class _Builder:
             artwork_url=artwork_url,
             notes_html=notes["html"],
             description_html=description_html or episode.title,
-            master=LedgerMaster(source=episode.audio_name, sha256=copies[0][1].facts.sha256,
-                                size=copies[0][1].facts.size),
-            records=tuple(record for _, record, _ in copies),
-            splices=tuple(splice for _, _, splice in copies if splice is not None),
+            master=LedgerMaster(source=episode.audio_name, sha256=copies[0].record.facts.sha256,
+                                size=copies[0].record.facts.size),
+            records=tuple(copy.record for copy in copies),
+            splices=tuple(copy.splice for copy in copies if copy.splice is not None),
+            remote_media=tuple((copy.record.tagged.name, copy.record.tagged.size) for copy in copies
+                               if copy.remote and copy.record.tagged is not None),
             chapter_image_urls=chapter_image_urls,
             images=tuple(images),
         )
@@ -626,6 +636,16 @@ class _Builder:
         return self._show_cover
 
 
+@dataclass(frozen=True)
+class _Copy:
+    """One master's tagged copy as build settled it (_Builder.master_copy)."""
+
+    media: MediaFile
+    record: MasterRecord  # what the lock file records
+    splice: Splice | None  # made by publish from an earlier copy
+    remote: bool  # on the target already, not in public/
+
+
 @dataclass(frozen=True, kw_only=True)
 class _EntryParts:
     """What a worker sends back for one episode (the Episode itself stays in the parent)."""
@@ -640,6 +660,7 @@ class _EntryParts:
     master: LedgerMaster  # what the guid ledger matches renamed folders by (feedtool.guids)
     records: tuple[MasterRecord, ...] = ()  # what the lock file records of each master (master_records)
     splices: tuple[Splice, ...] = ()  # copies publish makes from earlier ones on the target
+    remote_media: tuple[tuple[str, int], ...] = ()  # copies on the target already: (name, size)
     chapter_image_urls: tuple[str | None, ...] = ()
     images: tuple[ImageRef, ...] = ()
     extras_xml: str | None = None  # feed.item_extras_xml, made in the worker (see entry())
@@ -952,7 +973,10 @@ def _build_locked(
         for episode, parts in loaded:
             if parts is not None:
                 record_into(ledger.entries[episode.slug], parts.records)
-        write_splices(staging, [splice for _, parts in loaded if parts for splice in parts.splices])
+        splices = [splice for _, parts in loaded if parts for splice in parts.splices]
+        write_splices(staging, splices)
+        write_remote_media(staging, {name: size for _, parts in loaded if parts for name, size in parts.remote_media},
+                           splices)
         entries = [
             parts.entry(episode, guids[episode.slug])
             for episode, parts in loaded

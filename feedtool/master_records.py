@@ -35,6 +35,10 @@ from feedtool.masters import MasterFacts
 
 #: Inside public/ (hidden: publish never uploads it).
 SPLICES_FILE = ".feedtool/splices.json"
+#: Every enclosure the build names but left out of public/: validate says so instead of "missing".
+REMOTE_MEDIA_FILE = ".feedtool/remote-media.json"
+ON_THE_TARGET = "its master is not on this machine; the copy the lock file records is on the target already"
+TO_SPLICE = "its master is not on this machine; publish makes this copy inside the bucket from the earlier one"
 HEADS_DIR = ".feedtool/heads"
 
 
@@ -156,3 +160,21 @@ def _part_file(folder: Path, data: bytes) -> str:
     if not path.exists():
         write_atomic(path, data)
     return name
+
+
+def write_remote_media(root: Path, remote: dict[str, int], splices: list[Splice]) -> None:
+    """public/.feedtool/remote-media.json: name -> (size, why it is not here), for validate."""
+    media = {name: [size, ON_THE_TARGET] for name, size in remote.items()}
+    media.update({splice.name: [splice.size, TO_SPLICE] for splice in splices})
+    if media:
+        write_atomic(root / REMOTE_MEDIA_FILE, (json.dumps({"version": 1, "media": media}, indent=1,
+                                                           sort_keys=True) + "\n").encode())
+
+
+def read_remote_media(root: Path) -> dict[str, tuple[int, str]]:
+    """What write_remote_media wrote (empty when there is nothing, or it is damaged)."""
+    try:
+        media = json.loads((Path(root) / REMOTE_MEDIA_FILE).read_text(encoding="utf-8"))["media"]
+        return {str(name): (int(value[0]), str(value[1])) for name, value in media.items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return {}
