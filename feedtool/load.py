@@ -972,16 +972,18 @@ def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> t
 
 
 def _master_source(fields: Fields, value: Any) -> str:
-    """An 'audio:' value: an https:// or s3:// address of a master, or a file name (_file_name)."""
+    """An 'audio:' value: an https:// (or, with a warning, http://) or s3:// address of a master,
+    or a file name (_file_name)."""
     text = str(value).strip()
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if not scheme:
         return _file_name(fields, "audio", value)
     hint = ("name a file next to episode.md, an https:// URL or an s3://bucket/key "
             "(docs/publishing.md, 'Where your audio lives')")
-    if scheme == "http":
-        raise fields.error("audio", "a master is fetched only over https://", hint)
-    if scheme not in ("https", "s3"):
+    if scheme == "http":  # an old host's enclosure (feedtool import): pinned by its sha256 once fetched
+        fields.warn("audio", f"{excerpt(text)} is fetched over plain http://, which anyone on the way can "
+                    "change before its sha256 is recorded; use https:// if the host offers it")
+    elif scheme not in ("https", "s3"):
         raise fields.error("audio", f"{excerpt(text)} is not a master feedtool can fetch", hint)
     parts = urlsplit(text)
     if not parts.netloc or parts.path in ("", "/"):

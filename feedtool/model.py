@@ -342,7 +342,7 @@ class Show:
 @dataclass(frozen=True)
 class Master:
     """One 'audio:' value of an episode: a file next to episode.md, or where the master lives
-    when it is not in git (issue 10: an ``https://`` URL or ``s3://bucket/key``).
+    when it is not in git (issue 10: an ``https://`` (or ``http://``) URL or ``s3://bucket/key``).
 
     ``path`` is the checked local file when it is on this machine. A file that is not (it is
     gitignored and this is a fresh clone) is still a master: build uses what episodes/feedtool.lock
@@ -354,7 +354,7 @@ class Master:
 
     @property
     def remote(self) -> bool:
-        return self.source.startswith(("https://", "s3://"))
+        return self.source.startswith(("https://", "http://", "s3://"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -164,7 +164,6 @@ def test_a_master_that_was_never_built_and_is_not_here(laptop: PodcastFactory, r
 
 
 @pytest.mark.parametrize(("value", "words"), [
-    ("http://example.com/ep.mp3", "a master is fetched only over https://"),
     ("ftp://example.com/ep.mp3", "is not a master feedtool can fetch"),
     ("https://example.com/", "names no file"),
     ("s3://bucket/key.mp3?versionId=1", "s3://bucket/key, without '?' or '#'"),
@@ -277,3 +276,18 @@ def test_an_s3_master_uses_publishs_settings_and_credentials(show: PodcastFactor
     assert next(p.name for p in (show.public / "ep1").glob("*.mp3")).startswith("ep-one-")
     recorded = lock(show.root)["episodes"]["ep1"]["master"]
     assert recorded["source"] == "s3://show-masters/2024/ep one.mp3" and recorded["kind"] == "mp3"
+
+
+def test_a_plain_http_master_is_fetched_with_a_warning(show: PodcastFactory, runner) -> None:
+    """An old host's http:// enclosure (feedtool import) works; build says what that risks."""
+    server = RangeServer()
+    try:
+        folder = show.add("ep1", number=1)
+        url = server.add("/ep1.mp3", (folder / "audio.mp3").read_bytes())
+        (folder / "audio.mp3").unlink()
+        edit(folder / "episode.md", "audio: audio.mp3", f"audio: {url}")
+        result = build(show.root, runner)
+        assert result.exit_code == 0, result.output
+        assert "fetched over plain http://" in result.output and "1 master(s) fetched" in result.output
+    finally:
+        server.stop()
