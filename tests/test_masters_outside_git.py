@@ -291,3 +291,15 @@ def test_a_plain_http_master_is_fetched_with_a_warning(show: PodcastFactory, run
         assert "fetched over plain http://" in result.output and "1 master(s) fetched" in result.output
     finally:
         server.stop()
+
+
+def test_a_renamed_folder_in_a_clone_without_audio_keeps_its_copy(laptop: PodcastFactory, runner,
+                                                                   tmp_path: Path) -> None:
+    """`git mv episodes/ep2 episodes/ep-two` in CI: same guid (the ledger), same copy and URL."""
+    fresh = clone(laptop, tmp_path / "clone")
+    (fresh / "episodes/ep2").rename(fresh / "episodes/ep-two")
+    result = build(fresh, runner)
+    assert result.exit_code == 0, result.output
+    assert "2 on the target already" in result.output
+    assert (fresh / "public/feed.xml").read_bytes().count(b"/ep2/audio-") == 1  # the enclosure kept its URL
+    assert enclosures((fresh / "public/feed.xml").read_bytes()) == enclosures((laptop.public / "feed.xml").read_bytes())
