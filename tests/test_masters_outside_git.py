@@ -244,17 +244,6 @@ def test_an_unreachable_or_forbidden_master_names_the_episode(show: PodcastFacto
     assert "ep1/episode.md: audio:" in result.stderr and "403" in result.stderr, result.stderr
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def test_an_s3_master_uses_publishs_settings_and_credentials(show: PodcastFactory, runner, tmp_path: Path,
                                                              moto_endpoint: str, monkeypatch) -> None:
     import boto3
