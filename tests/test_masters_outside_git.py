@@ -292,3 +292,24 @@ def test_a_renamed_folder_in_a_clone_without_audio_keeps_its_copy(laptop: Podcas
     assert "2 on the target already" in result.output
     assert (fresh / "public/feed.xml").read_bytes().count(b"/ep2/audio-") == 1  # the enclosure kept its URL
     assert enclosures((fresh / "public/feed.xml").read_bytes()) == enclosures((laptop.public / "feed.xml").read_bytes())
+
+
+def test_an_s3_master_reaches_the_endpoint_publish_is_given_in_the_environment(
+        show: PodcastFactory, runner, tmp_path: Path, moto_endpoint: str, monkeypatch) -> None:
+    """CI sets FEEDTOOL_ENDPOINT_URL (a repository variable) for publish, not publish: in podcast.yaml."""
+    import boto3
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+                        "FEEDTOOL_ENDPOINT_URL": moto_endpoint, "FEEDTOOL_ADDRESSING_STYLE": "path"}.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=moto_endpoint)
+    client.create_bucket(Bucket="ci-masters")
+    folder = show.add("ep1", number=1)
+    client.put_object(Bucket="ci-masters", Key="ep1.mp3", Body=(folder / "audio.mp3").read_bytes())
+    (folder / "audio.mp3").unlink()
+    edit(folder / "episode.md", "audio: audio.mp3", "audio: s3://ci-masters/ep1.mp3")
+    result = build(show.root, runner)
+    assert result.exit_code == 0, result.output
+    assert "1 master(s) fetched" in result.output
