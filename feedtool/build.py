@@ -827,7 +827,7 @@ def _why_needed(earlier: TaggedRecord | None, facts: MasterFacts) -> str:
 def _master_missing(episode: Episode, master: Master, why: str) -> MasterError:
     return MasterError(
         f"the master {master.source} is not in the episode folder, and {why}",
-        path=episode.source, field="audio",
+        path=episode.source, field="audio", line=master.line,
         hint="put the master next to episode.md (it may stay out of git), or name where it lives with "
              "an https:// URL or s3://bucket/key in 'audio:' (docs/publishing.md, 'Where your audio lives')",
     )
