@@ -144,7 +144,7 @@ def test_a_tag_change_of_an_m4a_without_its_master_is_a_clear_error(show: Podcas
     result = build(fresh, runner)
     assert result.exit_code == 2 and "Traceback" not in result.output
     message = result.stderr
-    assert "ep1/episode.md: audio: the master audio.m4a is not in the episode folder" in message
+    assert "ep1/episode.md:4: audio: the master audio.m4a is not in the episode folder" in message
     assert "only an MP3's copy can be re-made without its master" in message
     assert "put the master next to episode.md" in message and "s3://" in message
     assert (fresh / "public/feed.xml").read_bytes() == built  # the previous build is left as it was
@@ -158,7 +158,7 @@ def test_a_master_that_was_never_built_and_is_not_here(laptop: PodcastFactory, r
         '---\ntitle: "Three"\ndate: 2024-01-03T09:00:00Z\naudio: three.mp3\nepisode: 3\n---\nNotes.\n')
     result = build(fresh, runner)
     assert result.exit_code == 2, result.output
-    assert "ep3/episode.md: audio: the master three.mp3 is not in the episode folder" in result.stderr
+    assert "ep3/episode.md:4: audio: the master three.mp3 is not in the episode folder" in result.stderr
     assert "records nothing about it" in result.stderr
     assert (fresh / "public").exists() == before
 
