@@ -156,23 +156,28 @@ class Show:
         return str(yaml.safe_load(front)["guid"])
 
 
-@pytest.fixture
-def show(tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str,
-         tone: Callable[..., Path], artwork_jpg: Path) -> Show:
-    """A show initialised by the wheel's feedtool, with real artwork, a base URL on the bucket and
-    one published-ready episode (dated yesterday)."""
-    root = tmp_path / "show"
-    made = Show(root, feedtool_wheel[0])
+def new_show(root: Path, feedtool_bin: Path, artwork_jpg: Path) -> Show:
+    """`feedtool init` by the wheel's feedtool, with real artwork, a real e-mail address and a base
+    URL on the bucket's CDN, in a git repository with no commit yet."""
+    made = Show(root, feedtool_bin)
     subprocess.run([made.feedtool, "init", str(root), "--title", TITLE, "--author", "Ana & Bo",
                     "--base-url", CDN_URL], check=True, capture_output=True)
     shutil.copyfile(artwork_jpg, root / "episodes" / "artwork.jpg")  # the podcaster's real cover
     show_file = root / "episodes" / "podcast.yaml"  # and their real e-mail address
     show_file.write_text(show_file.read_text(encoding="utf-8").replace("you@example.com", "ana@feedtool-test.net"),
                          encoding="utf-8")
-    made.add_episode("The first one: hello", tone("mp3", 5), date=datetime.now(UTC) - timedelta(days=1))
     made.git("init", "--quiet", "-b", "main")
     made.git("config", "user.email", "podcaster@example.org")
     made.git("config", "user.name", "Podcaster")
+    return made
+
+
+@pytest.fixture
+def show(tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str,
+         tone: Callable[..., Path], artwork_jpg: Path) -> Show:
+    """A show with one published-ready episode (dated yesterday) whose audio is committed."""
+    made = new_show(tmp_path / "show", feedtool_wheel[0], artwork_jpg)
+    made.add_episode("The first one: hello", tone("mp3", 5), date=datetime.now(UTC) - timedelta(days=1))
     made.commit("A new show")
     return made
 
@@ -519,3 +524,169 @@ def test_a_fresh_init_pushed_as_it_is_does_not_publish(
         "push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=KEYS)
     assert job.status == "failure"
     assert objects(seaweed, bucket) == {}
+
+
+# ------------------------------------------------------------------------- audio outside git
+
+
+def show_with_master_in_a_bucket(tmp_path: Path, feedtool_bin: Path, artwork_jpg: Path, seaweed: SeaweedServer,
+                                 masters: str, master: Path) -> tuple[Show, Path]:
+    """A show whose one episode's `audio:` is s3://<masters>/2026/hello.mp3 (a private bucket on
+    the same SeaweedFS), pushed with no audio in git; and the episode's folder."""
+    s3 = seaweed.client()
+    s3.create_bucket(Bucket=masters)  # private: only the key can read it
+    s3.upload_file(str(master), masters, "2026/hello.mp3")
+    show = new_show(tmp_path / "show", feedtool_bin, artwork_jpg)
+    # An s3:// master is read with the endpoint settings under publish: in podcast.yaml.
+    show_file = show.root / "episodes" / "podcast.yaml"
+    show_file.write_text(show_file.read_text(encoding="utf-8").replace(
+        "publish:\n", f"publish:\n  endpoint_url: {seaweed.endpoint_url}\n  region: us-east-1\n"
+                      "  addressing_style: path\n", 1), encoding="utf-8")
+    folder = show.add_episode("The first one: hello", f"s3://{masters}/2026/hello.mp3",
+                              date=datetime.now(UTC) - timedelta(days=1))
+    show.commit("A new show, masters in the bucket", with_audio=False)
+    return show, folder
+
+
+def test_a_show_without_audio_in_git_publishes_its_master_from_a_bucket_then_text_edits_move_no_media(
+    tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str,
+    tone: Callable[..., Path], artwork_jpg: Path,
+) -> None:
+    """The team's way (docs/publishing.md, "Where your audio lives"): masters in a bucket, the
+    repository text only. The first run fetches the master (with the credentials the Build step
+    has), publishes and commits feedtool.lock back; from then on a fresh clone with no audio
+    builds the same feed, and a notes edit uploads no media and commits nothing."""
+    import hashlib
+
+    masters, master = f"masters-{bucket}", tone("mp3", 5)
+    show, folder = show_with_master_in_a_bucket(tmp_path, feedtool_wheel[0], artwork_jpg, seaweed, masters, master)
+    s3 = seaweed.client()
+    assert not [name for name in show.git("ls-files").split() if name.endswith(".mp3")]
+    actions = Actions(show, tmp_path / "github", feedtool_wheel[0])
+    variables = settings(seaweed, bucket, feedtool_wheel[1])
+
+    first = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert_success(first)
+    assert "1 master(s) fetched" in first.step("Build").stdout
+    assert "1 master(s) fetched" in first.summary  # the build's line, quoted in the summary
+    uploaded = [u["key"] for u in publish_report(first)["uploaded"]]
+    (media,) = [key for key in uploaded if key.endswith(".mp3")]
+    (entry,) = live_feed(seaweed, bucket).entries
+    enclosure = entry.enclosures[0].href
+    assert enclosure.endswith(media)
+    audio = http_get(from_origin(enclosure, seaweed, bucket))
+    assert audio[:3] == b"ID3" and len(audio) == int(entry.enclosures[0].length)
+    # feedtool.lock went back to the repository: one commit by the bot, holding only that file,
+    # on top of the commit the run published, recording the master's bytes and the tagged copy.
+    bot_commit = origin_head(show)
+    assert show.origin_git("rev-parse", f"{bot_commit}^").strip() == checked_out(first)
+    author, files, message = pushed_commit(show, bot_commit)
+    assert (author, files) == (BOT, [LOCK])
+    assert message.startswith(f"feedtool.lock: record what was published (1 episode(s): {folder.name})")
+    lock = json.loads(show.origin_git("show", f"{bot_commit}:{LOCK}"))
+    recorded = json.dumps(lock["episodes"][folder.name])
+    assert hashlib.sha256(master.read_bytes()).hexdigest() in recorded and media in recorded
+    assert not any(actions.cache.iterdir())  # no Actions cache, so no audio in it
+
+    # The podcaster pulls the bot's commit, edits the show notes and pushes. The master is even
+    # gone from its bucket now: the run must not need it.
+    show.pull()
+    episode_md = folder / "episode.md"
+    episode_md.write_text(episode_md.read_text(encoding="utf-8").replace(
+        "What this episode is about, in Markdown.", "Now with better show notes."), encoding="utf-8")
+    show.commit("Better show notes", with_audio=False)
+    s3.delete_object(Bucket=masters, Key="2026/hello.mp3")
+    before = objects(seaweed, bucket)
+
+    second = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert_success(second)
+    assert "(1 on the target already)" in second.step("Build").stdout
+    assert "fetched" not in second.step("Build").stdout
+    uploaded = [u["key"] for u in publish_report(second)["uploaded"]]
+    assert "feed.xml" in uploaded and not [key for key in uploaded if key.endswith(".mp3")]
+    after = objects(seaweed, bucket)
+    assert {key: after[key] for key in before if key.endswith(".mp3")} == \
+        {key: value for key, value in before.items() if key.endswith(".mp3")}  # not written again
+    assert [key for key in after if key.endswith(".mp3")] == [key for key in before if key.endswith(".mp3")]
+    (entry,) = live_feed(seaweed, bucket).entries
+    assert entry.enclosures[0].href == enclosure and "better show notes" in entry.summary.lower()
+    # Nothing new to record: the podcaster's commit is still the branch's head.
+    assert origin_head(show) == checked_out(second) != bot_commit
+    assert second.step("Commit feedtool.lock").stdout == f"{LOCK} is unchanged: nothing to commit.\n"
+
+
+@pytest.mark.parametrize("refusal", ["branch protection", "a newer commit"])
+def test_a_refused_push_of_the_lock_file_is_a_warning_on_a_green_run(
+    refusal: str, show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str,
+    feedtool_wheel: tuple[Path, Path],
+) -> None:
+    before_step = {}
+    if refusal == "branch protection":  # GitHub refuses the bot's push the way a hook does
+        hook = show.origin / "hooks" / "pre-receive"
+        hook.write_text("#!/bin/sh\necho 'GH006: Protected branch update failed for refs/heads/main.' >&2\nexit 1\n",
+                        encoding="utf-8")
+        hook.chmod(0o755)
+    else:  # the podcaster pushes while the run publishes
+
+        def push_a_newer_commit() -> None:
+            readme = show.root / "README.md"
+            readme.write_text(readme.read_text(encoding="utf-8") + "\nA new line.\n", encoding="utf-8")
+            show.commit("Edit the README meanwhile")
+
+        before_step["Commit feedtool.lock"] = push_a_newer_commit
+    podcaster_head = origin_head(show)
+    variables = settings(seaweed, bucket, feedtool_wheel[1])
+
+    job = actions.run_on("push", vars=variables, secrets=KEYS, before_step=before_step)
+    assert_success(job)  # the show was published: green
+    assert len(live_feed(seaweed, bucket).entries) == 1
+    step = job.step("Commit feedtool.lock")
+    assert step.outcome == "success" and "rejected" in step.stderr
+    (warning,) = job.annotations("warning")
+    assert warning.startswith(f"::warning file={LOCK},title=feedtool.lock not committed::git push to main was refused (")
+    assert "commit episodes/feedtool.lock yourself, or let GitHub Actions push to main" in warning
+    assert f"`{LOCK}` was not committed:" in job.summary and "branch protection" in job.summary
+    assert "### Published to" in job.summary and "### Not published" not in job.summary
+    authors = show.origin_git("log", "--format=%an", "main").split("\n")
+    assert "github-actions[bot]" not in authors
+    if refusal == "branch protection":
+        assert origin_head(show) == podcaster_head
+        return
+    assert "GH006" not in step.stderr
+    # The newer commit's own run (it waited for this one) does the work again and records it.
+    newer = origin_head(show)
+    assert newer != podcaster_head
+    again = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert_success(again)
+    assert checked_out(again) == newer
+    assert not [u for u in publish_report(again)["uploaded"] if u["key"].endswith(".mp3")]
+    author, files, _ = pushed_commit(show, origin_head(show))
+    assert (author, files) == (BOT, [LOCK]) and show.origin_git("rev-parse", "main^").strip() == newer
+    assert again.annotations("warning") == []
+
+
+@pytest.mark.parametrize("credentials", [
+    "wrong secret",
+    pytest.param("none", marks=pytest.mark.xfail(strict=True, reason=(
+        "bug on main: feedtool/masters.py calls S3Target._error(error, doing) without the action argument "
+        "storage/s3.py takes, so a BotoCoreError (no credentials) while fetching a master is a TypeError "
+        "traceback, not exit 2"))),
+])
+def test_a_master_the_build_cannot_read_fails_the_build_step_and_publishes_nothing(
+    credentials: str, tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str,
+    tone: Callable[..., Path], artwork_jpg: Path,
+) -> None:
+    masters = f"masters-{bucket}"
+    show, folder = show_with_master_in_a_bucket(tmp_path, feedtool_wheel[0], artwork_jpg, seaweed, masters,
+                                                tone("mp3", 5))
+    actions = Actions(show, tmp_path / "github", feedtool_wheel[0])
+    secrets = dict(KEYS, AWS_SECRET_ACCESS_KEY="not-the-secret") if credentials == "wrong secret" else {}
+    job = actions.run_on("push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=secrets)
+    assert job.status == "failure"
+    assert [step.name for step in job.steps if step.outcome == "failure"] == ["Build"], job.log
+    build = job.step("Build")
+    assert build.exit_code == 2 and "Traceback" not in build.stderr, build.stderr
+    assert f"{folder.name}/episode.md" in build.stderr and f"s3://{masters}/2026/hello.mp3" in build.stderr
+    assert objects(seaweed, bucket) == {}
+    assert job.step("Commit feedtool.lock").outcome == "skipped" and origin_head(show) == checked_out(job)
+    assert "The Build step failed" in job.summary
