@@ -644,7 +644,7 @@ def test_a_refused_push_of_the_lock_file_is_a_warning_on_a_green_run(
     assert step.outcome == "success" and "rejected" in step.stderr
     (warning,) = job.annotations("warning")
     assert warning.startswith(f"::warning file={LOCK},title=feedtool.lock not committed::git push to main was refused (")
-    assert "commit episodes/feedtool.lock yourself, or let GitHub Actions push to main" in warning
+    assert "commit episodes/feedtool.lock yourself, or let the workflow push to main" in warning
     assert f"`{LOCK}` was not committed:" in job.summary and "branch protection" in job.summary
     assert "### Published to" in job.summary and "### Not published" not in job.summary
     authors = show.origin_git("log", "--format=%an", "main").split("\n")
