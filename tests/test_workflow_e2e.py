@@ -582,7 +582,8 @@ def test_a_show_without_audio_in_git_publishes_its_master_from_a_bucket_then_tex
     assert show.origin_git("rev-parse", f"{bot_commit}^").strip() == checked_out(first)
     author, files, message = pushed_commit(show, bot_commit)
     assert (author, files) == (BOT, [LOCK])
-    assert message.startswith(f"feedtool.lock: record what was published (1 episode(s): {folder.name})")
+    assert message.startswith(f"feedtool.lock: record what was published (1 episode(s): {folder.name})\n\n"
+                              f"The Publish workflow published {checked_out(first)[:12]} (https://github.com/")
     lock = json.loads(show.origin_git("show", f"{bot_commit}:{LOCK}"))
     recorded = json.dumps(lock["episodes"][folder.name])
     assert hashlib.sha256(master.read_bytes()).hexdigest() in recorded and media in recorded
@@ -644,6 +645,8 @@ def test_a_refused_push_of_the_lock_file_is_a_warning_on_a_green_run(
     assert step.outcome == "success" and "rejected" in step.stderr
     (warning,) = job.annotations("warning")
     assert warning.startswith(f"::warning file={LOCK},title=feedtool.lock not committed::git push to main was refused (")
+    if refusal == "branch protection":  # what the service said, first
+        assert "refused (remote: GH006: Protected branch update failed for refs/heads/main.)" in warning
     assert "commit episodes/feedtool.lock yourself, or let the workflow push to main" in warning
     assert f"`{LOCK}` was not committed:" in job.summary and "branch protection" in job.summary
     assert "### Published to" in job.summary and "### Not published" not in job.summary
