@@ -410,6 +410,11 @@ def test_a_scheduled_run_publishes_an_episode_when_its_date_comes(
     uploaded = [u["key"] for u in publish_report(scheduled)["uploaded"]]
     assert any(key.startswith(f"{later.name}/") and key.endswith(".mp3") for key in uploaded)
     assert "### Published to" in scheduled.summary and "No episode is scheduled." in scheduled.summary
+    # Each run committed what its build recorded: the scheduled one, the released episode.
+    assert show.origin_git("log", "--format=%an", "main").split("\n")[:2] == ["github-actions[bot]"] * 2
+    author, files, message = pushed_commit(show, origin_head(show))
+    assert (author, files) == (BOT, [LOCK]) and f"{later.name})" in message.splitlines()[0]
+    assert show.origin_git("rev-parse", "main^").strip() == checked_out(scheduled)
 
 
 @pytest.mark.parametrize("failure", ["wrong key", "unreachable endpoint", "no credentials", "folder target"])
@@ -693,3 +698,18 @@ def test_a_master_the_build_cannot_read_fails_the_build_step_and_publishes_nothi
     assert objects(seaweed, bucket) == {}
     assert job.step("Commit feedtool.lock").outcome == "skipped" and origin_head(show) == checked_out(job)
     assert "The Build step failed" in job.summary
+
+
+def test_a_lock_file_the_repository_ignores_is_a_warning_not_a_commit(
+    show: Show, actions: Actions, seaweed: SeaweedServer, bucket: str, feedtool_wheel: tuple[Path, Path]
+) -> None:
+    gitignore = show.root / ".gitignore"
+    gitignore.write_text(gitignore.read_text(encoding="utf-8") + "episodes/feedtool.lock\n", encoding="utf-8")
+    show.commit("Ignore the lock file (a mistake)")
+    head = origin_head(show)
+    job = actions.run_on("push", vars=settings(seaweed, bucket, feedtool_wheel[1]), secrets=KEYS)
+    assert_success(job)
+    assert len(live_feed(seaweed, bucket).entries) == 1
+    (warning,) = job.annotations("warning")
+    assert "git refused to add it (is it in .gitignore?)" in warning and "The show was published." in warning
+    assert origin_head(show) == head
