@@ -672,10 +672,7 @@ def test_a_refused_push_of_the_lock_file_is_a_warning_on_a_green_run(
 
 @pytest.mark.parametrize("credentials", [
     "wrong secret",
-    pytest.param("none", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug on main: feedtool/masters.py calls S3Target._error(error, doing) without the action argument "
-        "storage/s3.py takes, so a BotoCoreError (no credentials) while fetching a master is a TypeError "
-        "traceback, not exit 2"))),
+    "none",
 ])
 def test_a_master_the_build_cannot_read_fails_the_build_step_and_publishes_nothing(
     credentials: str, tmp_path: Path, feedtool_wheel: tuple[Path, Path], seaweed: SeaweedServer, bucket: str,
