@@ -46,12 +46,23 @@ from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, item_extras_xml
 from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
-from feedtool.guids import MasterFacts
+from feedtool.guids import MasterFacts as LedgerMaster
 from feedtool.locking import DEFAULT_WAIT_S, hold_output
-from feedtool.model import Episode, Image, Show
+from feedtool.master_records import (
+    MasterRecord,
+    Splice,
+    TaggedRecord,
+    record_into,
+    recorded_master,
+    write_remote_media,
+    write_splices,
+)
+from feedtool.masters import MasterError, MasterFacts
+from feedtool.model import Episode, Image, Master, Show
 from feedtool.parallel import forked_runs, worker_count
 
 if TYPE_CHECKING:
+    from feedtool.masters import MasterStore
     from feedtool.tagging import TagMetadata
 
 CACHE_DIR_NAME = ".feedtool-cache"
@@ -73,6 +84,9 @@ class BuildResult:
     future_left_out: int = 0
     tagged: int = 0
     reused: int = 0
+    remote: int = 0  # copies the lock file records, on the target already: not in public/
+    spliced: int = 0  # copies publish makes inside the bucket (public/.feedtool/splices.json)
+    masters_fetched: int = 0  # masters fetched from https:// or s3:// into the master store
     up_to_date: bool = False
     archive_pages: int = 0  # RFC 5005 archive pages next to the feed (feed: {max_items: N})
     warnings: list[str] = field(default_factory=list)
@@ -215,8 +229,12 @@ class _Builder:
     """One build: holds the show, the options, the cache and the staging folder while files are made."""
 
     def __init__(self, root: Path, show: Show, staging: Path, cache: BuildCache, result: BuildResult,
-                 progress: Callable[[str], None], *, drafts: bool, now: datetime) -> None:
+                 progress: Callable[[str], None], *, drafts: bool, now: datetime,
+                 recorded: dict[str, dict[str, Any]] | None = None) -> None:
         self.root = root  # episodes/
+        #: episode folder -> its entry in episodes/feedtool.lock (read only): what was recorded of
+        #: each master and its tagged copy, so a master that is not here need not be (issue 10)
+        self.recorded = recorded or {}
         self.files = ShowFolder(root)  # what every file read from the show passes (load checks)
         self.show = show
         self.drafts = drafts
@@ -341,13 +359,12 @@ class _Builder:
         """meta.fingerprint(), without hashing the same cover once per episode."""
         return meta.fingerprint(image_digest=self._bytes_digest)
 
-    def tagged_copy(self, episode: Episode, master: Path, info: AudioInfo, digest: str) -> MediaFile:
-        """The tagged copy of one audio file in staging, made or taken from the cache."""
+    def tag_metadata(self, episode: Episode) -> TagMetadata:
+        """What goes into the audio's tags: only what players show from the file (issue 10.3)."""
         from feedtool import tagging
 
         cover, cover_mime = self.cover(episode)
-        chapter_images = {name: path.read_bytes() for name, path in episode.chapter_images.items()}
-        meta = tagging.TagMetadata(
+        return tagging.TagMetadata(
             title=episode.title,
             artist=self.show.author,
             album=self.show.title,
@@ -356,24 +373,129 @@ class _Builder:
             cover=cover,
             cover_mime=cover_mime,
             chapters=episode.chapters,
-            chapter_images=chapter_images,
+            chapter_images={name: path.read_bytes() for name, path in episode.chapter_images.items()},
         )
-        suffix = master.suffix.lower()
-        key = tagged_copy_key(digest, suffix, info, self.tag_fingerprint(meta))
+
+    def master_facts(self, episode: Episode, index: int, master: Master) -> tuple[MasterFacts, Path | None]:
+        """What the build needs of a master, and its bytes when they are on this machine.
+
+        A local file is probed (cached by content). A master that is not here is known from the
+        lock file's record, with no network; failing that, an https:// or s3:// master is fetched
+        into the master store (feedtool.masters), once.
+        """
+        if master.path is not None:
+            return self.probe_master(master.path), master.path
+        record = recorded_master(self.recorded_entry(episode), index, master.source)
+        if record is not None:
+            return record.facts, self.masters().find(record.facts.sha256, size=record.facts.size)
+        if master.remote:
+            stored = self.fetch(episode, master, None)
+            return self.probe_master(stored), stored
+        raise _master_missing(episode, master, "feedtool.lock records nothing about it (it was never built)")
+
+    def recorded_entry(self, episode: Episode) -> dict[str, Any] | None:
+        """The episode's lock entry; for a renamed folder (its old folder gone), the old one.
+
+        The guid ledger carries a renamed folder's guid over (feedtool.guids); without the
+        master here, its facts must come along too: the entry of a gone folder with the same
+        'audio:' value and the same guid or episode number. The copy keeps its old name (and
+        URL), so nothing moves.
+        """
+        entry = self.recorded.get(episode.slug)
+        if entry is not None or not episode.masters:
+            return entry
+        source = episode.masters[0].source
+        found = [
+            other for slug, other in self.recorded.items()
+            if isinstance(other.get("master"), dict) and other["master"].get("source") == source
+            and not (self.root / slug).is_dir()
+            and (other.get("guid") == episode.guid if episode.guid else other.get("number") == episode.number)
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def probe_master(self, path: Path) -> MasterFacts:
+        """probe() plus, for an MP3, where its audio frames are (what a splice copies)."""
+        from feedtool.integrity import read_mp3_span
+
+        info, digest = self.probe(path)
+        span = None
+        if info.kind == "mp3":
+            key = f"{digest}|span"
+            cached = self.cache.probes.get(key)
+            if cached is None:
+                found = read_mp3_span(path)
+                cached = [found.start, found.end, found.id3v1]
+                self.cache.probes.put(key, cached)
+            span = (int(cached[0]), int(cached[1]), bool(cached[2]))
+        return MasterFacts(sha256=digest, size=info.size, kind=info.kind, mime=info.mime,
+                           duration_s=info.duration_s, bitrate=info.bitrate, audio_span=span)
+
+    def masters(self) -> MasterStore:
+        from feedtool.masters import MasterStore, default_store_dir
+
+        return MasterStore(default_store_dir(self.cache.root), s3=self.show.publish)
+
+    def fetch(self, episode: Episode, master: Master, facts: MasterFacts | None) -> Path:
+        self.progress(f"fetching the master of {episode.slug} ({master.source})")
+        stored = self.masters().fetch(master.source, sha256=facts.sha256 if facts else None,
+                                      size=facts.size if facts else None, episode=episode.source)
+        self.result.masters_fetched += 1
+        return stored.path
+
+    def master_copy(self, episode: Episode, index: int, master: Master, *,
+                    resolved: tuple[MasterFacts, Path | None] | None = None,
+                    ) -> _Copy:
+        """The tagged copy of one master: made (or taken from the cache) when its bytes are here,
+        else the copy the lock file records (already on the target), else a splice of it, else the
+        master fetched from where it lives. Also what to record about it, and the splice if any."""
+        from feedtool.audio import AudioInfo
+
+        facts, local = resolved or self.master_facts(episode, index, master)
+        info = AudioInfo(kind=facts.kind, mime=facts.mime, duration_s=facts.duration_s, size=facts.size,
+                         bitrate=facts.bitrate)
+        meta = self.tag_metadata(episode)
+        suffix = _copy_suffix(master, facts)
+        key = tagged_copy_key(facts.sha256, suffix, info, self.tag_fingerprint(meta))
+        name = f"{episode.slug}/{ascii_name(_copy_stem(master))}-{key[:8]}{suffix}"
         cached_file = self.cache.tagged_dir / f"{key}{suffix}"
-        record = self.cache.tagged.get(key)
-        if record is None or not _has_size(cached_file, record.get("size")):
-            tagging.write_tagged_copy(master, cached_file, meta, kind=info.kind,
-                                      duration_s=info.duration_s, master_checked=True)
-            record = {"size": cached_file.stat().st_size}
-            self.cache.tagged.put(key, record)
-            self.result.tagged += 1
-        else:
+        cached = self.cache.tagged.get(key)
+        record = recorded_master(self.recorded_entry(episode), index, master.source)
+        earlier = record.tagged if record is not None and record.facts.sha256 == facts.sha256 else None
+        splice, remote = None, False
+        if cached is not None and _has_size(cached_file, cached.get("size")):
             self.result.reused += 1
-        relative = f"{episode.slug}/{ascii_name(master.stem)}-{key[:8]}{suffix}"
-        self.place_file(cached_file, relative)
-        return MediaFile(url=self.url(relative), length=int(record["size"]), mime=info.mime,
-                         duration_s=info.duration_s, bitrate=info.bitrate)
+            size = int(cached["size"])
+            self.place_file(cached_file, name)
+        elif local is not None:
+            size = self.write_copy(local, cached_file, meta, info, key)
+            self.place_file(cached_file, name)
+        elif earlier is not None and earlier.key == key and earlier.made_from is None:
+            self.result.remote += 1  # on the target already: nothing to place, the feed names it
+            size, name, remote = earlier.size, earlier.name, True
+        elif earlier is not None and facts.kind == "mp3" and facts.audio_span is not None:
+            splice = _splice(meta, facts, earlier, name, same_key=earlier.key == key, path=episode.source)
+            self.result.spliced += 1
+            size = splice.size
+        elif master.remote:
+            size = self.write_copy(self.fetch(episode, master, facts), cached_file, meta, info, key)
+            self.place_file(cached_file, name)
+        else:
+            raise _master_missing(episode, master, _why_needed(earlier, facts))
+        tagged = TaggedRecord(key=key, name=name, size=size, made_from=_made_from(splice))
+        media = MediaFile(url=self.url(name), length=size, mime=info.mime, duration_s=info.duration_s,
+                          bitrate=info.bitrate)
+        return _Copy(media, MasterRecord(master.source, facts, tagged), splice, remote)
+
+    def write_copy(self, path: Path, cached_file: Path, meta: TagMetadata, info: AudioInfo, key: str) -> int:
+        """Tag ``path`` (the master, here or in the store) into the build cache; the copy's size."""
+        from feedtool import tagging
+
+        tagging.write_tagged_copy(path, cached_file, meta, kind=info.kind, duration_s=info.duration_s,
+                                  master_checked=True)
+        size = cached_file.stat().st_size
+        self.cache.tagged.put(key, {"size": size})
+        self.result.tagged += 1
+        return size
 
     def episode_parts(self, episode: Episode) -> _EntryParts:
         """Everything of one feed item that takes work: probe, tag, chapters, notes, files."""
@@ -382,21 +504,21 @@ class _Builder:
 
         folder = f"{episode.slug}/"
         (self.staging / folder).mkdir(exist_ok=True)
-        assert episode.audio is not None  # goes_in_feed leaves out a draft without its audio
-        info, digest = self.probe(episode.audio)
+        assert episode.masters  # goes_in_feed leaves out a draft without its audio
+        first = self.master_facts(episode, 0, episode.masters[0])
+        duration_s = first[0].duration_s
         if episode.chapters:
-            chapter_io.check_chapters(list(episode.chapters), duration_s=info.duration_s,
+            chapter_io.check_chapters(list(episode.chapters), duration_s=duration_s,
                                       path=episode.source, source=episode.chapters_source)
         if episode.value is not None:
             from feedtool.load_p20 import check_time_splits
 
-            check_time_splits(episode, info.duration_s)
+            check_time_splits(episode, duration_s)
         notes = self.notes(episode)
-        enclosure = self.tagged_copy(episode, episode.audio, info, digest)
-        alternates = []
-        for path in episode.alternate_audio:
-            alternate_info, alternate_digest = self.probe(path)
-            alternates.append(self.tagged_copy(episode, path, alternate_info, alternate_digest))
+        copies = [self.master_copy(episode, index, master, resolved=first if index == 0 else None)
+                  for index, master in enumerate(episode.masters)]
+        enclosure = copies[0].media
+        alternates = [copy.media for copy in copies[1:]]
 
         artwork_url = None
         images: list[ImageRef] = []
@@ -437,7 +559,12 @@ class _Builder:
             artwork_url=artwork_url,
             notes_html=notes["html"],
             description_html=description_html or episode.title,
-            master=MasterFacts(source=episode.audio_name, sha256=digest, size=info.size),
+            master=LedgerMaster(source=episode.audio_name, sha256=copies[0].record.facts.sha256,
+                                size=copies[0].record.facts.size),
+            records=tuple(copy.record for copy in copies),
+            splices=tuple(copy.splice for copy in copies if copy.splice is not None),
+            remote_media=tuple((copy.record.tagged.name, copy.record.tagged.size) for copy in copies
+                               if copy.remote and copy.record.tagged is not None),
             chapter_image_urls=chapter_image_urls,
             images=tuple(images),
         )
@@ -529,6 +656,16 @@ class _Builder:
         return self._show_cover
 
 
+@dataclass(frozen=True)
+class _Copy:
+    """One master's tagged copy as build settled it (_Builder.master_copy)."""
+
+    media: MediaFile
+    record: MasterRecord  # what the lock file records
+    splice: Splice | None  # made by publish from an earlier copy
+    remote: bool  # on the target already, not in public/
+
+
 @dataclass(frozen=True, kw_only=True)
 class _EntryParts:
     """What a worker sends back for one episode (the Episode itself stays in the parent)."""
@@ -540,7 +677,10 @@ class _EntryParts:
     artwork_url: str | None
     notes_html: str
     description_html: str
-    master: MasterFacts  # what the guid ledger records about the master (feedtool.guids)
+    master: LedgerMaster  # what the guid ledger matches renamed folders by (feedtool.guids)
+    records: tuple[MasterRecord, ...] = ()  # what the lock file records of each master (master_records)
+    splices: tuple[Splice, ...] = ()  # copies publish makes from earlier ones on the target
+    remote_media: tuple[tuple[str, int], ...] = ()  # copies on the target already: (name, size)
     chapter_image_urls: tuple[str | None, ...] = ()
     images: tuple[ImageRef, ...] = ()
     extras_xml: str | None = None  # feed.item_extras_xml, made in the worker (see entry())
@@ -617,6 +757,82 @@ def artwork_image(path: Path, url: str) -> ImageRef:
     return ImageRef(href=url, width=width, height=height, type=_image_mime(path), purpose="artwork")
 
 
+def _copy_stem(master: Master) -> str:
+    """The start of a tagged copy's name: the master's file name without its extension (a URL's
+    last path segment), the same whether or not the master is on this machine."""
+    from urllib.parse import unquote, urlsplit
+
+    if master.path is not None and not master.remote:
+        return master.path.stem
+    return Path(unquote(urlsplit(master.source).path) if master.remote else master.source).stem or "audio"
+
+
+def _copy_suffix(master: Master, facts: MasterFacts) -> str:
+    """A tagged copy's extension: the master's, or its kind's when a URL names none."""
+    from urllib.parse import urlsplit
+
+    from feedtool.audio import EXTENSIONS
+
+    if master.path is not None and not master.remote:
+        return master.path.suffix.lower()
+    suffix = Path(urlsplit(master.source).path if master.remote else master.source).suffix.lower()
+    if suffix in EXTENSIONS:
+        return suffix
+    return {"mp3": ".mp3", "m4a": ".m4a", "mp4": ".mp4", "ogg": ".ogg", "opus": ".opus", "flac": ".flac"}.get(
+        facts.kind, ".mp3")
+
+
+def _splice(meta: TagMetadata, facts: MasterFacts, earlier: TaggedRecord, name: str, *, same_key: bool,
+            path: Path) -> Splice:
+    """The new copy of an MP3 made from an earlier copy on the target (feedtool.tagging.splice).
+
+    An earlier copy is ``its ID3v2 tag + the master's audio frames + an ID3v1 tag when the master
+    had one``, so the frames sit at a known place in it. When the build asks again for a copy it
+    asked for before (same build key), the source is the one that copy was made from: the copy
+    itself may not have been published yet.
+    """
+    from feedtool.integrity import AudioSpan
+    from feedtool.tagging.id3 import plan_copy
+
+    assert facts.audio_span is not None
+    start, end, id3v1 = facts.audio_span
+    plan = plan_copy(meta, duration_s=facts.duration_s, span=AudioSpan(start, end, id3v1), path=path)
+    if same_key and earlier.made_from is not None:
+        source, source_size = str(earlier.made_from["name"]), int(earlier.made_from["size"])
+        source_start, source_end = int(earlier.made_from["start"]), int(earlier.made_from["end"])
+    else:
+        tail = 128 if id3v1 else 0  # the ID3v1 tag feedtool writes into a copy
+        source, source_size = earlier.name, earlier.size
+        source_end = earlier.size - tail
+        source_start = source_end - (end - start)
+    return Splice(name=name, size=plan.size, head=plan.head_bytes(), tail=plan.tail, source=source,
+                  source_size=source_size, start=source_start, end=source_end)
+
+
+def _made_from(splice: Splice | None) -> dict[str, int | str] | None:
+    if splice is None:
+        return None
+    return {"name": splice.source, "size": splice.source_size, "start": splice.start, "end": splice.end}
+
+
+def _why_needed(earlier: TaggedRecord | None, facts: MasterFacts) -> str:
+    if earlier is None:
+        return "feedtool.lock records no copy of it"
+    if facts.kind != "mp3":
+        return (f"its tags changed (title, chapters, cover, show or author), and only an MP3's copy can be "
+                f"re-made without its master (this is {facts.kind})")
+    return "its tags changed, and feedtool.lock does not say where its audio frames are"
+
+
+def _master_missing(episode: Episode, master: Master, why: str) -> MasterError:
+    return MasterError(
+        f"the master {master.source} is not in the episode folder, and {why}",
+        path=episode.source, field="audio", line=master.line,
+        hint="put the master next to episode.md (it may stay out of git), or name where it lives with "
+             "an https:// URL or s3://bucket/key in 'audio:' (docs/publishing.md, 'Where your audio lives')",
+    )
+
+
 def tagged_copy_key(master_digest: str, suffix: str, info: AudioInfo, tag_fingerprint: str) -> str:
     """What a tagged copy is made from, hashed: it names the copy in the cache and in public/.
 
@@ -641,7 +857,7 @@ def left_out_because(episode: Episode, *, drafts: bool, now: datetime) -> str | 
         return "draft"
     if not drafts and episode.date > now:
         return "scheduled"
-    if episode.audio is None:
+    if not episode.masters:
         return "no audio"
     return None
 
@@ -758,8 +974,9 @@ def _build_locked(
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
+        ledger = GuidLedger.load(episodes_dir)
         builder = _Builder(episodes_dir, show, staging, cache, result, progress,
-                           drafts=drafts, now=now)
+                           drafts=drafts, now=now, recorded=ledger.entries)
         check_artwork(show.artwork, what="show artwork", source=show.source, field="artwork",
                       result=result)
         artwork_url = builder.url(builder.place_content_named(show.artwork, ""))
@@ -770,10 +987,16 @@ def _build_locked(
         result.warnings.extend(show.warnings)
         for episode in episodes:
             result.warnings.extend(episode.warnings)
-        ledger = GuidLedger.load(episodes_dir)
         guids = ledger.assign(show, episodes, present={episode.slug for episode in all_episodes},
                               masters={episode.slug: parts.master for episode, parts in loaded if parts})
         result.warnings.extend(ledger.notes)
+        for episode, parts in loaded:
+            if parts is not None:
+                record_into(ledger.entries[episode.slug], parts.records)
+        splices = [splice for _, parts in loaded if parts for splice in parts.splices]
+        write_splices(staging, splices)
+        write_remote_media(staging, {name: size for _, parts in loaded if parts for name, size in parts.remote_media},
+                           splices)
         entries = [
             parts.entry(episode, guids[episode.slug])
             for episode, parts in loaded

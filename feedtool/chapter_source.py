@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from feedtool.errors import InputError
+from feedtool.errors import InputError, excerpt
 from feedtool.model import Chapter
 
 AUDIO_SUFFIXES = {".mp3", ".m4a", ".mp4", ".m4b", ".ogg", ".oga", ".opus", ".flac"}
@@ -97,8 +97,11 @@ def _from_episode(path: Path) -> ChapterReport:
         chapter_io.read_chapters_file(files.file(Path(origin)), notices=notices)
     duration = None
     audio_names = fields.items("audio")
-    audio = path.parent / str(audio_names[0]).strip() if audio_names else None
-    if audio is not None and audio.is_file():
+    first = str(audio_names[0]).strip() if audio_names else ""
+    audio = path.parent / first if first and "://" not in first else None
+    if "://" in first:  # a master outside git: not fetched just to show chapters
+        notices.append(f"end-of-audio check skipped: the master is at {excerpt(first)} (not fetched)")
+    elif audio is not None and audio.is_file():
         from feedtool.audio import probe
 
         duration = probe(files.file(audio, source=path, field="audio")).duration_s

@@ -40,8 +40,9 @@ from feedtool.model import Episode, Show
 LOCK_NAME = "feedtool.lock"
 VERSION = 2
 _NOTE = (
-    "feedtool's guid ledger: the guid each episode folder was built with, and its episode number "
-    "and master audio, so that a renamed folder keeps its guid. Commit this file. feedtool build "
+    "feedtool's guid ledger: the guid each episode folder was built with, its episode number, and "
+    "what the build learnt about its master audio and tagged copy, so that a renamed folder keeps "
+    "its guid and a clone without the audio builds the same feed. Commit this file. feedtool build "
     "refuses to contradict it: a changed guid makes apps show an episode again as new."
 )
 _DAMAGED_HINT = "restore it from git (git checkout -- episodes/feedtool.lock); never edit guids by hand"

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import yaml
 
 from feedtool import apple
 from feedtool import chapters as chapter_io
-from feedtool.errors import InputError
+from feedtool.errors import InputError, excerpt
 from feedtool.files import ShowFolder
 from feedtool.model import (
     Category,
@@ -41,6 +42,7 @@ from feedtool.model import (
     Funding,
     License,
     Location,
+    Master,
     Owner,
     Person,
     PublishTarget,
@@ -822,6 +824,18 @@ def _local_file(fields: Fields, key: str, name: str, folder: Path, files: ShowFo
         raise
 
 
+def _absent(path: Path) -> bool:
+    """Nothing at all is there under that name (a name the file system refuses is not absent:
+    looking it up says what is wrong with it)."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _present(path: Path) -> bool:
     """Whether a file feedtool looks for by name is there: anything but a real folder counts, so
     that a link or a named pipe under that name is checked (and refused), not skipped."""
@@ -915,42 +929,68 @@ def _seconds(value: Any) -> float:
     return chapter_io.parse_timestamp(str(value))
 
 
-def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> tuple[Path | None, tuple[Path, ...]]:
-    """(the master, the alternates): resolved and checked.
+def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> tuple[Master, ...]:
+    """The masters ('audio:' values, the enclosure's first), each checked.
 
-    The first file is the enclosure, so it must be a type Apple lists (validate's
-    apple.enclosure.extension); Ogg, Opus and FLAC may follow as alternates. A draft may not have
-    its audio yet: then the master is None (build --drafts leaves it out with a warning), and an
-    alternate that is not there yet is left out with a warning.
+    A value is a file next to episode.md, an ``https://`` URL or an ``s3://bucket/key`` (issue 10:
+    audio outside git). A named file that is not on this machine is still a master (gitignored
+    audio on a fresh clone): build uses what episodes/feedtool.lock recorded about it and says
+    what to do when it needs the bytes. A file that is there is checked like every file of the
+    show. The first master is the enclosure, so it must be a type Apple lists (validate's
+    apple.enclosure.extension); Ogg, Opus and FLAC may follow as alternates. A draft's audio may
+    not exist yet: a draft without its first file is left out of the feed (build --drafts says
+    so), and an alternate that is not there yet is left out with a warning.
     """
     from feedtool.audio import EXTENSIONS
     from feedtool.validation.rules_rss import ENCLOSURE_TYPES
 
-    names = [_file_name(fields, "audio", value) for value in fields.items("audio")]
+    names = [_master_source(fields, value) for value in fields.items("audio")]
     if not names:
         if draft:
-            return None, ()
+            return ()
         raise fields.error("audio", "is required", "name the audio file next to episode.md, e.g. 'audio: episode.mp3'")
-    suffix = os.path.splitext(names[0])[1].lower()
+    suffix = os.path.splitext(urlsplit(names[0]).path if "://" in names[0] else names[0])[1].lower()
     if suffix in EXTENSIONS and suffix.lstrip(".") not in ENCLOSURE_TYPES:
         raise fields.error(
             "audio",
             f"the first audio file is the episode's enclosure, and Apple lists no {suffix} enclosure",
             "put an MP3 or M4A file first; Ogg, Opus and FLAC may follow it (podcast:alternateEnclosure)",
         )
-    found: list[Path | None] = []
-    for name in names:
-        if draft and not os.path.lexists(os.path.join(folder, name)):
-            found.append(None)
-            continue
-        found.append(_local_file(fields, "audio", name, folder, files))
-    alternates = []
-    for name, path in zip(names[1:], found[1:], strict=True):
-        if path is None:
-            fields.warn("audio", f"{name} is not there yet; this draft is built without it")
+    masters: list[Master] = []
+    for index, name in enumerate(names):
+        if "://" in name:
+            masters.append(Master(name, line=fields.line("audio")))
+        elif not _absent(folder / name):
+            masters.append(Master(name, _local_file(fields, "audio", name, folder, files)))
+        elif not draft:  # not on this machine: build decides whether it needs it
+            masters.append(Master(name, line=fields.line("audio")))
+        elif index == 0:
+            return ()  # a draft without its audio yet
         else:
-            alternates.append(path)
-    return found[0], tuple(alternates)
+            fields.warn("audio", f"{name} is not there yet; this draft is built without it")
+    return tuple(masters)
+
+
+def _master_source(fields: Fields, value: Any) -> str:
+    """An 'audio:' value: an https:// (or, with a warning, http://) or s3:// address of a master,
+    or a file name (_file_name)."""
+    text = str(value).strip()
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if not scheme:
+        return _file_name(fields, "audio", value)
+    hint = ("name a file next to episode.md, an https:// URL or an s3://bucket/key "
+            "(docs/publishing.md, 'Where your audio lives')")
+    if scheme == "http":  # an old host's enclosure (feedtool import): pinned by its sha256 once fetched
+        fields.warn("audio", f"{excerpt(text)} is fetched over plain http://, which anyone on the way can "
+                    "change before its sha256 is recorded; use https:// if the host offers it")
+    elif scheme not in ("https", "s3"):
+        raise fields.error("audio", f"{excerpt(text)} is not a master feedtool can fetch", hint)
+    parts = urlsplit(text)
+    if not parts.netloc or parts.path in ("", "/"):
+        raise fields.error("audio", f"{excerpt(text)} names no file", hint)
+    if scheme == "s3" and (parts.query or parts.fragment):
+        raise fields.error("audio", "an s3:// address is s3://bucket/key, without '?' or '#'", hint)
+    return text
 
 
 def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> Episode:
@@ -980,7 +1020,7 @@ def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> E
     fields.check_known(EPISODE_KEYS + load_p20.EPISODE_KEYS)
 
     draft = fields.bool_("draft", False)
-    audio, alternates = _audio(fields, folder, files, draft=draft)
+    masters = _audio(fields, folder, files, draft=draft)
 
     artwork = None
     if fields.has("artwork"):
@@ -1017,9 +1057,7 @@ def load_episode(folder: Path, show: Show, files: ShowFolder | None = None) -> E
         source=path,
         title=title,
         date=date_,
-        audio=audio,
-        audio_name=str(fields.items("audio")[0]).strip() if fields.items("audio") else "",
-        alternate_audio=alternates,
+        masters=masters,
         notes=notes.strip("\n"),
         summary=fields.text_("summary"),
         guid=guid,

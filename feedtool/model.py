@@ -339,6 +339,25 @@ class Show:
         return self.base_url + self.feed_name
 
 
+@dataclass(frozen=True)
+class Master:
+    """One 'audio:' value of an episode: a file next to episode.md, or where the master lives
+    when it is not in git (issue 10: an ``https://`` (or ``http://``) URL or ``s3://bucket/key``).
+
+    ``path`` is the checked local file when it is on this machine. A file that is not (it is
+    gitignored and this is a fresh clone) is still a master: build uses what episodes/feedtool.lock
+    recorded about it, and needs the bytes only when a new tagged copy must be made.
+    """
+
+    source: str  # as written in episode.md
+    path: Path | None = None
+    line: int | None = field(default=None, compare=False)  # of 'audio:' in episode.md, for messages
+
+    @property
+    def remote(self) -> bool:
+        return self.source.startswith(("https://", "http://", "s3://"))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Episode:
     """One episode folder: its episode.md and the files next to it."""
@@ -347,11 +366,9 @@ class Episode:
     source: Path  # .../<slug>/episode.md
     title: str
     date: datetime
-    #: the master (resolved: the file that was checked); never modified. None only for a draft
-    #: whose audio is not there yet.
-    audio: Path | None
-    audio_name: str = ""  # the first 'audio:' value as written (the guid ledger records it)
-    alternate_audio: tuple[Path, ...] = ()
+    #: the 'audio:' values: the enclosure's master first, then the alternates. Empty only for a
+    #: draft whose audio is not there yet. Never modified.
+    masters: tuple[Master, ...] = ()
     notes: str = ""  # Markdown show notes (the body of episode.md)
     summary: str | None = None  # an explicit plain description, else derived from notes
     guid: str | None = None  # from front matter; build fills in the recorded/derived one
@@ -386,3 +403,13 @@ class Episode:
     extra: dict[str, object] = field(default_factory=dict, compare=False)
     #: what is allowed but worth a word (validate's warnings for the same values); build prints them
     warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def audio(self) -> Path | None:
+        """The enclosure's master as a local file, when it is on this machine."""
+        return self.masters[0].path if self.masters else None
+
+    @property
+    def audio_name(self) -> str:
+        """The first 'audio:' value as written (the guid ledger records it)."""
+        return self.masters[0].source if self.masters else ""

@@ -9,6 +9,8 @@ for tests of resumable downloads, with faults on demand.
     server.stop()
 
 Every body byte sent is counted, so a test can assert what a resume transferred.
+``RangeServer(tls=True)`` serves https://localhost:PORT with a certificate made for the test;
+point SSL_CERT_FILE at ``server.ca_file`` so that feedtool (ssl's default context) trusts it.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ class _File:
 
 
 class RangeServer:
-    def __init__(self, *, ranges: bool = True, etag: bool = True, last_modified: bool = True) -> None:
+    def __init__(self, *, ranges: bool = True, etag: bool = True, last_modified: bool = True,
+                 tls: bool = False) -> None:
         self.ranges, self.etag, self.last_modified = ranges, etag, last_modified
         self.files: dict[str, _File] = {}
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}  # path -> canned answer
@@ -80,8 +83,17 @@ class RangeServer:
 
         self._httpd = Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
+        self.ca_file: str | None = None
+        if tls:
+            import ssl
+
+            self.ca_file, key_file = _self_signed_certificate()
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.ca_file, key_file)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        port = self._httpd.server_address[1]
+        self.base = f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}"
 
     def add(self, path: str, data: bytes, *, content_type: str = "audio/mpeg") -> str:
         with self._lock:
@@ -192,3 +204,37 @@ class RangeServer:
                 position += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+
+def _self_signed_certificate() -> tuple[str, str]:
+    """A certificate for localhost and 127.0.0.1 (its own CA) and its key, as PEM files."""
+    import datetime
+    import ipaddress
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tempfile.mkdtemp(prefix="range-server-tls-")
+    cert_file, key_file = f"{folder}/cert.pem", f"{folder}/key.pem"
+    with open(cert_file, "wb") as out:
+        out.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key_file, "wb") as out:
+        out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    return cert_file, key_file

@@ -38,8 +38,14 @@ def test_ledger_records_number_and_master(podcast, runner) -> None:
     master = podcast.episodes / "first/audio.mp3"
     assert ledger(podcast)["version"] == 2
     assert entry["number"] == 1
-    assert entry["master"] == {"source": "audio.mp3", "size": master.stat().st_size,
-                               "sha256": hashlib.sha256(master.read_bytes()).hexdigest()}
+    recorded = entry["master"]
+    assert {key: recorded[key] for key in ("source", "size", "sha256")} == {
+        "source": "audio.mp3", "size": master.stat().st_size,
+        "sha256": hashlib.sha256(master.read_bytes()).hexdigest()}
+    # and what a build without the master needs (issue 10): kind, duration, the copy the feed names
+    assert recorded["kind"] == "mp3" and recorded["duration_s"] > 0
+    assert recorded["tagged"]["name"].startswith("first/audio-")
+    assert (podcast.public / recorded["tagged"]["name"]).stat().st_size == recorded["tagged"]["size"]
     assert guids_in_feed(podcast)["First & Foremost"] == entry["guid"]
 
 
@@ -152,11 +158,11 @@ def test_version_1_ledger_is_read_and_upgraded_keeping_unknown_keys(podcast, run
     assert upgraded["episodes"] == v2["episodes"]
 
     upgraded["episodes"]["first"]["published_at"] = "2024-01-01"  # a later version's facts
-    upgraded["episodes"]["first"]["master"]["duration_s"] = 5.0
+    upgraded["episodes"]["first"]["master"]["loudness_lufs"] = -16.0
     (podcast.episodes / "feedtool.lock").write_text(json.dumps(upgraded), encoding="utf-8")
     assert build(podcast, runner, "--force").exit_code == 0
     entry = ledger(podcast)["episodes"]["first"]
-    assert entry["published_at"] == "2024-01-01" and entry["master"]["duration_s"] == 5.0
+    assert entry["published_at"] == "2024-01-01" and entry["master"]["loudness_lufs"] == -16.0
 
 
 def test_a_rename_a_version_1_ledger_cannot_see_is_pointed_out(podcast, runner) -> None:
@@ -185,10 +191,12 @@ def test_the_example_shows_ledger_is_version_2_and_current(tmp_path: Path, runne
     recorded = json.loads((REPO / "episodes/feedtool.lock").read_text(encoding="utf-8"))
     master = REPO / "episodes/coffee-sessions-29/coffee-sessions-29.mp3"
     assert recorded["version"] == 2
-    assert recorded["episodes"]["coffee-sessions-29"] == {
-        "guid": "53f5208f-d310-5381-9d23-1c0262d41ca5", "number": 29,
-        "master": {"source": "coffee-sessions-29.mp3", "sha256": hashlib.sha256(master.read_bytes()).hexdigest(),
-                   "size": master.stat().st_size}}
+    entry = recorded["episodes"]["coffee-sessions-29"]
+    assert {key: entry[key] for key in ("guid", "number")} == {
+        "guid": "53f5208f-d310-5381-9d23-1c0262d41ca5", "number": 29}
+    assert {key: entry["master"][key] for key in ("source", "sha256", "size")} == {
+        "source": "coffee-sessions-29.mp3", "sha256": hashlib.sha256(master.read_bytes()).hexdigest(),
+        "size": master.stat().st_size}
     shutil.copytree(REPO / "episodes", tmp_path / "episodes")
     result = run_cli(runner, "build", "--episodes", tmp_path / "episodes", "--out", tmp_path / "public")
     assert result.exit_code == 0, result.output

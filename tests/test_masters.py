@@ -313,17 +313,6 @@ def test_a_git_lfs_pointer_as_a_local_master(podcast, runner) -> None:
 # s3:// (moto's server: real HTTP, publish's boto3 client)
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[object, PublishTarget]]:
     """A bucket 'masters' with credentials only in the environment, as in CI."""
@@ -387,3 +376,18 @@ def test_s3_missing_object_and_bucket(s3, tmp_path: Path) -> None:
     with pytest.raises(MasterError) as caught:
         store.fetch("s3://no-such-bucket/ep1.mp3", episode=EPISODE)
     assert_clear(caught, "bucket does not exist")
+
+
+def test_s3_unreachable_endpoint_is_a_clear_error(s3, tmp_path: Path) -> None:
+    """A service that cannot be reached (a closed port) is a MasterError naming it, not a crash."""
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    probe.close()
+    store = MasterStore(tmp_path / "masters", s3=PublishTarget(to="s3://site/show", endpoint_url=closed,
+                                                                addressing_style="path"))
+    with pytest.raises(MasterError) as caught:
+        store.fetch("s3://masters/ep1.mp3", episode=EPISODE)
+    assert_clear(caught, "s3://masters/ep1.mp3", "cannot reach", closed)

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_cli
 
 from feedtool.errors import InputError
-from feedtool.publish.splices import described_sizes, read_splices
+from feedtool.publish.splices import read_splices
 
 KEY = "ep-1/ep-1-1a2b3c4d.mp3"
 
@@ -37,7 +37,6 @@ def entry(**changes: Any) -> dict[str, Any]:
 
 def test_no_file_means_no_splices(tmp_path: Path) -> None:
     assert read_splices(tmp_path) == {}
-    assert described_sizes(tmp_path) == {}
 
 
 def test_a_good_file_is_read_with_its_head_and_tail(tmp_path: Path) -> None:
@@ -50,7 +49,6 @@ def test_a_good_file_is_read_with_its_head_and_tail(tmp_path: Path) -> None:
     assert made.head == b"ID3" + bytes(997) and made.tail.startswith(b"TAG") and made.size == 5128
     assert found["ep-2/x-12345678.mp3"].composition().tail == b""
     assert splice.headers.content_type == "audio/mpeg"
-    assert described_sizes(tmp_path) == {KEY: 5128, "ep-2/x-12345678.mp3": 5000}
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -77,7 +75,6 @@ def test_a_bad_file_is_one_clear_error(tmp_path: Path, body: Any, message: str) 
         read_splices(tmp_path)
     assert message in caught.value.message
     assert caught.value.hint and "feedtool build" in caught.value.hint
-    assert described_sizes(tmp_path) == {}
 
 
 def test_a_head_changed_after_the_plan_is_refused(tmp_path: Path) -> None:

@@ -121,9 +121,17 @@ def build(episodes_dir: Path, out_dir: Path, base_url: str | None, drafts: bool,
         held.append(f"{result.future_left_out} scheduled")
     left_out = f"; left out {', '.join(held)} (use --drafts to include)" if held else ""
     pages = f" (the older ones in {result.archive_pages} archive page(s))" if result.archive_pages else ""
+    away = []  # masters not on this machine (docs/publishing.md, "Where your audio lives")
+    if result.remote:
+        away.append(f"{result.remote} on the target already")
+    if result.spliced:
+        away.append(f"{result.spliced} to re-tag inside the bucket at publish")
+    if result.masters_fetched:
+        away.append(f"{result.masters_fetched} master(s) fetched")
+    elsewhere = f" ({', '.join(away)})" if away else ""
     click.echo(
         f"Built {result.feed_path}: {result.episodes} episode(s){pages}, "
-        f"{result.tagged} audio file(s) tagged, {result.reused} unchanged{left_out}."
+        f"{result.tagged} audio file(s) tagged, {result.reused} unchanged{elsewhere}{left_out}."
     )
     _echo_next_due(result)
 

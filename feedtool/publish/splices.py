@@ -1,8 +1,9 @@
 """Tagged copies that build described instead of writing: ``public/.feedtool/splices.json``.
 
 When an MP3's tag inputs (title, chapters, cover...) change on a machine without its master,
-build cannot write the new tagged copy. It writes what the copy is made of instead, and the feed
-already names the new copy (docs/design.md, "Splices"):
+build cannot write the new tagged copy. It writes what the copy is made of instead
+(feedtool.master_records.write_splices), and the feed already names the new copy (docs/design.md,
+"Splices"):
 
     {"version": 1, "splices": {"<key>": {"size": N, "head": "<file>", "tail": "<file>" | null,
        "source": {"key": "<earlier copy's key>", "size": N, "start": N, "end": N}}}}
@@ -15,15 +16,14 @@ the bucket where the service allows it). Keys are relative to public/, like ever
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from feedtool.errors import InputError, excerpt
+from feedtool.master_records import HEADS_DIR, SPLICES_FILE
 from feedtool.storage import (
-    META_DIR,
     PLAIN_NAME,
     Composition,
     ObjectHeaders,
@@ -32,8 +32,7 @@ from feedtool.storage import (
     is_hidden,
 )
 
-SPLICES_FILE = f"{META_DIR}/splices.json"
-HEADS_DIR = f"{META_DIR}/heads"
+#: The version build writes (feedtool.master_records.write_splices); paths from there too.
 SPLICES_VERSION = 1
 
 
@@ -158,22 +157,3 @@ def read_splices(out_dir: Path) -> dict[str, Splice]:
                             numbers["source.start"], numbers["source.end"])
     return found
 
-
-def described_sizes(out_dir: Path) -> dict[str, int]:
-    """key -> size of every copy splices.json describes (empty when it is missing or unusable:
-    publish reports what is wrong with it). For the validator, which checks enclosures against
-    public/: these are made on the target instead."""
-    try:
-        stat = (out_dir / SPLICES_FILE).stat()
-    except OSError:
-        return {}
-    return _described_sizes(str(out_dir.absolute()), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=4)
-def _described_sizes(out_dir: str, mtime_ns: int, size: int) -> dict[str, int]:
-    """Read once per version of the file (the validator asks once per missing enclosure)."""
-    try:
-        return {key: splice.size for key, splice in read_splices(Path(out_dir)).items()}
-    except InputError:
-        return {}

@@ -107,6 +107,8 @@ class Context:
     findings: list[Finding] = field(default_factory=list)
     channel: Node | None = None
     items: list[Node] = field(default_factory=list)
+    #: enclosures a feedtool build left out of public/ (validation.media reads them once)
+    elsewhere_media: dict[str, tuple[int, str]] | None = None
 
     def emit(self, rule_id: str, message: str, *, node: Node | None = None, el: Any = None,
              line: int | None = None, fix: str | None = None, subject: str | None = None,

@@ -261,21 +261,6 @@ def _check_item(ctx: Context, emit: Emit, item: Node) -> int:
 
 
 # --- enclosures ----------------------------------------------------------------------------------
-def _made_on_target(ctx: Context, path: Path) -> int | None:
-    """The size of the copy ``path`` names when build described it in public/.feedtool/splices.json
-    (publish makes it on the target from an earlier copy: feedtool.publish.splices), else None."""
-    base = ctx.options.base_dir
-    if base is None:
-        return None
-    from feedtool.publish.splices import described_sizes
-
-    try:
-        key = path.relative_to(base.absolute()).as_posix()
-    except ValueError:
-        return None
-    return described_sizes(base).get(key)
-
-
 def _check_local_enclosure(ctx: Context, emit: Emit, item: Node, el: Any,
                            url: str) -> tuple[float | None, list[float] | None]:
     from feedtool.audio import EXTENSIONS, probe
@@ -283,20 +268,17 @@ def _check_local_enclosure(ctx: Context, emit: Emit, item: Node, el: Any,
 
     path = local_path(url, ctx)
     assert path is not None
-    made = None if path.is_file() else _made_on_target(ctx, path)
-    if made is not None:  # a re-tagged copy that publish makes on the target (no bytes in public/)
-        length = (el.get("length") or "").strip()
-        if length.isdigit() and int(length) != made:
-            emit("media.length", f"the enclosure length is {int(length):,} bytes but the re-tagged copy "
-                 f"{_rel(ctx, path)} will be {made:,} bytes", node=item, el=el, subject="enclosure@length",
-                 fix="Build again.")
-        return None, None
+    length = (el.get("length") or "").strip()
     if not path.is_file():
+        elsewhere = _elsewhere(ctx).get(_rel(ctx, path))
+        if elsewhere is not None and length == str(elsewhere[0]):
+            emit("media.elsewhere", f"{_rel(ctx, path)} is not in public/: {elsewhere[1]}", node=item, el=el,
+                 subject="enclosure@url")
+            return None, None
         emit("media.missing", f"the enclosure file {_rel(ctx, path)} does not exist", node=item, el=el,
              subject="enclosure@url")
         return None, None
     size = path.stat().st_size
-    length = (el.get("length") or "").strip()
     if length.isdigit() and int(length) != size:
         emit("media.length", f"the enclosure length is {int(length):,} bytes but {_rel(ctx, path)} is {size:,} bytes",
              node=item, el=el, subject="enclosure@length", fix=f"Set length=\"{size}\" (or rebuild).")
@@ -643,6 +625,16 @@ def _notes_cut_short(item: Node) -> bool:
         return False
     text = (item.text("description") or "").rstrip()
     return text.endswith(("…", "…</p>", "...", "...</p>"))
+
+
+def _elsewhere(ctx: Context) -> dict[str, tuple[int, str]]:
+    """The build's list of enclosures it left out of public/ (feedtool.master_records): key ->
+    (size, where it is). Read once per validation; empty for a feed feedtool did not build."""
+    from feedtool.master_records import read_remote_media
+
+    if ctx.elsewhere_media is None:
+        ctx.elsewhere_media = read_remote_media(ctx.options.base_dir) if ctx.options.base_dir else {}
+    return ctx.elsewhere_media
 
 
 def _rel(ctx: Context, path: Path) -> str:

@@ -246,6 +246,11 @@ _rule("transcript.content", WARNING, "A transcript file's content matches its ty
       "PN transcript.md", "Fix the type attribute or the file.")
 _rule("media.missing", ERROR, "Every file the feed points to exists (enclosure, artwork, chapters, transcripts).",
       "APPLE-VAL", "Upload or build the missing file, or fix the URL.")
+_rule("media.elsewhere", INFO, "An enclosure that a feedtool build left out of public/ because its master is not "
+      "on this machine: the build recorded it as on the target already, or as a copy publish makes there "
+      "(public/.feedtool/remote-media.json). Its audio is not checked here; publish checks that it is on the "
+      "target before the feed goes live.", "derived",
+      "Nothing to do; to check the audio itself, validate the live feed with --check-media.")
 _rule("media.length", ERROR, "The enclosure length equals the real size of the file.", "APPLE-GUIDE; derived",
       "Set length to the file's size in bytes (rebuild after re-encoding or tagging).")
 _rule("media.content", ERROR, "The media file is what its type says (read with mutagen).", "APPLE-AUDIO; derived",
