@@ -362,3 +362,39 @@ def test_a_failed_re_tag_leaves_the_live_feed_and_a_re_run_finishes(
     report = ok(run_publish(show.root, to, "--no-build", endpoint=proxy.endpoint_url))
     assert [r["key"] for r in report["retagged"]] == [splice.new_key]
     assert get(server[1], bucket, splice.new_key) == splice.expected
+
+
+def test_a_fresh_clone_without_audio_re_tags_a_chapters_edit_inside_the_bucket(
+        show: PodcastFactory, server: tuple[str, str], bucket: str, proxy: FaultProxy, tmp_path: Path) -> None:
+    """The whole flow with the real build: the laptop publishes; a clone of episodes/ without the
+    audio, the cache or public/ (CI) edits the chapters and publishes (publish builds: the build
+    writes splices.json); the object is byte for byte what the laptop builds from the master."""
+    to = f"s3://{bucket}/show"
+    ok(run_publish(show.root, to, endpoint=server[1]))
+    fresh = tmp_path / "clone"
+    shutil.copytree(show.episodes, fresh / "episodes", ignore=lambda _, names: [n for n in names if n.endswith(".mp3")])
+    episode = fresh / "episodes" / "ep-1" / "episode.md"
+    episode.write_text(episode.read_text(encoding="utf-8").replace("[00:05] End", "[00:07] A new end"),
+                       encoding="utf-8")
+
+    proxy.reset_counts()
+    report = ok(run_publish(fresh, to, endpoint=proxy.endpoint_url))
+    sent = proxy.body_bytes_in
+    assert report["built"] is True
+    [made] = report["retagged"]
+    assert made["path"] == "copy inside the bucket"
+    assert [u["key"] for u in report["uploaded"] if u["key"].endswith(".mp3")] == []
+    assert sent < 6 * MIB + 200 * 1024, sent  # the head (a 1400x1400 cover) is well under 200 KB
+
+    # The witness: the same edit built where the master is.
+    shutil.copyfile(episode, show.episodes / "ep-1" / "episode.md")
+    done = subprocess.run([*FEEDTOOL, "build", "--episodes", str(show.episodes), "--out", str(show.public)],
+                          cwd=show.root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = get(server[1], bucket, made["key"])
+    assert data is not None and data == (show.public / made["key"]).read_bytes()
+    assert ffprobe_chapters(data, tmp_path) == ["Start", "Middle", "A new end"]
+    feed = get(server[1], bucket, "feed.xml")
+    assert feed is not None and enclosure(feed) == (made["key"], len(data))
+    print(f"\n{server[0]}, real build: {made['path']}: {sent} bytes sent by the whole publish for a "
+          f"{len(data)}-byte copy")
