@@ -111,8 +111,8 @@ class FaultProxy:
     def trickle(self, method: str | None, path: str, *, pause_s: float, times: int = 1) -> Rule:
         return self._add(method, path, "trickle", times, pause_s=pause_s)
 
-    def drop(self, method: str | None, path: str, *, times: int = 1) -> Rule:
-        return self._add(method, path, "drop", times)
+    def drop(self, method: str | None, path: str, *, times: int = 1, header: str | None = None) -> Rule:
+        return self._add(method, path, "drop", times, header=header)
 
     def before(self, method: str | None, path: str, callback: Callable[[], None], *, times: int = 1,
                header: str | None = None) -> Rule:

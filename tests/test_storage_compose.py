@@ -215,6 +215,16 @@ def test_a_failure_aborts_the_multipart_upload(bucket: tuple[Any, str], proxy: F
     assert "Contents" not in client.list_objects_v2(Bucket=name, Prefix="show/" + KEY)
 
 
+def test_a_dropped_connection_on_the_copy_is_one_clear_error(bucket: tuple[Any, str], proxy: FaultProxy,
+                                                             source_bytes: bytes) -> None:
+    client, name = bucket
+    proxy.drop("PUT", r"uploadId=", header=COPY_RANGE_HEADER, times=100)
+    with pytest.raises(StorageError, match="copying part of") as caught:
+        target(proxy, name).compose(KEY, composition(source_bytes), headers_for(KEY))
+    assert type(caught.value).__module__.startswith("feedtool")
+    assert no_open_uploads(client, name)
+
+
 def test_a_source_replaced_during_the_copy_is_not_glued_in(bucket: tuple[Any, str], proxy: FaultProxy,
                                                            source_bytes: bytes, server: tuple[str, str]) -> None:
     """CopySourceIfMatch carries the source's ETag (moto ignores it; SeaweedFS and AWS honour it)."""

@@ -137,6 +137,9 @@ class S3Composer:
                     refused = code
                     self._stream_parts(upload_id, parts, bytearray(), at, c.end, source_etag, digest)
                     break
+                except bx.BotoCoreError as error:  # a dropped connection, a timeout: after the retries
+                    raise self.target._error(error, f"copying part of {c.source_key} to {self.key} in",
+                                             "write") from error
                 parts.append({"PartNumber": len(parts) + 1, "ETag": answer["CopyPartResult"]["ETag"]})
             else:
                 if c.tail:
