@@ -98,3 +98,42 @@ def test_publish_with_a_broken_splices_file_exits_2_and_changes_nothing(podcast:
     assert result.exit_code == 2
     assert "splices.json" in result.output and "gone.bin" in result.output and "Traceback" not in result.output
     assert (site / "feed.xml").read_bytes() == before
+
+
+def test_apply_stops_starting_re_tags_after_a_failure(podcast: Any, runner: Any, tmp_path: Path) -> None:
+    """Sources gone between the plan and apply (a folder target whose compose calls are counted):
+    one clear error, the live feed kept, and not every one of 40 copies attempted."""
+    from feedtool.errors import StorageError
+    from feedtool.publish import apply_plan, make_plan, scan_public
+    from feedtool.storage import LocalFolderTarget
+
+    site = tmp_path / "site"
+    first = run_cli(runner, "publish", "--episodes", podcast.episodes, "--out", podcast.public, "--to", site,
+                    "--no-validate")
+    assert first.exit_code == 0, first.output
+    source = next(p for p in site.rglob("*.mp3"))
+    source_key = source.relative_to(site).as_posix()
+    size = source.stat().st_size
+    entries = {f"extra/copy-{n:08x}.mp3": {"size": 1000 + size - 10, "head": "h.bin", "tail": None,
+                                           "source": {"key": source_key, "size": size, "start": 10, "end": size}}
+               for n in range(40)}
+    write(podcast.public, {"version": 1, "splices": entries}, tail=None)
+
+    class Counting(LocalFolderTarget):
+        calls = 0
+
+        def compose(self, *args: Any, **kwargs: Any) -> Any:
+            Counting.calls += 1
+            return super().compose(*args, **kwargs)
+
+    target = Counting(site)
+    plan = make_plan(scan_public(podcast.public), target, splices=read_splices(podcast.public))
+    assert len(plan.retags) == 40
+    before = (site / "feed.xml").read_bytes()
+    source.unlink()
+    with pytest.raises(StorageError, match=r"re-tagging extra/copy-.* failed: .* is not in") as caught:
+        apply_plan(plan, target, check_ranges=False)
+    assert "put the master back" in (caught.value.hint or "")
+    assert Counting.calls < 20
+    assert not (site / "extra").exists() or not list((site / "extra").iterdir())
+    assert (site / "feed.xml").read_bytes() == before

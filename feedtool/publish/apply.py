@@ -246,18 +246,28 @@ def _make_retags(retags: list[Retag], target: Any, result: ApplyResult, recorder
         return made
 
     failures: list[tuple[Retag, FeedtoolError]] = []
+
+    def settle(retag: Retag, future: Any) -> None:
+        try:
+            made = future.result()
+        except FeedtoolError as error:
+            failures.append((retag, error))
+            return
+        recorder.record_made(retag.splice, made)
+        result.retagged.append((retag, made))
+        if progress:  # files only: the bytes total counts what public/ uploads
+            progress.file_done()
+
     with ThreadPoolExecutor(max_workers=RETAG_CONCURRENCY) as pool:
-        futures = [(retag, pool.submit(make, retag)) for retag in retags]
-        for retag, future in futures:
-            try:
-                made = future.result()
-            except FeedtoolError as error:
-                failures.append((retag, error))
-                continue
-            recorder.record_made(retag.splice, made)
-            result.retagged.append((retag, made))
-            if progress:  # files only: the bytes total counts what public/ uploads
-                progress.file_done()
+        pending: deque[tuple[Retag, Any]] = deque()
+        for retag in retags:
+            if failures:
+                break  # wrong permissions, a source gone...: do not start thousands more to fail alike
+            pending.append((retag, pool.submit(make, retag)))
+            if len(pending) >= 2 * RETAG_CONCURRENCY:
+                settle(*pending.popleft())
+        while pending:
+            settle(*pending.popleft())
     if failures:
         first, problem = failures[0]
         raise _retag_failed(target, first.splice.key, problem) from problem
