@@ -347,7 +347,7 @@ def test_a_push_publishes_and_a_run_without_changes_uploads_nothing(
     report = publish_report(job)
     assert job.step("Publish").stdout.strip().splitlines() == [
         f"Published {len(report['uploaded'])} file(s), "
-        f"{sum(u['size'] for u in report['uploaded']) / 1e6:.1f} MB, to {report['target']}."]
+        f"{sum(u['size'] for u in report['uploaded']) / 1e6:.1f} MB sent, to {report['target']}."]
     assert report["target"].startswith(f"s3://{bucket}/show")
     assert "### Published to" in job.summary and "feed.xml" in job.summary
     assert "No episode is scheduled." in job.summary
@@ -616,6 +616,28 @@ def test_a_show_without_audio_in_git_publishes_its_master_from_a_bucket_then_tex
     # Nothing new to record: the podcaster's commit is still the branch's head.
     assert origin_head(show) == checked_out(second) != bot_commit
     assert second.step("Commit feedtool.lock").stdout == f"{LOCK} is unchanged: nothing to commit.\n"
+
+    # A new title goes into the MP3's tag: with the master gone from its bucket, the new copy is
+    # made inside the publish bucket from the earlier one, and the lock file records it.
+    text = (folder / "episode.md").read_text(encoding="utf-8")
+    (folder / "episode.md").write_text(text.replace("The first one: hello", "Hello, retitled"), encoding="utf-8")
+    show.commit("A better title", with_audio=False)
+    third = actions.run_on("push", vars=variables, secrets=KEYS)
+    assert_success(third)
+    assert "(1 to re-tag inside the bucket at publish)" in third.step("Build").stdout
+    (retagged,) = publish_report(third)["retagged"]
+    # a 5-second episode is under 10 MB: fetched and sent back whole (the 100 MB case copies
+    # inside the bucket: tests/test_publish_splice.py, bench/bench_retag.py)
+    assert retagged["path"] == "download and upload" and retagged["why"].startswith("the range is small")
+    assert retagged["source"] == media
+    assert "re-tagged: download and upload" in third.summary
+    assert "1 re-tagged" in third.summary
+    (entry,) = live_feed(seaweed, bucket).entries
+    assert entry.enclosures[0].href.endswith(retagged["key"]) and entry.title == "Hello, retitled"
+    audio = http_get(from_origin(entry.enclosures[0].href, seaweed, bucket))
+    assert len(audio) == int(entry.enclosures[0].length) and b"Hello, retitled" in audio[:4096]
+    author, files, _ = pushed_commit(show, origin_head(show))
+    assert (author, files) == (BOT, [LOCK])
 
 
 @pytest.mark.parametrize("refusal", ["branch protection", "a newer commit"])
