@@ -52,12 +52,18 @@ from feedtool.master_records import (
     MasterRecord,
     Splice,
     TaggedRecord,
+    copy_stem,
+    copy_suffix,
+    made_from,
+    master_missing,
     record_into,
     recorded_master,
+    splice_of,
+    why_needed,
     write_remote_media,
     write_splices,
 )
-from feedtool.masters import MasterError, MasterFacts
+from feedtool.masters import MasterFacts
 from feedtool.model import Episode, Image, Master, Show
 from feedtool.parallel import forked_runs, worker_count
 
@@ -391,7 +397,7 @@ class _Builder:
         if master.remote:
             stored = self.fetch(episode, master, None)
             return self.probe_master(stored), stored
-        raise _master_missing(episode, master, "feedtool.lock records nothing about it (it was never built)")
+        raise master_missing(episode, master, "feedtool.lock records nothing about it (it was never built)")
 
     def recorded_entry(self, episode: Episode) -> dict[str, Any] | None:
         """The episode's lock entry; for a renamed folder (its old folder gone), the old one.
@@ -454,9 +460,9 @@ class _Builder:
         info = AudioInfo(kind=facts.kind, mime=facts.mime, duration_s=facts.duration_s, size=facts.size,
                          bitrate=facts.bitrate)
         meta = self.tag_metadata(episode)
-        suffix = _copy_suffix(master, facts)
+        suffix = copy_suffix(master, facts)
         key = tagged_copy_key(facts.sha256, suffix, info, self.tag_fingerprint(meta))
-        name = f"{episode.slug}/{ascii_name(_copy_stem(master))}-{key[:8]}{suffix}"
+        name = f"{episode.slug}/{ascii_name(copy_stem(master))}-{key[:8]}{suffix}"
         cached_file = self.cache.tagged_dir / f"{key}{suffix}"
         cached = self.cache.tagged.get(key)
         record = recorded_master(self.recorded_entry(episode), index, master.source)
@@ -473,15 +479,15 @@ class _Builder:
             self.result.remote += 1  # on the target already: nothing to place, the feed names it
             size, name, remote = earlier.size, earlier.name, True
         elif earlier is not None and facts.kind == "mp3" and facts.audio_span is not None:
-            splice = _splice(meta, facts, earlier, name, same_key=earlier.key == key, path=episode.source)
+            splice = splice_of(meta, facts, earlier, name, same_key=earlier.key == key, path=episode.source)
             self.result.spliced += 1
             size = splice.size
         elif master.remote:
             size = self.write_copy(self.fetch(episode, master, facts), cached_file, meta, info, key)
             self.place_file(cached_file, name)
         else:
-            raise _master_missing(episode, master, _why_needed(earlier, facts))
-        tagged = TaggedRecord(key=key, name=name, size=size, made_from=_made_from(splice))
+            raise master_missing(episode, master, why_needed(earlier, facts))
+        tagged = TaggedRecord(key=key, name=name, size=size, made_from=made_from(splice))
         media = MediaFile(url=self.url(name), length=size, mime=info.mime, duration_s=info.duration_s,
                           bitrate=info.bitrate)
         return _Copy(media, MasterRecord(master.source, facts, tagged), splice, remote)
@@ -755,82 +761,6 @@ def artwork_image(path: Path, url: str) -> ImageRef:
     """The cover as podcast:image: apps that read the newer tag learn its size without fetching it."""
     width, height = _measure(path)
     return ImageRef(href=url, width=width, height=height, type=_image_mime(path), purpose="artwork")
-
-
-def _copy_stem(master: Master) -> str:
-    """The start of a tagged copy's name: the master's file name without its extension (a URL's
-    last path segment), the same whether or not the master is on this machine."""
-    from urllib.parse import unquote, urlsplit
-
-    if master.path is not None and not master.remote:
-        return master.path.stem
-    return Path(unquote(urlsplit(master.source).path) if master.remote else master.source).stem or "audio"
-
-
-def _copy_suffix(master: Master, facts: MasterFacts) -> str:
-    """A tagged copy's extension: the master's, or its kind's when a URL names none."""
-    from urllib.parse import urlsplit
-
-    from feedtool.audio import EXTENSIONS
-
-    if master.path is not None and not master.remote:
-        return master.path.suffix.lower()
-    suffix = Path(urlsplit(master.source).path if master.remote else master.source).suffix.lower()
-    if suffix in EXTENSIONS:
-        return suffix
-    return {"mp3": ".mp3", "m4a": ".m4a", "mp4": ".mp4", "ogg": ".ogg", "opus": ".opus", "flac": ".flac"}.get(
-        facts.kind, ".mp3")
-
-
-def _splice(meta: TagMetadata, facts: MasterFacts, earlier: TaggedRecord, name: str, *, same_key: bool,
-            path: Path) -> Splice:
-    """The new copy of an MP3 made from an earlier copy on the target (feedtool.tagging.splice).
-
-    An earlier copy is ``its ID3v2 tag + the master's audio frames + an ID3v1 tag when the master
-    had one``, so the frames sit at a known place in it. When the build asks again for a copy it
-    asked for before (same build key), the source is the one that copy was made from: the copy
-    itself may not have been published yet.
-    """
-    from feedtool.integrity import AudioSpan
-    from feedtool.tagging.id3 import plan_copy
-
-    assert facts.audio_span is not None
-    start, end, id3v1 = facts.audio_span
-    plan = plan_copy(meta, duration_s=facts.duration_s, span=AudioSpan(start, end, id3v1), path=path)
-    if same_key and earlier.made_from is not None:
-        source, source_size = str(earlier.made_from["name"]), int(earlier.made_from["size"])
-        source_start, source_end = int(earlier.made_from["start"]), int(earlier.made_from["end"])
-    else:
-        tail = 128 if id3v1 else 0  # the ID3v1 tag feedtool writes into a copy
-        source, source_size = earlier.name, earlier.size
-        source_end = earlier.size - tail
-        source_start = source_end - (end - start)
-    return Splice(name=name, size=plan.size, head=plan.head_bytes(), tail=plan.tail, source=source,
-                  source_size=source_size, start=source_start, end=source_end)
-
-
-def _made_from(splice: Splice | None) -> dict[str, int | str] | None:
-    if splice is None:
-        return None
-    return {"name": splice.source, "size": splice.source_size, "start": splice.start, "end": splice.end}
-
-
-def _why_needed(earlier: TaggedRecord | None, facts: MasterFacts) -> str:
-    if earlier is None:
-        return "feedtool.lock records no copy of it"
-    if facts.kind != "mp3":
-        return (f"its tags changed (title, chapters, cover, show or author), and only an MP3's copy can be "
-                f"re-made without its master (this is {facts.kind})")
-    return "its tags changed, and feedtool.lock does not say where its audio frames are"
-
-
-def _master_missing(episode: Episode, master: Master, why: str) -> MasterError:
-    return MasterError(
-        f"the master {master.source} is not in the episode folder, and {why}",
-        path=episode.source, field="audio", line=master.line,
-        hint="put the master next to episode.md (it may stay out of git), or name where it lives with "
-             "an https:// URL or s3://bucket/key in 'audio:' (docs/publishing.md, 'Where your audio lives')",
-    )
 
 
 def tagged_copy_key(master_digest: str, suffix: str, info: AudioInfo, tag_fingerprint: str) -> str:

@@ -17,6 +17,10 @@ the new ID3 tag, then the audio frames of the earlier copy, then the ID3v1 tail
 (feedtool.tagging.splice). ``tagged.made_from`` then keeps the earlier copy, so that every build
 until publish has made the new copy (or the master is back) says the same thing.
 
+The rules build applies to a master that is not here live here too (``copy_stem``,
+``copy_suffix``, ``splice_of``, ``master_missing``), so that build.py keeps the order of the
+steps (docs/design.md, "Masters outside git") and this module what each step means.
+
 Publish reads the splices a build asks for from ``public/.feedtool/splices.json`` (the heads and
 tails as files under ``public/.feedtool/heads/``) and makes each copy inside the bucket
 (feedtool.publish, docs/design.md "Masters outside git").
@@ -28,10 +32,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feedtool.files import write_atomic
-from feedtool.masters import MasterFacts
+from feedtool.masters import MasterError, MasterFacts
+
+if TYPE_CHECKING:
+    from feedtool.model import Episode, Master
+    from feedtool.tagging import TagMetadata
 
 #: Inside public/ (hidden: publish never uploads it).
 SPLICES_FILE = ".feedtool/splices.json"
@@ -178,3 +186,82 @@ def read_remote_media(root: Path) -> dict[str, tuple[int, str]]:
         return {str(name): (int(value[0]), str(value[1])) for name, value in media.items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return {}
+
+
+# ------------------------------------------------------------------------------ build's rules
+
+
+def copy_stem(master: Master) -> str:
+    """The start of a tagged copy's name: the master's file name without its extension (a URL's
+    last path segment), the same whether or not the master is on this machine."""
+    from urllib.parse import unquote, urlsplit
+
+    if master.path is not None and not master.remote:
+        return master.path.stem
+    return Path(unquote(urlsplit(master.source).path) if master.remote else master.source).stem or "audio"
+
+
+def copy_suffix(master: Master, facts: MasterFacts) -> str:
+    """A tagged copy's extension: the master's, or its kind's when a URL names none."""
+    from urllib.parse import urlsplit
+
+    from feedtool.audio import EXTENSIONS
+
+    if master.path is not None and not master.remote:
+        return master.path.suffix.lower()
+    suffix = Path(urlsplit(master.source).path if master.remote else master.source).suffix.lower()
+    if suffix in EXTENSIONS:
+        return suffix
+    return {"mp3": ".mp3", "m4a": ".m4a", "mp4": ".mp4", "ogg": ".ogg", "opus": ".opus", "flac": ".flac"}.get(
+        facts.kind, ".mp3")
+
+
+def splice_of(meta: TagMetadata, facts: MasterFacts, earlier: TaggedRecord, name: str, *, same_key: bool,
+            path: Path) -> Splice:
+    """The new copy of an MP3 made from an earlier copy on the target (feedtool.tagging.splice).
+
+    An earlier copy is ``its ID3v2 tag + the master's audio frames + an ID3v1 tag when the master
+    had one``, so the frames sit at a known place in it. When the build asks again for a copy it
+    asked for before (same build key), the source is the one that copy was made from: the copy
+    itself may not have been published yet.
+    """
+    from feedtool.integrity import AudioSpan
+    from feedtool.tagging.id3 import plan_copy
+
+    assert facts.audio_span is not None
+    start, end, id3v1 = facts.audio_span
+    plan = plan_copy(meta, duration_s=facts.duration_s, span=AudioSpan(start, end, id3v1), path=path)
+    if same_key and earlier.made_from is not None:
+        source, source_size = str(earlier.made_from["name"]), int(earlier.made_from["size"])
+        source_start, source_end = int(earlier.made_from["start"]), int(earlier.made_from["end"])
+    else:
+        tail = 128 if id3v1 else 0  # the ID3v1 tag feedtool writes into a copy
+        source, source_size = earlier.name, earlier.size
+        source_end = earlier.size - tail
+        source_start = source_end - (end - start)
+    return Splice(name=name, size=plan.size, head=plan.head_bytes(), tail=plan.tail, source=source,
+                  source_size=source_size, start=source_start, end=source_end)
+
+
+def made_from(splice: Splice | None) -> dict[str, int | str] | None:
+    if splice is None:
+        return None
+    return {"name": splice.source, "size": splice.source_size, "start": splice.start, "end": splice.end}
+
+
+def why_needed(earlier: TaggedRecord | None, facts: MasterFacts) -> str:
+    if earlier is None:
+        return "feedtool.lock records no copy of it"
+    if facts.kind != "mp3":
+        return (f"its tags changed (title, chapters, cover, show or author), and only an MP3's copy can be "
+                f"re-made without its master (this is {facts.kind})")
+    return "its tags changed, and feedtool.lock does not say where its audio frames are"
+
+
+def master_missing(episode: Episode, master: Master, why: str) -> MasterError:
+    return MasterError(
+        f"the master {master.source} is not in the episode folder, and {why}",
+        path=episode.source, field="audio", line=master.line,
+        hint="put the master next to episode.md (it may stay out of git), or name where it lives with "
+             "an https:// URL or s3://bucket/key in 'audio:' (docs/publishing.md, 'Where your audio lives')",
+    )
