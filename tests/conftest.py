@@ -6,12 +6,14 @@ Audio is generated once per test session (ffmpeg, from Debian's package, is inst
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -191,13 +193,42 @@ def feedsmith() -> Callable[[Path], dict]:
     return parse
 
 
+@contextlib.contextmanager
+def running_s3_server(kind: str) -> Iterator[tuple[str, str]]:
+    """("moto" or "seaweedfs", its endpoint URL): a real S3 server on 127.0.0.1 while in use."""
+    if kind == "moto":
+        from moto.server import ThreadedMotoServer
+
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        try:
+            yield "moto", f"http://{host}:{port}"
+        finally:
+            moto.stop()
+    else:
+        from seaweed_server import start_seaweed
+
+        weed = start_seaweed()
+        try:
+            yield "seaweedfs", weed.endpoint_url
+        finally:
+            weed.stop()
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's S3 server on 127.0.0.1 (real HTTP; boto3 as feedtool builds it), one per test module."""
-    from moto.server import ThreadedMotoServer
+    with running_s3_server("moto") as (_, endpoint):
+        yield endpoint
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+
+@pytest.fixture(scope="module")
+def seaweed() -> Iterator[Any]:
+    """SeaweedFS (``weed mini``) on 127.0.0.1, one per test module: tests/seaweed_server.py.
+    Fails, never skips, when it cannot start within 30 s."""
+    from seaweed_server import start_seaweed
+
+    server = start_seaweed()
+    yield server
     server.stop()

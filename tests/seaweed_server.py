@@ -101,9 +101,28 @@ class SeaweedServer:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def start_seaweed() -> SeaweedServer:
-    """Start ``weed mini`` and wait until it accepts an S3 request (or fail within 30 s)."""
+class _PortTaken(RuntimeError):
+    """A port found free was taken by another process before weed bound it."""
+
+
+def start_seaweed(attempts: int = 3) -> SeaweedServer:
+    """Start ``weed mini`` and wait until it accepts an S3 request (or fail within 30 s).
+
+    Ports are found free, then bound by weed a moment later; another server starting at the same
+    time (a parallel test run, a benchmark) can take one in between. Then weed exits with
+    "address already in use", and it is started again on other ports.
+    """
     taken: set[int] = set()
+    for attempt in range(attempts):
+        try:
+            return _start_once(taken)
+        except _PortTaken:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_once(taken: set[int]) -> SeaweedServer:
     ports = {name: free_port_pair(taken) for name in ("s3", "master", "filer", "volume", "admin")}
     data_dir = Path(tempfile.mkdtemp(prefix="feedtool-weed-"))
     log_path = data_dir / "weed.log"
@@ -134,7 +153,8 @@ def start_seaweed() -> SeaweedServer:
             time.sleep(0.2)
     tail = log_path.read_bytes()[-3000:].decode("utf-8", "replace")
     server.stop()
-    raise RuntimeError(
+    error_type = _PortTaken if "address already in use" in tail else RuntimeError
+    raise error_type(
         f"SeaweedFS did not answer on {server.endpoint_url} within {START_TIMEOUT_S:.0f} s "
         f"(last error: {last_error}); log tail:\n{tail}"
     )

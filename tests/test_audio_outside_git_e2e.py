@@ -14,26 +14,18 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import PodcastFactory
-from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, start_seaweed
+from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
 from feedtool.cli import cli
 
 pytestmark = pytest.mark.slow
 
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".ogg", ".opus", ".flac")
-
-
-@pytest.fixture(scope="module")
-def seaweed() -> Iterator[SeaweedServer]:
-    server = start_seaweed()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -12,27 +12,19 @@ import itertools
 import json
 import os
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import pytest
 from click.testing import CliRunner
 from public_tree import EpisodeSpec, make_tone, two_episodes, write_public
-from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, start_seaweed
+from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
 from feedtool.cli import cli
 
 pytestmark = pytest.mark.slow
 
 _bucket_numbers = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def seaweed() -> Iterator[SeaweedServer]:
-    server = start_seaweed()  # fails (does not skip) when SeaweedFS cannot start within 30 s
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

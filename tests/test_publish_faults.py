@@ -19,19 +19,12 @@ from pathlib import Path
 import pytest
 from conftest import PodcastFactory
 from fault_proxy import FaultProxy
-from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, start_seaweed
+from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer
 
 BASE = "https://cdn.example.com/show/"  # the base_url of conftest's show
 pytestmark = pytest.mark.slow
 _numbers = itertools.count()
 FEEDTOOL = [sys.executable, "-m", "feedtool"]
-
-
-@pytest.fixture(scope="module")
-def seaweed() -> Iterator[SeaweedServer]:
-    server = start_seaweed()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PodcastFactory
+from conftest import PodcastFactory, running_s3_server
 from fault_proxy import FaultProxy
-from seaweed_server import ACCESS_KEY, SECRET_KEY, start_seaweed
+from seaweed_server import ACCESS_KEY, SECRET_KEY
 
 from feedtool import master_records as records
 from feedtool.audio import probe
@@ -62,18 +62,9 @@ def big_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module", params=["moto", "seaweedfs"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    if request.param == "moto":
-        from moto.server import ThreadedMotoServer
-
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        moto.start()
-        host, port = moto.get_host_and_port()
-        yield "moto", f"http://{host}:{port}"
-        moto.stop()
-    else:
-        weed = start_seaweed()
-        yield "seaweedfs", weed.endpoint_url
-        weed.stop()
+    """(name, endpoint URL) of a real S3 server."""
+    with running_s3_server(request.param) as found:
+        yield found
 
 
 @pytest.fixture

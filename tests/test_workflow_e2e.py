@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from glob import glob
 from pathlib import Path
@@ -37,7 +37,7 @@ from pathlib import Path
 import feedparser
 import pytest
 import yaml
-from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, free_port_pair, start_seaweed
+from seaweed_server import ACCESS_KEY, SECRET_KEY, SeaweedServer, free_port_pair
 from workflow_runner import JobResult, Runner, load_workflow
 
 from feedtool import __version__
@@ -69,13 +69,6 @@ def feedtool_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", *quiet, str(wheel)], check=True)
     return venv / "bin", wheel
-
-
-@pytest.fixture(scope="module")
-def seaweed() -> Iterator[SeaweedServer]:
-    server = start_seaweed()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
