@@ -1,0 +1,407 @@
+"""Benchmark (issue 10): publish from a fresh clone with no audio, vs `aws s3 sync` of the same change.
+
+A show of N episodes (bench/make_catalogue.py: episode.md with 20 chapters from timestamp lines,
+a short real MP3 master each; episode 1's master is a 100 MB MP3) is built and published to
+SeaweedFS from a "laptop" folder that has the masters (setup, not timed). Its episodes/ without
+audio (text, artwork and the committed episodes/feedtool.lock) is the "origin" a CI job checks
+out. Then, per run and interleaved, three changes:
+
+- (a) notes: one episode's show notes edited (a line that is not a chapter);
+- (b) new:   one new episode with a 50 MB master present in the clone (as a laptop adds it);
+- (c) chapters: episode 1's chapter title edited (its 100 MB master is not in the clone).
+
+feedtool: a fresh copy of origin (no audio, no .feedtool-cache, no public/), the change applied,
+then ``python -m feedtool publish --format json --quiet`` timed as one new process (build and
+validation included), the target and endpoint from FEEDTOOL_PUBLISH_TO / FEEDTOOL_ENDPOINT_URL /
+FEEDTOOL_ADDRESSING_STYLE and credentials from the AWS environment, as the CI workflow runs it.
+After (b) the new episode's text and the updated lock file go back into origin (the commit), so
+the next run's clone has it (and no episode vanishes from the feed).
+
+aws s3 sync (the baseline a podcaster would use by hand): the laptop makes the same change and
+runs ``feedtool build`` (not timed: its time is printed apart), then ``aws s3 sync public/
+s3://bucket/show --exclude '.feedtool/*' --exclude .feedtool-build`` is timed; it uploads every
+file of public/ whose size or mtime changed (for (c) the whole re-tagged 100 MB copy).
+
+Bytes sent are measured, not assumed: both tools talk to SeaweedFS through a counting TCP proxy
+(request bytes client -> server, HTTP headers included); the tools' own figures are printed too
+(feedtool's ``uploaded_bytes`` and media uploads from --format json, the sizes of aws's
+``upload:`` lines).
+
+    .venv/bin/python bench/bench_masters.py                           # 3,000 episodes, 3 runs
+    .venv/bin/python bench/bench_masters.py --episodes 100 --runs 1   # a quick look
+
+The 100 MB and 50 MB masters (pink noise, 320 kbit/s) are made once with ffmpeg into
+bench/out/masters/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+from make_catalogue import episode_md, make_catalogue, master_tag
+from seaweed_server import ACCESS_KEY, SECRET_KEY, start_seaweed
+
+OUT = HERE / "out" / "masters"
+AUDIO_SUFFIXES = (".mp3", ".m4a", ".ogg", ".opus", ".flac")
+BIG_BYTES = 100 * 1000 * 1000  # episode 1's master, re-tagged in (c)
+NEW_BYTES = 50 * 1000 * 1000  # the new episode's master in (b)
+BUCKET_FT = "feedtool-show"
+BUCKET_AWS = "aws-show"
+PREFIX = "show"
+
+
+# --- masters (made once) ------------------------------------------------------------------------
+
+def make_master(size: int) -> Path:
+    """A real MP3 of about ``size`` bytes (60 s of pink noise at 320 kbit/s, looped), no tags."""
+    path = OUT / f"master-{size // 1_000_000}mb.mp3"
+    if path.is_file():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    clip = OUT / "clip.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "anoisesrc=color=pink:duration=60:sample_rate=44100:amplitude=0.3", "-ac", "2",
+                    "-c:a", "libmp3lame", "-b:a", "320k", "-map_metadata", "-1", "-id3v2_version", "0",
+                    str(clip)], check=True)
+    repeats = max(1, round(size / clip.stat().st_size))
+    partial = path.with_suffix(".part.mp3")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(repeats - 1), "-i", str(clip),
+                    "-c", "copy", "-map_metadata", "-1", "-id3v2_version", "0", "-write_xing", "1",
+                    str(partial)], check=True)
+    clip.unlink()
+    partial.replace(path)
+    return path
+
+
+def write_master(target: Path, frames: Path, number: int) -> None:
+    """An episode's own master: a small ID3 tag of its own (as an editor exports) + the frames."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as out, open(frames, "rb") as source:
+        out.write(master_tag(number))
+        shutil.copyfileobj(source, out, 1 << 20)
+
+
+# --- a counting proxy ----------------------------------------------------------------------------
+
+class CountingProxy:
+    """A TCP relay 127.0.0.1:port -> upstream that counts the bytes clients send (and receive).
+
+    Transparent to SigV4 (the Host header the client signs is what the server sees).
+    """
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.sent = 0
+        self.received = 0
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.sent = self.received = 0
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            for sock in (client, server):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket, upstream: bool) -> None:
+        try:
+            while chunk := source.recv(1 << 18):
+                target.sendall(chunk)
+                with self._lock:
+                    if upstream:
+                        self.sent += len(chunk)
+                    else:
+                        self.received += len(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+# --- the show ------------------------------------------------------------------------------------
+
+@dataclass
+class Run:
+    seconds: float
+    sent: int  # bytes the tool sent to the service (proxy count)
+    reported: int  # the tool's own figure (feedtool uploaded_bytes; aws: sizes of upload: lines)
+    media: int  # of those, audio bytes (as the tool reports them)
+    ok: bool = True
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def copy_text(source: Path, target: Path) -> None:
+    """A checkout: episodes/ without audio (gitignored), with the lock file."""
+    shutil.copytree(source, target, ignore=lambda _d, names: [n for n in names if n.endswith(AUDIO_SUFFIXES)])
+
+
+def edit_notes(md: Path, tag: str) -> None:
+    """Change a notes line that is not a chapter line (the first line after the front matter)."""
+    text = md.read_text(encoding="utf-8")
+    head, body = text.split("\n---\n", 1)
+    first, rest = body.split("\n", 1)
+    md.write_text(f"{head}\n---\n{first} (Correction {tag}.)\n{rest}", encoding="utf-8")
+
+
+def edit_chapter(md: Path, tag: str) -> None:
+    """Rename the second chapter (the `[00:03] ...` timestamp line of the show notes)."""
+    text = md.read_text(encoding="utf-8")
+    new, count = re.subn(r"^\[00:03\] .*$", f"[00:03] Renamed chapter {tag}", text, count=1, flags=re.M)
+    assert count == 1, md
+    md.write_text(new, encoding="utf-8")
+
+
+def new_episode(episodes: Path, number: int, frames: Path | None) -> Path:
+    """An episode folder as the laptop adds it (frames: its master's audio; None: text only)."""
+    folder = episodes / f"episode-{number:05d}"
+    folder.mkdir()
+    date = datetime(2015, 1, 5, 9, 0, tzinfo=UTC) + timedelta(hours=8 * number)
+    (folder / "episode.md").write_text(episode_md(number, date, Random(number)), encoding="utf-8")
+    if frames is not None:
+        write_master(folder / "episode.mp3", frames, number)
+    return folder
+
+
+class Bench:
+    def __init__(self, work: Path, episodes: int, proxy: CountingProxy, env: dict[str, str]) -> None:
+        self.work = work
+        self.n = episodes
+        self.proxy = proxy
+        self.env = env
+        self.laptop = work / "laptop"
+        self.origin = work / "origin"
+        self.aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+        if not self.aws:
+            raise SystemExit("awscli is missing: pip install -e '.[bench]'")
+        self.laptop_builds: list[float] = []
+        self.added = 0
+
+    # the tools, each a new process
+    def feedtool(self, project: Path, *args: str, bucket: str = BUCKET_FT) -> subprocess.CompletedProcess[str]:
+        env = dict(self.env, FEEDTOOL_PUBLISH_TO=f"s3://{bucket}/{PREFIX}",
+                   FEEDTOOL_ENDPOINT_URL=self.proxy.endpoint_url, FEEDTOOL_ADDRESSING_STYLE="path")
+        return subprocess.run([sys.executable, "-m", "feedtool", *args], env=env, cwd=project,
+                              capture_output=True, text=True)
+
+    def publish(self, project: Path) -> Run:
+        self.proxy.reset()
+        start = time.perf_counter()
+        done = self.feedtool(project, "publish", "--format", "json", "--quiet")
+        elapsed = time.perf_counter() - start
+        sent = self.proxy.sent
+        if done.returncode != 0:
+            message = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            return Run(elapsed, sent, 0, 0, ok=False, note=f"exit {done.returncode}: " + " / ".join(message[:4]))
+        report = json.loads(done.stdout)
+        media = sum(u["size"] for u in report["uploaded"] if u["key"].endswith(AUDIO_SUFFIXES))
+        return Run(elapsed, sent, report["uploaded_bytes"], media,
+                   extra={"uploads": len(report["uploaded"]), "report": report})
+
+    def build_laptop(self) -> float:
+        start = time.perf_counter()
+        done = self.feedtool(self.laptop, "build", "--quiet")
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"laptop build failed:\n{done.stdout}\n{done.stderr}")
+        return elapsed
+
+    def sync(self) -> Run:
+        command = [self.aws, "--endpoint-url", self.proxy.endpoint_url, "s3", "sync", str(self.laptop / "public"),
+                   f"s3://{BUCKET_AWS}/{PREFIX}", "--no-progress",
+                   "--exclude", ".feedtool/*", "--exclude", ".feedtool-build"]
+        self.proxy.reset()
+        start = time.perf_counter()
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True, cwd=self.laptop)
+        elapsed = time.perf_counter() - start
+        sent = self.proxy.sent
+        if done.returncode != 0:
+            raise SystemExit(f"aws s3 sync failed:\n{done.stdout}\n{done.stderr}")
+        paths = [Path(line[len("upload: "):].rsplit(" to s3://", 1)[0])
+                 for line in done.stdout.splitlines() if line.startswith("upload: ")]
+        sizes = [(p if p.is_absolute() else self.laptop / p).stat().st_size for p in paths]
+        media = sum(s for p, s in zip(paths, sizes, strict=True) if p.name.endswith(AUDIO_SUFFIXES))
+        return Run(elapsed, sent, sum(sizes), media, extra={"uploads": len(paths)})
+
+    # setup
+    def setup(self, big: Path) -> None:
+        t0 = time.perf_counter()
+        make_catalogue(self.n, self.laptop)
+        (self.laptop / "master.mp3").unlink()  # make_catalogue's frames, not part of the show
+        (self.laptop / "catalogue.version").unlink()
+        show = self.laptop / "episodes/podcast.yaml"  # publish refuses placeholder addresses
+        show.write_text(show.read_text(encoding="utf-8").replace("example.com", "feedtool-bench.net"),
+                        encoding="utf-8")
+        write_master(self.laptop / "episodes/episode-00001/episode.mp3", big, 1)
+        print(f"setup: show of {self.n} episodes written ({time.perf_counter() - t0:.1f} s)", flush=True)
+        t0 = time.perf_counter()
+        first = self.publish(self.laptop)
+        if not first.ok:
+            raise SystemExit(f"first publish from the laptop failed: {first.note}")
+        print(f"setup: laptop build + first publish {time.perf_counter() - t0:.1f} s, "
+              f"{first.extra['uploads']} files, {first.reported / 1e6:.1f} MB", flush=True)
+        t0 = time.perf_counter()
+        first_sync = self.sync()
+        print(f"setup: first aws s3 sync {time.perf_counter() - t0:.1f} s, {first_sync.extra['uploads']} files, "
+              f"{first_sync.reported / 1e6:.1f} MB", flush=True)
+        copy_text(self.laptop / "episodes", self.origin / "episodes")
+
+    def clone(self, run: int, situation: str) -> Path:
+        target = self.work / f"clone-{situation}-{run}"
+        copy_text(self.origin / "episodes", target / "episodes")
+        return target
+
+    # the three changes
+    def notes(self, run: int) -> tuple[Run, Run]:
+        md = f"episode-{max(1, self.n // 2):05d}/episode.md"
+        clone = self.clone(run, "notes")
+        edit_notes(clone / "episodes" / md, f"r{run}")
+        ours = self.publish(clone)
+        shutil.rmtree(clone)
+        edit_notes(self.laptop / "episodes" / md, f"r{run}")
+        self.laptop_builds.append(self.build_laptop())
+        return ours, self.sync()
+
+    def new(self, run: int, frames: Path) -> tuple[Run, Run]:
+        number = self.n + run + 1
+        clone = self.clone(run, "new")
+        new_episode(clone / "episodes", number, frames)
+        ours = self.publish(clone)
+        if ours.ok:  # the commit: the new episode's text and the lock file go into origin
+            folder = f"episode-{number:05d}"
+            copy_text(clone / "episodes" / folder, self.origin / "episodes" / folder)
+            shutil.copyfile(clone / "episodes/feedtool.lock", self.origin / "episodes/feedtool.lock")
+        shutil.rmtree(clone)
+        new_episode(self.laptop / "episodes", number, frames)
+        self.laptop_builds.append(self.build_laptop())
+        return ours, self.sync()
+
+    def chapters(self, run: int) -> tuple[Run, Run]:
+        md = "episode-00001/episode.md"
+        clone = self.clone(run, "chapters")
+        edit_chapter(clone / "episodes" / md, f"r{run}")
+        ours = self.publish(clone)
+        shutil.rmtree(clone)
+        edit_chapter(self.laptop / "episodes" / md, f"r{run}")
+        self.laptop_builds.append(self.build_laptop())
+        return ours, self.sync()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["notes", "new", "chapters"], action="append",
+                        help="run only these changes (repeatable)")
+    args = parser.parse_args()
+    wall = time.perf_counter()
+
+    big = make_master(BIG_BYTES)
+    new_frames = make_master(NEW_BYTES)
+    work = Path(tempfile.mkdtemp(prefix="feedtool-bench-masters-"))
+    server = start_seaweed()
+    upstream = server.endpoint_url.rsplit(":", 1)
+    proxy = CountingProxy(("127.0.0.1", int(upstream[1])))
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=str(work / "none"),
+               AWS_SHARED_CREDENTIALS_FILE=str(work / "none"))
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        env.pop(name, None)
+    for bucket in (BUCKET_FT, BUCKET_AWS):
+        server.client().create_bucket(Bucket=bucket)
+    bench = Bench(work, args.episodes, proxy, env)
+    situations: dict[str, Callable[[int], tuple[Run, Run]]] = {
+        "notes": bench.notes,
+        "new": lambda run: bench.new(run, new_frames),
+        "chapters": bench.chapters,
+    }
+    chosen = [s for s in situations if not args.only or s in args.only]
+    results: dict[str, list[tuple[Run, Run]]] = {s: [] for s in chosen}
+    try:
+        bench.setup(big)
+        for run in range(args.runs):
+            for situation in chosen:
+                ours, theirs = situations[situation](run)
+                results[situation].append((ours, theirs))
+                print(f"run {run} {situation}: feedtool {ours.seconds:.2f} s sent {ours.sent / 1e6:.2f} MB "
+                      f"(reported {ours.reported / 1e6:.2f} MB, media {ours.media / 1e6:.2f} MB)"
+                      f"{'' if ours.ok else ' FAILED: ' + ours.note} | aws {theirs.seconds:.2f} s "
+                      f"sent {theirs.sent / 1e6:.2f} MB ({theirs.extra['uploads']} files)", flush=True)
+    finally:
+        proxy.close()
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    labels = {"notes": "(a) one episode's notes edited",
+              "new": "(b) one new episode, 50 MB master in the clone",
+              "chapters": "(c) episode 1's chapters edited (100 MB master not in the clone)"}
+    print()
+    print("| change | feedtool publish (fresh clone) | aws s3 sync | ratio | sent feedtool / aws "
+          "(proxy) | feedtool media bytes | aws files |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for situation, runs in results.items():
+        ours = [r for r, _ in runs]
+        theirs = [t for _, t in runs]
+        ours_s = statistics.median(r.seconds for r in ours)
+        theirs_s = statistics.median(t.seconds for t in theirs)
+        failed = [r for r in ours if not r.ok]
+        mark = f" (failed {len(failed)}/{len(ours)})" if failed else ""
+        print(f"| {labels[situation]} | {ours_s:.2f} s{mark} | {theirs_s:.2f} s | {ours_s / theirs_s:.2f} | "
+              f"{statistics.median(r.sent for r in ours) / 1e6:.2f} MB / "
+              f"{statistics.median(t.sent for t in theirs) / 1e6:.2f} MB | "
+              f"{statistics.median(r.media for r in ours) / 1e6:.2f} MB | "
+              f"{statistics.median(t.extra['uploads'] for t in theirs):.0f} |")
+        for r in failed[:1]:
+            print(f"|   feedtool failed: {r.note[:300]} |||||||")
+    if bench.laptop_builds:
+        print(f"\nlaptop `feedtool build` before each aws s3 sync (not in the aws column): median "
+              f"{statistics.median(bench.laptop_builds):.2f} s")
+    print(f"medians of {args.runs} run(s), {args.episodes} episodes; each run a new process; SeaweedFS on "
+          f"127.0.0.1 behind a counting proxy; whole bench {time.perf_counter() - wall:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
