@@ -214,10 +214,12 @@ class Bench:
         self.env = env
         self.laptop = work / "laptop"
         self.origin = work / "origin"
-        self.aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
-        if not self.aws:
+        aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+        if not aws:
             raise SystemExit("awscli is missing: pip install -e '.[bench]'")
+        self.aws: str = aws
         self.laptop_builds: list[float] = []
+        self.keep = False
         self.added = 0
 
     # the tools, each a new process
@@ -264,7 +266,9 @@ class Bench:
                  for line in done.stdout.splitlines() if line.startswith("upload: ")]
         sizes = [(p if p.is_absolute() else self.laptop / p).stat().st_size for p in paths]
         media = sum(s for p, s in zip(paths, sizes, strict=True) if p.name.endswith(AUDIO_SUFFIXES))
-        return Run(elapsed, sent, sum(sizes), media, extra={"uploads": len(paths)})
+        keys = [f"{p.relative_to(self.laptop / 'public') if p.is_absolute() else p} ({s})"
+                for p, s in zip(paths, sizes, strict=True)]
+        return Run(elapsed, sent, sum(sizes), media, extra={"uploads": len(paths), "keys": keys})
 
     # setup
     def setup(self, big: Path) -> None:
@@ -289,6 +293,10 @@ class Bench:
               f"{first_sync.reported / 1e6:.1f} MB", flush=True)
         copy_text(self.laptop / "episodes", self.origin / "episodes")
 
+    def discard(self, clone: Path) -> None:
+        if not self.keep:
+            shutil.rmtree(clone)
+
     def clone(self, run: int, situation: str) -> Path:
         target = self.work / f"clone-{situation}-{run}"
         copy_text(self.origin / "episodes", target / "episodes")
@@ -300,7 +308,7 @@ class Bench:
         clone = self.clone(run, "notes")
         edit_notes(clone / "episodes" / md, f"r{run}")
         ours = self.publish(clone)
-        shutil.rmtree(clone)
+        self.discard(clone)
         edit_notes(self.laptop / "episodes" / md, f"r{run}")
         self.laptop_builds.append(self.build_laptop())
         return ours, self.sync()
@@ -314,7 +322,7 @@ class Bench:
             folder = f"episode-{number:05d}"
             copy_text(clone / "episodes" / folder, self.origin / "episodes" / folder)
             shutil.copyfile(clone / "episodes/feedtool.lock", self.origin / "episodes/feedtool.lock")
-        shutil.rmtree(clone)
+        self.discard(clone)
         new_episode(self.laptop / "episodes", number, frames)
         self.laptop_builds.append(self.build_laptop())
         return ours, self.sync()
@@ -324,7 +332,7 @@ class Bench:
         clone = self.clone(run, "chapters")
         edit_chapter(clone / "episodes" / md, f"r{run}")
         ours = self.publish(clone)
-        shutil.rmtree(clone)
+        self.discard(clone)
         edit_chapter(self.laptop / "episodes" / md, f"r{run}")
         self.laptop_builds.append(self.build_laptop())
         return ours, self.sync()
@@ -336,6 +344,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["notes", "new", "chapters"], action="append",
                         help="run only these changes (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="list what each tool uploaded")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and print its path")
     args = parser.parse_args()
     wall = time.perf_counter()
 
@@ -353,6 +363,7 @@ def main() -> None:
     for bucket in (BUCKET_FT, BUCKET_AWS):
         server.client().create_bucket(Bucket=bucket)
     bench = Bench(work, args.episodes, proxy, env)
+    bench.keep = args.keep
     situations: dict[str, Callable[[int], tuple[Run, Run]]] = {
         "notes": bench.notes,
         "new": lambda run: bench.new(run, new_frames),
@@ -370,10 +381,17 @@ def main() -> None:
                       f"(reported {ours.reported / 1e6:.2f} MB, media {ours.media / 1e6:.2f} MB)"
                       f"{'' if ours.ok else ' FAILED: ' + ours.note} | aws {theirs.seconds:.2f} s "
                       f"sent {theirs.sent / 1e6:.2f} MB ({theirs.extra['uploads']} files)", flush=True)
+                if args.verbose:
+                    print("   feedtool uploaded:", ", ".join(
+                        f"{u['key']} ({u['size']})" for u in ours.extra.get("report", {}).get("uploaded", [])))
+                    print("   aws uploaded:", ", ".join(theirs.extra["keys"]))
     finally:
         proxy.close()
         server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     labels = {"notes": "(a) one episode's notes edited",
               "new": "(b) one new episode, 50 MB master in the clone",
@@ -383,17 +401,17 @@ def main() -> None:
           "(proxy) | feedtool media bytes | aws files |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for situation, runs in results.items():
-        ours = [r for r, _ in runs]
-        theirs = [t for _, t in runs]
-        ours_s = statistics.median(r.seconds for r in ours)
-        theirs_s = statistics.median(t.seconds for t in theirs)
-        failed = [r for r in ours if not r.ok]
-        mark = f" (failed {len(failed)}/{len(ours)})" if failed else ""
+        mine = [r for r, _ in runs]
+        base = [t for _, t in runs]
+        ours_s = statistics.median(r.seconds for r in mine)
+        theirs_s = statistics.median(t.seconds for t in base)
+        failed = [r for r in mine if not r.ok]
+        mark = f" (failed {len(failed)}/{len(mine)})" if failed else ""
         print(f"| {labels[situation]} | {ours_s:.2f} s{mark} | {theirs_s:.2f} s | {ours_s / theirs_s:.2f} | "
-              f"{statistics.median(r.sent for r in ours) / 1e6:.2f} MB / "
-              f"{statistics.median(t.sent for t in theirs) / 1e6:.2f} MB | "
-              f"{statistics.median(r.media for r in ours) / 1e6:.2f} MB | "
-              f"{statistics.median(t.extra['uploads'] for t in theirs):.0f} |")
+              f"{statistics.median(r.sent for r in mine) / 1e6:.2f} MB / "
+              f"{statistics.median(t.sent for t in base) / 1e6:.2f} MB | "
+              f"{statistics.median(r.media for r in mine) / 1e6:.2f} MB | "
+              f"{statistics.median(t.extra['uploads'] for t in base):.0f} |")
         for r in failed[:1]:
             print(f"|   feedtool failed: {r.note[:300]} |||||||")
     if bench.laptop_builds:
