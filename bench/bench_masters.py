@@ -229,10 +229,10 @@ class Bench:
         return subprocess.run([sys.executable, "-m", "feedtool", *args], env=env, cwd=project,
                               capture_output=True, text=True)
 
-    def publish(self, project: Path) -> Run:
+    def publish(self, project: Path, *options: str) -> Run:
         self.proxy.reset()
         start = time.perf_counter()
-        done = self.feedtool(project, "publish", "--format", "json", "--quiet")
+        done = self.feedtool(project, "publish", "--format", "json", "--quiet", *options)
         elapsed = time.perf_counter() - start
         sent = self.proxy.sent
         if done.returncode != 0:
@@ -301,6 +301,26 @@ class Bench:
         target = self.work / f"clone-{situation}-{run}"
         copy_text(self.origin / "episodes", target / "episodes")
         return target
+
+    def breakdown(self) -> dict[str, float]:
+        """Where (a)'s time goes: start-up, the cold build of the clone, publish of a built public/."""
+        clone = self.clone(0, "breakdown")
+        edit_notes(clone / "episodes" / f"episode-{max(1, self.n // 2):05d}/episode.md", "breakdown")
+        parts = {}
+        start = time.perf_counter()
+        self.feedtool(clone, "--help")
+        parts["start-up (`feedtool --help`)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        done = self.feedtool(clone, "build", "--quiet")
+        parts["`feedtool build` of the fresh clone (no cache, no public/)"] = time.perf_counter() - start
+        if done.returncode == 0:
+            start = time.perf_counter()
+            self.feedtool(clone, "validate", "--format", "json")
+            parts["`feedtool validate` of the built feed"] = time.perf_counter() - start
+            run = self.publish(clone, "--no-build", "--no-validate")
+            parts["`feedtool publish --no-build --no-validate` (list, compare, upload, target state)"] = run.seconds
+        self.discard(clone)
+        return parts
 
     # the three changes
     def notes(self, run: int) -> tuple[Run, Run]:
@@ -385,6 +405,7 @@ def main() -> None:
                     print("   feedtool uploaded:", ", ".join(
                         f"{u['key']} ({u['size']})" for u in ours.extra.get("report", {}).get("uploaded", [])))
                     print("   aws uploaded:", ", ".join(theirs.extra["keys"]))
+        parts = bench.breakdown() if "notes" in chosen else {}
     finally:
         proxy.close()
         server.stop()
@@ -414,6 +435,10 @@ def main() -> None:
               f"{statistics.median(t.extra['uploads'] for t in base):.0f} |")
         for r in failed[:1]:
             print(f"|   feedtool failed: {r.note[:300]} |||||||")
+    if parts:
+        print("\nwhere (a)'s time goes (one fresh clone, one run each):")
+        for what, seconds in parts.items():
+            print(f"- {what}: {seconds:.2f} s")
     if bench.laptop_builds:
         print(f"\nlaptop `feedtool build` before each aws s3 sync (not in the aws column): median "
               f"{statistics.median(bench.laptop_builds):.2f} s")
