@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -67,6 +68,7 @@ BIG_BYTES = 100 * 1000 * 1000  # episode 1's master, re-tagged in (c)
 NEW_BYTES = 50 * 1000 * 1000  # the new episode's master in (b)
 BUCKET_FT = "feedtool-show"
 BUCKET_AWS = "aws-show"
+BUCKET_MASTERS = "masters"
 PREFIX = "show"
 
 
@@ -195,12 +197,13 @@ def edit_chapter(md: Path, tag: str) -> None:
     md.write_text(new, encoding="utf-8")
 
 
-def new_episode(episodes: Path, number: int, frames: Path | None) -> Path:
-    """An episode folder as the laptop adds it (frames: its master's audio; None: text only)."""
+def new_episode(episodes: Path, number: int, frames: Path | None, audio: str = "episode.mp3") -> Path:
+    """An episode folder as the laptop adds it (frames: its master's audio, written next to it)."""
     folder = episodes / f"episode-{number:05d}"
     folder.mkdir()
     date = datetime(2015, 1, 5, 9, 0, tzinfo=UTC) + timedelta(hours=8 * number)
-    (folder / "episode.md").write_text(episode_md(number, date, Random(number)), encoding="utf-8")
+    text = episode_md(number, date, Random(number)).replace("\naudio: episode.mp3\n", f"\naudio: {audio}\n")
+    (folder / "episode.md").write_text(text, encoding="utf-8")
     if frames is not None:
         write_master(folder / "episode.mp3", frames, number)
     return folder
@@ -220,6 +223,8 @@ class Bench:
         self.aws: str = aws
         self.laptop_builds: list[float] = []
         self.keep = False
+        self.s3: Any = None  # a boto3 client straight to SeaweedFS (setup only)
+        self.proxied: Any = None  # one through the proxy (the plain upload that goal (b) allows)
         self.added = 0
 
     # the tools, each a new process
@@ -333,19 +338,50 @@ class Bench:
         self.laptop_builds.append(self.build_laptop())
         return ours, self.sync()
 
-    def new(self, run: int, frames: Path) -> tuple[Run, Run]:
-        number = self.n + run + 1
+    def plain_upload(self, path: Path) -> float:
+        """Seconds boto3's upload_file takes for this file through the proxy (the 'upload' in goal (b))."""
+        start = time.perf_counter()
+        self.proxied.upload_file(str(path), BUCKET_MASTERS, "scratch/plain-upload.mp3")
+        return time.perf_counter() - start
+
+    def commit(self, clone: Path, number: int) -> None:
+        """The new episode's text and the lock file go into origin (as the laptop commits them)."""
+        folder = f"episode-{number:05d}"
+        copy_text(clone / "episodes" / folder, self.origin / "episodes" / folder)
+        shutil.copyfile(clone / "episodes/feedtool.lock", self.origin / "episodes/feedtool.lock")
+
+    def new(self, run: int, frames: Path) -> tuple[Run, Run | None]:
+        number = self.n + 2 * run + 1
         clone = self.clone(run, "new")
         new_episode(clone / "episodes", number, frames)
         ours = self.publish(clone)
-        if ours.ok:  # the commit: the new episode's text and the lock file go into origin
-            folder = f"episode-{number:05d}"
-            copy_text(clone / "episodes" / folder, self.origin / "episodes" / folder)
-            shutil.copyfile(clone / "episodes/feedtool.lock", self.origin / "episodes/feedtool.lock")
+        ours.extra["upload_s"] = self.plain_upload(clone / "episodes" / f"episode-{number:05d}/episode.mp3")
+        if ours.ok:
+            self.commit(clone, number)
         self.discard(clone)
         new_episode(self.laptop / "episodes", number, frames)
         self.laptop_builds.append(self.build_laptop())
         return ours, self.sync()
+
+    def new_s3(self, run: int, frames: Path) -> tuple[Run, Run | None]:
+        """(b) with the master in a masters bucket (s3://, read with publish's settings) instead."""
+        number = self.n + 2 * run + 2
+        key = f"2026/episode-{number:05d}.mp3"
+        staged = self.work / "staged.mp3"
+        write_master(staged, frames, number)
+        self.s3.upload_file(str(staged), BUCKET_MASTERS, key)  # direct, not through the proxy
+        staged.unlink()
+        clone = self.clone(run, "new-s3")
+        new_episode(clone / "episodes", number, None, audio=f"s3://{BUCKET_MASTERS}/{key}")
+        ours = self.publish(clone)
+        ours.extra["fetched"] = self.proxy.received
+        write_master(staged, frames, number)
+        ours.extra["upload_s"] = self.plain_upload(staged)
+        staged.unlink()
+        if ours.ok:
+            self.commit(clone, number)
+        self.discard(clone)
+        return ours, None
 
     def chapters(self, run: int) -> tuple[Run, Run]:
         md = "episode-00001/episode.md"
@@ -358,11 +394,74 @@ class Bench:
         return ours, self.sync()
 
 
+def describe(ours: Run, theirs: Run | None) -> str:
+    line = (f"feedtool {ours.seconds:.2f} s, sent {ours.sent / 1e6:.2f} MB (reported {ours.reported / 1e6:.2f} MB, "
+            f"media {ours.media / 1e6:.2f} MB)")
+    if "fetched" in ours.extra:
+        line += f", received {ours.extra['fetched'] / 1e6:.2f} MB"
+    if "upload_s" in ours.extra:
+        line += f", plain upload of the copy {ours.extra['upload_s']:.2f} s"
+    if not ours.ok:
+        line += " FAILED: " + ours.note
+    if theirs is not None:
+        line += f" | aws {theirs.seconds:.2f} s, sent {theirs.sent / 1e6:.2f} MB ({theirs.extra['uploads']} files)"
+    return line
+
+
+LABELS = {
+    "notes": "(a) one episode's notes edited",
+    "new": "(b) one new episode, its 50 MB master in the clone",
+    "new-s3": "(b') one new episode, its 50 MB master at s3://",
+    "chapters": "(c) episode 1's chapters edited (100 MB master not in the clone)",
+}
+
+
+def goal(situation: str, runs: list[Run]) -> str:
+    """The issue's goal for this change, and whether the medians meet it."""
+    seconds = statistics.median(r.seconds for r in runs)
+    if any(not r.ok for r in runs):
+        return "not measurable: publish failed"
+    if situation == "notes":
+        media = max(r.media for r in runs)
+        met = seconds <= 2.0 and media == 0
+        return f"<= 2 s and 0 media bytes: {'met' if met else 'missed'} ({seconds:.2f} s, {media} media bytes)"
+    if situation in ("new", "new-s3"):
+        upload = statistics.median(r.extra["upload_s"] for r in runs)
+        met = seconds <= 2.0 + upload
+        extra = " (+ the fetch, not in the goal)" if situation == "new-s3" else ""
+        return (f"<= 2 s + the plain upload ({upload:.2f} s) = {2 + upload:.2f} s{extra}: "
+                f"{'met' if met else 'missed'}")
+    sent = statistics.median(r.sent for r in runs)
+    return f"<= 10 MB sent: {'met' if sent <= 10e6 else 'missed'} ({sent / 1e6:.2f} MB)"
+
+
+def table(results: dict[str, list[tuple[Run, Run | None]]]) -> str:
+    lines = ["| change | feedtool publish, fresh clone | aws s3 sync | ratio | sent: feedtool / aws | "
+             "feedtool media uploaded | goal |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for situation, runs in results.items():
+        mine = [r for r, _ in runs]
+        base = [t for _, t in runs if t is not None]
+        ours_s = statistics.median(r.seconds for r in mine)
+        ours_sent = statistics.median(r.sent for r in mine) / 1e6
+        media = statistics.median(r.media for r in mine) / 1e6
+        if base:
+            theirs_s = statistics.median(t.seconds for t in base)
+            aws = f"{theirs_s:.2f} s | {ours_s / theirs_s:.2f}"
+            sent = f"{ours_sent:.2f} MB / {statistics.median(t.sent for t in base) / 1e6:.2f} MB"
+        else:
+            aws = "as (b) | -"
+            sent = f"{ours_sent:.2f} MB / -"
+        lines.append(f"| {LABELS[situation]} | {ours_s:.2f} s | {aws} | {sent} | {media:.2f} MB | "
+                     f"{goal(situation, mine)} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["notes", "new", "chapters"], action="append",
+    parser.add_argument("--only", choices=["notes", "new", "new-s3", "chapters"], action="append",
                         help="run only these changes (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="list what each tool uploaded")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and print its path")
@@ -380,31 +479,32 @@ def main() -> None:
                AWS_SHARED_CREDENTIALS_FILE=str(work / "none"))
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         env.pop(name, None)
-    for bucket in (BUCKET_FT, BUCKET_AWS):
+    for bucket in (BUCKET_FT, BUCKET_AWS, BUCKET_MASTERS):
         server.client().create_bucket(Bucket=bucket)
     bench = Bench(work, args.episodes, proxy, env)
+    bench.s3 = server.client()
+    bench.proxied = server.client(endpoint_url=proxy.endpoint_url)
     bench.keep = args.keep
-    situations: dict[str, Callable[[int], tuple[Run, Run]]] = {
+    situations: dict[str, Callable[[int], tuple[Run, Run | None]]] = {
         "notes": bench.notes,
         "new": lambda run: bench.new(run, new_frames),
+        "new-s3": lambda run: bench.new_s3(run, new_frames),
         "chapters": bench.chapters,
     }
     chosen = [s for s in situations if not args.only or s in args.only]
-    results: dict[str, list[tuple[Run, Run]]] = {s: [] for s in chosen}
+    results: dict[str, list[tuple[Run, Run | None]]] = {s: [] for s in chosen}
     try:
         bench.setup(big)
         for run in range(args.runs):
             for situation in chosen:
                 ours, theirs = situations[situation](run)
                 results[situation].append((ours, theirs))
-                print(f"run {run} {situation}: feedtool {ours.seconds:.2f} s sent {ours.sent / 1e6:.2f} MB "
-                      f"(reported {ours.reported / 1e6:.2f} MB, media {ours.media / 1e6:.2f} MB)"
-                      f"{'' if ours.ok else ' FAILED: ' + ours.note} | aws {theirs.seconds:.2f} s "
-                      f"sent {theirs.sent / 1e6:.2f} MB ({theirs.extra['uploads']} files)", flush=True)
+                print(f"run {run} {situation}: {describe(ours, theirs)}", flush=True)
                 if args.verbose:
                     print("   feedtool uploaded:", ", ".join(
                         f"{u['key']} ({u['size']})" for u in ours.extra.get("report", {}).get("uploaded", [])))
-                    print("   aws uploaded:", ", ".join(theirs.extra["keys"]))
+                    if theirs is not None:
+                        print("   aws uploaded:", ", ".join(theirs.extra["keys"]))
         parts = bench.breakdown() if "notes" in chosen else {}
     finally:
         proxy.close()
@@ -414,27 +514,8 @@ def main() -> None:
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    labels = {"notes": "(a) one episode's notes edited",
-              "new": "(b) one new episode, 50 MB master in the clone",
-              "chapters": "(c) episode 1's chapters edited (100 MB master not in the clone)"}
     print()
-    print("| change | feedtool publish (fresh clone) | aws s3 sync | ratio | sent feedtool / aws "
-          "(proxy) | feedtool media bytes | aws files |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for situation, runs in results.items():
-        mine = [r for r, _ in runs]
-        base = [t for _, t in runs]
-        ours_s = statistics.median(r.seconds for r in mine)
-        theirs_s = statistics.median(t.seconds for t in base)
-        failed = [r for r in mine if not r.ok]
-        mark = f" (failed {len(failed)}/{len(mine)})" if failed else ""
-        print(f"| {labels[situation]} | {ours_s:.2f} s{mark} | {theirs_s:.2f} s | {ours_s / theirs_s:.2f} | "
-              f"{statistics.median(r.sent for r in mine) / 1e6:.2f} MB / "
-              f"{statistics.median(t.sent for t in base) / 1e6:.2f} MB | "
-              f"{statistics.median(r.media for r in mine) / 1e6:.2f} MB | "
-              f"{statistics.median(t.extra['uploads'] for t in base):.0f} |")
-        for r in failed[:1]:
-            print(f"|   feedtool failed: {r.note[:300]} |||||||")
+    print(table(results))
     if parts:
         print("\nwhere (a)'s time goes (one fresh clone, one run each):")
         for what, seconds in parts.items():
