@@ -385,13 +385,33 @@ class _Builder:
         """
         if master.path is not None:
             return self.probe_master(master.path), master.path
-        record = recorded_master(self.recorded.get(episode.slug), index, master.source)
+        record = recorded_master(self.recorded_entry(episode), index, master.source)
         if record is not None:
             return record.facts, self.masters().find(record.facts.sha256, size=record.facts.size)
         if master.remote:
             stored = self.fetch(episode, master, None)
             return self.probe_master(stored), stored
         raise _master_missing(episode, master, "feedtool.lock records nothing about it (it was never built)")
+
+    def recorded_entry(self, episode: Episode) -> dict[str, Any] | None:
+        """The episode's lock entry; for a renamed folder (its old folder gone), the old one.
+
+        The guid ledger carries a renamed folder's guid over (feedtool.guids); without the
+        master here, its facts must come along too: the entry of a gone folder with the same
+        'audio:' value and the same guid or episode number. The copy keeps its old name (and
+        URL), so nothing moves.
+        """
+        entry = self.recorded.get(episode.slug)
+        if entry is not None or not episode.masters:
+            return entry
+        source = episode.masters[0].source
+        found = [
+            other for slug, other in self.recorded.items()
+            if isinstance(other.get("master"), dict) and other["master"].get("source") == source
+            and not (self.root / slug).is_dir()
+            and (other.get("guid") == episode.guid if episode.guid else other.get("number") == episode.number)
+        ]
+        return found[0] if len(found) == 1 else None
 
     def probe_master(self, path: Path) -> MasterFacts:
         """probe() plus, for an MP3, where its audio frames are (what a splice copies)."""
@@ -439,7 +459,7 @@ class _Builder:
         name = f"{episode.slug}/{ascii_name(_copy_stem(master))}-{key[:8]}{suffix}"
         cached_file = self.cache.tagged_dir / f"{key}{suffix}"
         cached = self.cache.tagged.get(key)
-        record = recorded_master(self.recorded.get(episode.slug), index, master.source)
+        record = recorded_master(self.recorded_entry(episode), index, master.source)
         earlier = record.tagged if record is not None and record.facts.sha256 == facts.sha256 else None
         splice, remote = None, False
         if cached is not None and _has_size(cached_file, cached.get("size")):
@@ -807,7 +827,7 @@ def _why_needed(earlier: TaggedRecord | None, facts: MasterFacts) -> str:
 def _master_missing(episode: Episode, master: Master, why: str) -> MasterError:
     return MasterError(
         f"the master {master.source} is not in the episode folder, and {why}",
-        path=episode.source, field="audio",
+        path=episode.source, field="audio", line=master.line,
         hint="put the master next to episode.md (it may stay out of git), or name where it lives with "
              "an https:// URL or s3://bucket/key in 'audio:' (docs/publishing.md, 'Where your audio lives')",
     )

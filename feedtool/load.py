@@ -959,11 +959,11 @@ def _audio(fields: Fields, folder: Path, files: ShowFolder, *, draft: bool) -> t
     masters: list[Master] = []
     for index, name in enumerate(names):
         if "://" in name:
-            masters.append(Master(name))
+            masters.append(Master(name, line=fields.line("audio")))
         elif not _absent(folder / name):
             masters.append(Master(name, _local_file(fields, "audio", name, folder, files)))
-        elif not draft:
-            masters.append(Master(name))  # not on this machine: build decides whether it needs it
+        elif not draft:  # not on this machine: build decides whether it needs it
+            masters.append(Master(name, line=fields.line("audio")))
         elif index == 0:
             return ()  # a draft without its audio yet
         else:

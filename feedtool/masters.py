@@ -394,15 +394,23 @@ class _S3Origin:
         return self._where.error(error.message, error.hint or "check the s3:// address and the credentials")
 
 
+#: The variables `feedtool publish` reads for the same settings (its --endpoint-url, --region and
+#: --addressing-style): a CI run that sets them for publish reaches an s3:// master the same way.
+S3_SETTING_VARIABLES = {"endpoint_url": "FEEDTOOL_ENDPOINT_URL", "region": "FEEDTOOL_REGION",
+                        "addressing_style": "FEEDTOOL_ADDRESSING_STYLE"}
+
+
 def _s3_target(bucket: str, settings: PublishTarget | None) -> Any:
     """publish's S3 target for ``bucket``: its client (credential chain, endpoint, region,
-    addressing style) and its error messages. The one place boto3 is reached from here."""
+    addressing style) and its error messages. The one place boto3 is reached from here.
+
+    The settings are podcast.yaml's ``publish:``, each overridden by its FEEDTOOL_* variable when
+    that is set (publish gives its flags and variables precedence over podcast.yaml too)."""
     from feedtool.storage import S3Location, S3Target
 
-    return S3Target(S3Location(bucket=bucket, prefix=""),
-                    endpoint_url=settings.endpoint_url if settings else None,
-                    region=settings.region if settings else None,
-                    addressing_style=settings.addressing_style if settings else None)
+    chosen = {name: os.environ.get(variable) or (getattr(settings, name) if settings else None)
+              for name, variable in S3_SETTING_VARIABLES.items()}
+    return S3Target(S3Location(bucket=bucket, prefix=""), **chosen)
 
 
 # --------------------------------------------------------------------------------------------

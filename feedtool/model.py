@@ -351,6 +351,7 @@ class Master:
 
     source: str  # as written in episode.md
     path: Path | None = None
+    line: int | None = field(default=None, compare=False)  # of 'audio:' in episode.md, for messages
 
     @property
     def remote(self) -> bool:

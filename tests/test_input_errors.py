@@ -87,7 +87,7 @@ CASES = [
      ["second/episode.md:5", "episode", "whole number"]),
     ("episode-zero", edit_episode("episode: 2", "episode: 0"), ["episode", "must be 1 or more"]),
     ("missing-audio-file", edit_episode("audio: audio.mp3", "audio: missing.mp3"),
-     ["second/episode.md:4", "audio", "file not found"]),
+     ["second/episode.md:4", "audio", "missing.mp3 is not in the episode folder", "records nothing"]),
     ("audio-not-audio", write_bytes("second/audio.mp3", b"<html>not audio</html>" * 50),
      ["second/audio.mp3", "cannot read this audio file"]),
     ("audio-truncated-to-header", truncate_audio, ["second/audio.mp3"]),

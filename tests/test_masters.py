@@ -313,17 +313,6 @@ def test_a_git_lfs_pointer_as_a_local_master(podcast, runner) -> None:
 # s3:// (moto's server: real HTTP, publish's boto3 client)
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[object, PublishTarget]]:
     """A bucket 'masters' with credentials only in the environment, as in CI."""

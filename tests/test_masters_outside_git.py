@@ -144,7 +144,7 @@ def test_a_tag_change_of_an_m4a_without_its_master_is_a_clear_error(show: Podcas
     result = build(fresh, runner)
     assert result.exit_code == 2 and "Traceback" not in result.output
     message = result.stderr
-    assert "ep1/episode.md: audio: the master audio.m4a is not in the episode folder" in message
+    assert "ep1/episode.md:4: audio: the master audio.m4a is not in the episode folder" in message
     assert "only an MP3's copy can be re-made without its master" in message
     assert "put the master next to episode.md" in message and "s3://" in message
     assert (fresh / "public/feed.xml").read_bytes() == built  # the previous build is left as it was
@@ -158,7 +158,7 @@ def test_a_master_that_was_never_built_and_is_not_here(laptop: PodcastFactory, r
         '---\ntitle: "Three"\ndate: 2024-01-03T09:00:00Z\naudio: three.mp3\nepisode: 3\n---\nNotes.\n')
     result = build(fresh, runner)
     assert result.exit_code == 2, result.output
-    assert "ep3/episode.md: audio: the master three.mp3 is not in the episode folder" in result.stderr
+    assert "ep3/episode.md:4: audio: the master three.mp3 is not in the episode folder" in result.stderr
     assert "records nothing about it" in result.stderr
     assert (fresh / "public").exists() == before
 
@@ -244,17 +244,6 @@ def test_an_unreachable_or_forbidden_master_names_the_episode(show: PodcastFacto
     assert "ep1/episode.md: audio:" in result.stderr and "403" in result.stderr, result.stderr
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def test_an_s3_master_uses_publishs_settings_and_credentials(show: PodcastFactory, runner, tmp_path: Path,
                                                              moto_endpoint: str, monkeypatch) -> None:
     import boto3
@@ -291,3 +280,36 @@ def test_a_plain_http_master_is_fetched_with_a_warning(show: PodcastFactory, run
         assert "fetched over plain http://" in result.output and "1 master(s) fetched" in result.output
     finally:
         server.stop()
+
+
+def test_a_renamed_folder_in_a_clone_without_audio_keeps_its_copy(laptop: PodcastFactory, runner,
+                                                                   tmp_path: Path) -> None:
+    """`git mv episodes/ep2 episodes/ep-two` in CI: same guid (the ledger), same copy and URL."""
+    fresh = clone(laptop, tmp_path / "clone")
+    (fresh / "episodes/ep2").rename(fresh / "episodes/ep-two")
+    result = build(fresh, runner)
+    assert result.exit_code == 0, result.output
+    assert "2 on the target already" in result.output
+    assert (fresh / "public/feed.xml").read_bytes().count(b"/ep2/audio-") == 1  # the enclosure kept its URL
+    assert enclosures((fresh / "public/feed.xml").read_bytes()) == enclosures((laptop.public / "feed.xml").read_bytes())
+
+
+def test_an_s3_master_reaches_the_endpoint_publish_is_given_in_the_environment(
+        show: PodcastFactory, runner, tmp_path: Path, moto_endpoint: str, monkeypatch) -> None:
+    """CI sets FEEDTOOL_ENDPOINT_URL (a repository variable) for publish, not publish: in podcast.yaml."""
+    import boto3
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+                        "FEEDTOOL_ENDPOINT_URL": moto_endpoint, "FEEDTOOL_ADDRESSING_STYLE": "path"}.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=moto_endpoint)
+    client.create_bucket(Bucket="ci-masters")
+    folder = show.add("ep1", number=1)
+    client.put_object(Bucket="ci-masters", Key="ep1.mp3", Body=(folder / "audio.mp3").read_bytes())
+    (folder / "audio.mp3").unlink()
+    edit(folder / "episode.md", "audio: audio.mp3", "audio: s3://ci-masters/ep1.mp3")
+    result = build(show.root, runner)
+    assert result.exit_code == 0, result.output
+    assert "1 master(s) fetched" in result.output

@@ -456,3 +456,20 @@ def test_a_feed_served_as_html_is_an_error(tmp_path: Path, sources: Path, server
     handler.types = {".xml": "text/html; charset=utf-8"}
     (finding,) = [f for f in validate_feed(feed).findings if f.rule == "media.http.content-type"]
     assert "text/html" in finding.message and finding.scope == "feed"
+
+
+def test_an_enclosure_the_build_left_on_the_target_is_reported_where_it_is(podcast, tmp_path: Path) -> None:
+    """A clone without the audio builds a feed whose copies are on the target, not in public/:
+    "media.elsewhere" (a note) names them; a file that is simply gone is still "media.missing"."""
+    from feedtool.build import build_podcast
+
+    build_podcast(podcast.episodes, podcast.public)
+    clone = tmp_path / "clone"
+    shutil.copytree(podcast.episodes, clone / "episodes", ignore=shutil.ignore_patterns("*.mp3"))
+    build_podcast(clone / "episodes", clone / "public")
+    report = validate_feed(clone / "public" / "feed.xml")
+    assert [f.rule for f in report.findings if f.rule.startswith("media.")] == ["media.elsewhere"] * 2
+    assert report.errors == 0
+    (clone / "public/.feedtool/remote-media.json").unlink()  # not a feedtool build's promise any more
+    report = validate_feed(clone / "public" / "feed.xml")
+    assert [f.rule for f in report.findings if f.rule.startswith("media.")] == ["media.missing"] * 2
