@@ -386,9 +386,9 @@ class _S3Origin:
             if code in ("AccessDenied", "403", "Forbidden") or status == 403:
                 raise self._where.error(f"access denied ({code})",
                                         "the credentials need s3:GetObject on this object") from None
-            raise self._wrap(self._target._error(error, "fetching a master from")) from None
+            raise self._wrap(self._target._error(error, "fetching a master from", "read")) from None
         except bx.BotoCoreError as error:
-            raise self._wrap(self._target._error(error, "fetching a master from")) from None
+            raise self._wrap(self._target._error(error, "fetching a master from", "read")) from None
 
     def _wrap(self, error: FeedtoolError) -> MasterError:
         return self._where.error(error.message, error.hint or "check the s3:// address and the credentials")

@@ -376,3 +376,18 @@ def test_s3_missing_object_and_bucket(s3, tmp_path: Path) -> None:
     with pytest.raises(MasterError) as caught:
         store.fetch("s3://no-such-bucket/ep1.mp3", episode=EPISODE)
     assert_clear(caught, "bucket does not exist")
+
+
+def test_s3_unreachable_endpoint_is_a_clear_error(s3, tmp_path: Path) -> None:
+    """A service that cannot be reached (a closed port) is a MasterError naming it, not a crash."""
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    probe.close()
+    store = MasterStore(tmp_path / "masters", s3=PublishTarget(to="s3://site/show", endpoint_url=closed,
+                                                                addressing_style="path"))
+    with pytest.raises(MasterError) as caught:
+        store.fetch("s3://masters/ep1.mp3", episode=EPISODE)
+    assert_clear(caught, "s3://masters/ep1.mp3", "cannot reach", closed)
