@@ -380,6 +380,24 @@ class Bench:
         self.discard(clone)
         return parts
 
+    def profile(self, top: int) -> str:
+        """(a) once more under cProfile (one process: FEEDTOOL_JOBS=1): the heaviest feedtool calls."""
+        import io
+        import pstats
+
+        clone = self.clone(0, "profile")
+        edit_notes(clone / "episodes" / f"episode-{max(1, self.n // 2):05d}/episode.md", "profile")
+        out = self.work / "publish.prof"
+        env = dict(self.env, FEEDTOOL_JOBS="1", FEEDTOOL_PUBLISH_TO=f"s3://{BUCKET_FT}/{PREFIX}",
+                   FEEDTOOL_ENDPOINT_URL=self.proxy.endpoint_url, FEEDTOOL_ADDRESSING_STYLE="path")
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "feedtool", "publish", "--quiet"],
+                       env=env, cwd=clone, capture_output=True, check=True)
+        self.discard(clone)
+        text = io.StringIO()
+        stats = pstats.Stats(str(out), stream=text)
+        stats.sort_stats("cumulative").print_stats(r"feedtool/(?!cli)", top)
+        return text.getvalue()
+
     # the three changes
     def notes(self, run: int) -> tuple[Run, Run]:
         md = f"episode-{max(1, self.n // 2):05d}/episode.md"
@@ -521,6 +539,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["notes", "new", "new-s3", "chapters"], action="append",
                         help="run only these changes (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="list what each tool uploaded")
+    parser.add_argument("--profile", type=int, metavar="N", default=0,
+                        help="also profile (a) once in one process and print the N heaviest feedtool calls")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and print its path")
     args = parser.parse_args()
     wall = time.perf_counter()
@@ -563,6 +583,7 @@ def main() -> None:
                     if theirs is not None:
                         print("   aws uploaded:", ", ".join(theirs.extra["keys"]))
         parts = bench.breakdown() if "notes" in chosen else {}
+        profile = bench.profile(args.profile) if args.profile else ""
     finally:
         proxy.close()
         server.stop()
@@ -577,6 +598,8 @@ def main() -> None:
         print("\nwhere (a)'s time goes (one fresh clone, one run each):")
         for what, seconds in parts.items():
             print(f"- {what}: {seconds:.2f} s")
+    if profile:
+        print("\n" + profile)
     if bench.laptop_builds:
         print(f"\nlaptop `feedtool build` before each aws s3 sync (not in the aws column): median "
               f"{statistics.median(bench.laptop_builds):.2f} s")
