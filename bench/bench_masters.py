@@ -297,9 +297,12 @@ class Bench:
             return Run(elapsed, sent, 0, 0, media_sent, ok=False,
                        note=f"exit {done.returncode}: " + " / ".join(message[:4]))
         report = json.loads(done.stdout)
-        media = sum(u["size"] for u in report["uploaded"] if u["key"].endswith(AUDIO_SUFFIXES))
-        return Run(elapsed, sent, report["uploaded_bytes"], media, media_sent,
-                   extra={"uploads": len(report["uploaded"]), "report": report})
+        # what publish says it sent: uploads, plus the copies it re-tagged inside the bucket
+        retag = report.get("retagged_bytes_sent", 0)
+        media = sum(u["size"] for u in report["uploaded"] if u["key"].endswith(AUDIO_SUFFIXES)) + retag
+        return Run(elapsed, sent, report["uploaded_bytes"] + retag, media, media_sent,
+                   extra={"uploads": len(report["uploaded"]), "report": report,
+                          "retagged": [(r["key"], r.get("path"), r.get("bytes_sent")) for r in report.get("retagged", [])]})
 
     def build_laptop(self) -> float:
         start = time.perf_counter()
@@ -470,6 +473,8 @@ def describe(ours: Run, theirs: Run | None) -> str:
             f"(reported: uploaded {ours.reported / 1e6:.2f} MB, media {ours.media / 1e6:.2f} MB)")
     if "fetched" in ours.extra:
         line += f", received {ours.extra['fetched'] / 1e6:.2f} MB"
+    for key, path, sent in ours.extra.get("retagged", []):
+        line += f", re-tagged {key} ({path}, {(sent or 0) / 1e6:.2f} MB sent)"
     if "upload_s" in ours.extra:
         line += f", plain upload of the copy {ours.extra['upload_s']:.2f} s"
     if not ours.ok:
