@@ -4,6 +4,7 @@ publish workflow's correctness depends on it, or the end-to-end tests prove noth
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 
@@ -13,16 +14,21 @@ from workflow_runner import Contexts, ExpressionError, Runner
 
 
 def run(tmp_path: Path, steps: list[dict], *, defaults: dict | None = None, permissions: dict | None = None,
-        vars: dict | None = None, secrets: dict | None = None, sts: dict | None = None):
-    origin = tmp_path / "origin"
+        vars: dict | None = None, secrets: dict | None = None, sts: dict | None = None,
+        checkout: dict | None = None, before_step: dict | None = None):
+    """Run a job of these steps after a checkout of tmp_path/origin.git (a bare repository with
+    one commit, made on first use)."""
+    origin = tmp_path / "origin.git"
     if not origin.exists():
-        origin.mkdir()
-        subprocess.run(["git", "init", "--quiet", "-b", "main", str(origin)], check=True)
-        (origin / "README.md").write_text("show\n")
-        subprocess.run(["git", "-C", str(origin), "add", "README.md"], check=True)
-        subprocess.run(["git", "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@example.org",
+        work = tmp_path / "podcaster"
+        subprocess.run(["git", "init", "--quiet", "-b", "main", str(work)], check=True)
+        (work / "README.md").write_text("show\n")
+        subprocess.run(["git", "-C", str(work), "add", "README.md"], check=True)
+        subprocess.run(["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@example.org",
                         "commit", "--quiet", "-m", "x"], check=True)
-    job: dict = {"runs-on": "ubuntu-latest", "steps": [{"uses": "actions/checkout@v6"}, *steps]}
+        subprocess.run(["git", "clone", "--quiet", "--bare", str(work), str(origin)], check=True)
+    first: dict = {"uses": "actions/checkout@v6", **({"with": checkout} if checkout else {})}
+    job: dict = {"runs-on": "ubuntu-latest", "steps": [first, *steps]}
     if defaults:
         job["defaults"] = defaults
     workflow = {"on": "push", "jobs": {"j": job}}
@@ -31,7 +37,7 @@ def run(tmp_path: Path, steps: list[dict], *, defaults: dict | None = None, perm
     number = len(list(tmp_path.glob("run-*")))
     runner = Runner(origin=origin, workspace=tmp_path / f"run-{number}/work", temp=tmp_path / f"run-{number}/temp",
                     python_bin=tmp_path / "bin", cache_store=tmp_path / "cache", vars=vars or {},
-                    secrets=secrets or {}, sts=sts or {})
+                    secrets=secrets or {}, sts=sts or {}, before_step=before_step or {})
     return runner.run_job(yaml.safe_load(yaml.safe_dump(workflow)), "j")
 
 
@@ -97,3 +103,46 @@ def test_configure_aws_credentials_like_the_real_action(tmp_path: Path) -> None:
     job = run(tmp_path, [quiet, after], permissions={"id-token": "write"}, sts={role: creds})
     assert job.step("aws").outputs["aws-secret-access-key"] == "SECRET"
     assert "AWS_SECRET_ACCESS_KEY" not in job.step("after").env
+
+
+
+def test_checkout_leaves_the_token_in_git_config_unless_told_not_to(tmp_path: Path) -> None:
+    """Like actions/checkout: persist-credentials (default true) writes the job's token into the
+    clone's .git/config, where every later step can read it; false leaves it out."""
+    basic = base64.b64encode(f"x-access-token:{Runner.token}".encode()).decode()
+    config = {"id": "config", "run": "git config --local --get-regexp '^http\\.' || true"}
+    job = run(tmp_path, [config])
+    assert job.step("config").stdout == f"http.https://github.com/.extraheader AUTHORIZATION: basic {basic}\n"
+    job = run(tmp_path, [config], checkout={"persist-credentials": False})
+    assert job.status == "success" and job.step("config").stdout == ""
+    token = {"id": "t", "env": {"T": "${{ github.token }}"}, "run": f'test "$T" = "{Runner.token}"'}
+    assert run(tmp_path, [token]).status == "success"
+    assert "GITHUB_TOKEN" not in run(tmp_path, [config]).step("config").env  # only when a step is given it
+
+
+def test_a_step_pushes_to_the_origin_and_a_hook_lands_a_commit_before_a_step(tmp_path: Path) -> None:
+    identity = "-c user.name=bot -c user.email=bot@example.org"
+    push = {"id": "push", "name": "Push", "run": f"git {identity} commit -q --allow-empty -m bot && "
+                                                 "git push --quiet origin HEAD:refs/heads/main"}
+    job = run(tmp_path, [push])
+    assert job.status == "success", job.log
+    log = subprocess.run(["git", "-C", str(tmp_path / "origin.git"), "log", "--format=%an", "main"],
+                         capture_output=True, text=True, check=True).stdout
+    assert log.split() == ["bot", "t"]
+
+    def land_a_commit() -> None:  # someone else pushes while the job runs: the job's push is refused
+        other = tmp_path / "other"
+        subprocess.run(["git", "clone", "--quiet", str(tmp_path / "origin.git"), str(other)], check=True)
+        subprocess.run(["git", "-C", str(other), "-c", "user.name=o", "-c", "user.email=o@example.org",
+                        "commit", "--quiet", "--allow-empty", "-m", "meanwhile"], check=True)
+        subprocess.run(["git", "-C", str(other), "push", "--quiet", "origin", "main"], check=True)
+
+    job = run(tmp_path, [push], before_step={"Push": land_a_commit})
+    assert job.status == "failure" and "rejected" in job.step("push").stderr
+
+
+def test_cache_path_patterns_are_refused_not_faked(tmp_path: Path) -> None:
+    """actions/cache takes globs and ! exclusions; copying them as plain paths would fake them."""
+    for path in (".feedtool-cache\n!.feedtool-cache/tagged", "cache/*.json"):
+        with pytest.raises(NotImplementedError, match="not emulated"):
+            run(tmp_path, [{"uses": "actions/cache/save@v5", "with": {"path": path, "key": "k"}}])

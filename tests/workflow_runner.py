@@ -23,21 +23,29 @@ What it does the way GitHub's runner does:
 
 ``uses:`` steps are emulated by minimal equivalents, and any other action raises:
 
-- actions/checkout: a fresh clone of the test's repository into the empty workspace.
+- actions/checkout: a fresh clone of the test's repository (its "GitHub" origin, e.g. a bare
+  repository that a workflow's ``git push origin`` then updates) into the empty workspace. With
+  ``persist-credentials`` (the default) the job's token is left in the clone's .git/config as the
+  action leaves it (``http.https://github.com/.extraheader``), so a test can see who could push.
 - actions/setup-python: the test's Python (a venv) goes first on PATH, as the action's does.
 - actions/cache/restore and actions/cache/save: a folder of saved copies, looked up like GitHub's
   cache (the exact key, then each restore-keys prefix, newest entry first); an existing key is
-  never overwritten (the save is skipped with a warning, as on GitHub).
+  never overwritten (the save is skipped with a warning, as on GitHub). ``!`` exclusions and
+  globs in ``path:`` are refused (not emulated).
 - aws-actions/configure-aws-credentials: for ``role-to-assume`` without keys, a fake STS (role ARN
   -> credentials given by the test) that refuses unless the job may request an OIDC token
   (``id-token: write``); access-key inputs are used as given. Credentials become step outputs
   and/or GITHUB_ENV exports exactly as ``output-credentials`` / ``output-env-credentials`` say.
 
 Every step records the environment its process saw, so a test can check which steps got secrets.
+``github.token`` is a fake token (``Runner.token``) that no step gets unless the workflow hands it out.
+A test may run code of its own just before a named step (``Runner.before_step``), e.g. to land a
+newer commit on the origin while the job runs.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -444,6 +452,10 @@ class Runner:
     machine_env: dict[str, str] = field(default_factory=dict)
     repository: str = "podcaster/show"
     step_timeout_s: float = 300.0
+    #: ``github.token``: what GitHub hands the job (contents: write lets it push).
+    token: str = "ghs_emulatedJobToken0123456789abcdef"
+    #: step name -> a function called just before that step (whether it then runs or is skipped).
+    before_step: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def run_job(self, workflow: dict[str, Any], job_id: str) -> JobResult:
         return _Job(self, workflow, job_id).run()
@@ -471,7 +483,7 @@ class _Job:
             "repository": runner.repository, "repository_owner": runner.repository.split("/")[0],
             "workspace": str(runner.workspace), "run_id": str(int(time.time())), "run_number": "1",
             "run_attempt": "1", "actor": runner.repository.split("/")[0], "job": job_id,
-            "server_url": "https://github.com", "event": {},
+            "server_url": "https://github.com", "event": {}, "token": runner.token,
         }
         self.runner_context = {"os": "Linux", "arch": "X64", "temp": str(runner.temp),
                                "name": "emulated", "environment": "github-hosted"}
@@ -503,6 +515,8 @@ class _Job:
             "GITHUB_WORKSPACE": str(r.workspace), "GITHUB_EVENT_NAME": r.event_name,
             "GITHUB_REF": self.github["ref"], "GITHUB_REF_NAME": "main", "GITHUB_SHA": self.github["sha"],
             "GITHUB_REPOSITORY": r.repository, "GITHUB_RUN_ID": self.github["run_id"],
+            "GITHUB_RUN_NUMBER": self.github["run_number"], "GITHUB_ACTOR": self.github["actor"],
+            "GITHUB_REF_TYPE": "branch",
             "GITHUB_SERVER_URL": "https://github.com", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
             "RUNNER_TEMP": str(r.temp),
             # Nothing answers at the instance metadata address on a hosted runner; do not wait for it.
@@ -537,6 +551,8 @@ class _Job:
         defaults = (self.job.get("defaults") or {}).get("run") or (self.workflow.get("defaults") or {}).get("run") or {}
         for index, step in enumerate(self.job["steps"]):
             name = step.get("name") or step.get("uses") or f"Run {str(step.get('run', '')).splitlines()[0]}"
+            if name in self.runner.before_step:
+                self.runner.before_step[name]()
             declared = self.declared_env(step)
             contexts = self.contexts(dict(self.exported, **declared))
             result = StepResult(index, name, step.get("id"), step.get("uses"), "skipped", "skipped")
@@ -627,7 +643,13 @@ class _Job:
         done = subprocess.run(["git", "clone", "--quiet", str(self.runner.origin), str(workspace)],
                               capture_output=True, text=True)
         result.stdout, result.stderr = done.stdout, done.stderr
-        return done.returncode == 0
+        if done.returncode != 0:
+            return False
+        if inputs.get("persist-credentials", "true").lower() == "true":
+            basic = base64.b64encode(f"x-access-token:{self.runner.token}".encode()).decode()
+            subprocess.run(["git", "config", "--local", "http.https://github.com/.extraheader",
+                            f"AUTHORIZATION: basic {basic}"], cwd=workspace, check=True)
+        return True
 
     def setup_python(self, inputs: dict[str, str], result: StepResult) -> bool:
         if not inputs.get("python-version"):
@@ -645,8 +667,16 @@ class _Job:
             entries.append((meta["created"], meta["key"], folder))
         return sorted(entries, reverse=True)  # newest first
 
+    @staticmethod
+    def _cache_paths(inputs: dict[str, str]) -> list[str]:
+        paths = [line.strip() for line in inputs["path"].splitlines() if line.strip()]
+        for path in paths:
+            if path.startswith("!") or any(c in path for c in "*?["):
+                raise NotImplementedError(f"cache path pattern {path!r} is not emulated")
+        return paths
+
     def cache_restore(self, inputs: dict[str, str], result: StepResult) -> bool:
-        key = inputs["key"]
+        paths, key = self._cache_paths(inputs), inputs["key"]
         prefixes = [line.strip() for line in inputs.get("restore-keys", "").splitlines() if line.strip()]
         entries = self._cache_entries()
         match = next((e for e in entries if e[1] == key), None)
@@ -656,8 +686,7 @@ class _Job:
         if match is None:
             result.stdout = f"Cache not found for input keys: {key}\n"
             return True
-        for line in inputs["path"].splitlines():
-            relative = line.strip()
+        for relative in paths:
             saved = match[2] / "data" / relative
             if saved.exists():
                 target = self.runner.workspace / relative
@@ -672,8 +701,7 @@ class _Job:
             result.stdout = f"::warning::Failed to save: cache entry with key {key} already exists\n"
             return True
         folder = self.runner.cache_store / uuid.uuid4().hex
-        for line in inputs["path"].splitlines():
-            relative = line.strip()
+        for relative in self._cache_paths(inputs):
             source = self.runner.workspace / relative
             if source.exists():
                 shutil.copytree(source, folder / "data" / relative)
