@@ -10,9 +10,12 @@ differently:
     proxy.trickle("PUT", r"/feed\\.xml$", pause_s=2.0)     # headers sent slowly after forwarding
     proxy.drop("PUT", r"\\.mp3$")                           # close the connection, no answer
     proxy.before("PUT", r"/feed\\.xml$", callback)          # run callback (e.g. delete objects), then forward
+    proxy.fail("PUT", r"uploadId=", header="x-amz-copy-source-range", status=501, code="NotImplemented")
 
-Each rule applies ``times`` times (then the request passes through). Every request is logged in
-``proxy.requests`` as (method, path).
+Each rule applies ``times`` times (then the request passes through); ``header`` limits it to
+requests carrying that header. Every request is logged in ``proxy.requests`` as (method, path),
+and the bytes of every request body and answer body are counted (``body_bytes_in`` from the
+client, ``body_bytes_out`` to it): what a client sent and received, measured outside it.
 """
 
 from __future__ import annotations
@@ -44,8 +47,11 @@ class Rule:
     headers: dict[str, str] | None = None
     pause_s: float = 0.0
     callback: Callable[[], None] | None = None
+    header: str | None = None  # only requests carrying this header
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, headers: Any = None) -> bool:
+        if self.header is not None and (headers is None or headers.get(self.header) is None):
+            return False
         return self.times > 0 and (self.method is None or self.method == method) and bool(self.path.search(path))
 
 
@@ -56,6 +62,8 @@ class FaultProxy:
         self.upstream_port = parts.port or 80
         self.rules: list[Rule] = []
         self.requests: list[tuple[str, str]] = []
+        self.body_bytes_in = 0
+        self.body_bytes_out = 0
         self._lock = threading.Lock()
         proxy = self
 
@@ -96,27 +104,33 @@ class FaultProxy:
 
     def fail(self, method: str | None, path: str, *, status: int = 503, code: str = "ServiceUnavailable",
              message: str = "injected fault", times: int = 1, extra_xml: str = "",
-             headers: dict[str, str] | None = None) -> Rule:
+             headers: dict[str, str] | None = None, header: str | None = None) -> Rule:
         return self._add(method, path, "respond", times, status=status, code=code, message=message,
-                         extra_xml=extra_xml, headers=headers)
+                         extra_xml=extra_xml, headers=headers, header=header)
 
     def trickle(self, method: str | None, path: str, *, pause_s: float, times: int = 1) -> Rule:
         return self._add(method, path, "trickle", times, pause_s=pause_s)
 
-    def drop(self, method: str | None, path: str, *, times: int = 1) -> Rule:
-        return self._add(method, path, "drop", times)
+    def drop(self, method: str | None, path: str, *, times: int = 1, header: str | None = None) -> Rule:
+        return self._add(method, path, "drop", times, header=header)
 
-    def before(self, method: str | None, path: str, callback: Callable[[], None], *, times: int = 1) -> Rule:
-        return self._add(method, path, "before", times, callback=callback)
+    def before(self, method: str | None, path: str, callback: Callable[[], None], *, times: int = 1,
+               header: str | None = None) -> Rule:
+        return self._add(method, path, "before", times, callback=callback, header=header)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.body_bytes_in = self.body_bytes_out = 0
 
     def clear(self) -> None:
         with self._lock:
             self.rules.clear()
 
-    def _take(self, method: str, path: str) -> Rule | None:
+    def _take(self, method: str, path: str, headers: Any = None) -> Rule | None:
         with self._lock:
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, headers):
                     rule.times -= 1
                     return rule
         return None
@@ -129,7 +143,8 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         with self._lock:
             self.requests.append((method, path))
-        rule = self._take(method, path)
+            self.body_bytes_in += len(body)
+        rule = self._take(method, path, handler.headers)
         if rule is not None and rule.action == "respond":
             xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{rule.code}</Code>'
                    f"<Message>{rule.message}</Message>{rule.extra_xml}<RequestId>fault</RequestId></Error>").encode()
@@ -165,6 +180,8 @@ class FaultProxy:
             handler.wfile.flush()
             time.sleep(rule.pause_s)
             raw = raw[len(raw) // 2 :]
+        with self._lock:
+            self.body_bytes_out += len(payload) if method != "HEAD" else 0
         try:
             handler.wfile.write(raw + (payload if method != "HEAD" else b""))
             handler.wfile.flush()

@@ -3,7 +3,8 @@
 Podcast apps fetch the feed and then whatever it points at. So:
 
 1. media, artwork, chapters and transcripts go up first (all content-named: nothing the live
-   feed references is ever overwritten);
+   feed references is ever overwritten), and re-tagged copies are made on the target from
+   earlier ones (splices: head + a range copied inside the bucket + tail);
 2. one listing of the target checks that every object the new feed references is there with the
    right size (what is missing, e.g. deleted by hand meanwhile, is uploaded again), plus one HEAD
    per Content-Type and one byte-range request;
@@ -29,8 +30,9 @@ from typing import Any
 from feedtool.errors import FeedtoolError, RefusedError, StorageError
 from feedtool.files import sha256_file
 from feedtool.publish.local import LocalFile
-from feedtool.publish.plan import DEFAULT_GRACE, Plan, Upload
+from feedtool.publish.plan import DEFAULT_GRACE, Plan, Retag, Upload
 from feedtool.publish.report import ProgressMeter
+from feedtool.publish.splices import Splice
 from feedtool.publish.state import (
     REFERENCES_KEY,
     Manifest,
@@ -41,14 +43,18 @@ from feedtool.publish.state import (
 from feedtool.storage import (
     FEED_HISTORY_DIR,
     FEED_HISTORY_KEEP,
+    ComposeResult,
     ConditionsUnsupported,
     ObjectHeaders,
     PreconditionFailed,
     RemoteObject,
+    SourceChanged,
 )
 
 #: Uploads queued at once (the transfer manager runs S3_CONCURRENCY of them in parallel).
 UPLOAD_WINDOW = 256
+#: Re-tagged copies made at once (each holds up to 16 MiB in memory on the fallback path).
+RETAG_CONCURRENCY = 4
 
 
 @dataclass
@@ -60,6 +66,11 @@ class ApplyResult:
     range_checked: str | None = None
     range_status: int | None = None
     uploaded_bytes: int = 0
+    retagged: list[tuple[Retag, ComposeResult]] = field(default_factory=list)
+
+    @property
+    def retag_bytes_sent(self) -> int:
+        return sum(made.bytes_sent for _, made in self.retagged)
 
 
 def _still_same(file: LocalFile) -> bool:
@@ -98,6 +109,15 @@ class _Recorder:
             cache_control=file.headers.cache_control, etag=etag, extra=extra,
         )
 
+    def record_made(self, splice: Splice, made: ComposeResult) -> None:
+        """A copy made on the target: its sha256 only when every byte passed through here (the
+        manifest entry says how it was made, which is what lets the next publish trust it)."""
+        headers = splice.headers
+        self.objects[splice.key] = RemoteObject(
+            key=splice.key, size=made.size, sha256=made.sha256, content_type=headers.content_type,
+            cache_control=headers.cache_control, etag=made.etag, extra={"made_from": splice.as_json()},
+        )
+
     def manifest(self, complete: bool) -> Manifest:
         return Manifest(dict(self.objects), complete, self.extra)
 
@@ -129,6 +149,7 @@ def apply_plan(
 
     try:
         _upload_assets(plan, target, result, recorder, on_bytes, progress)
+        _make_retags(plan.retags, target, result, recorder, progress)
         _verify_references(plan, target, result, recorder, on_bytes)
         _check_ranges(plan, target, result, check_ranges)
         if lease is not None:
@@ -201,6 +222,57 @@ def _upload_assets(plan: Plan, target: Any, result: ApplyResult, recorder: _Reco
         ) from error
 
 
+def _retag_failed(target: Any, key: str, error: FeedtoolError) -> StorageError:
+    if isinstance(error, SourceChanged):
+        return StorageError(
+            f"re-tagging {key} failed: {error.message}. The live feed was not changed",
+            hint="publish again; if the earlier copy is gone, put the master back in the episode folder, or "
+                 "name it with an https:// or s3:// address in audio:, and build again",
+        )
+    return StorageError(f"re-tagging {key} on {target.description} failed: {error.message}. "
+                        "The live feed was not changed",
+                        hint=error.hint or "publish again: only what is missing will be made, then the feed")
+
+
+def _make_retags(retags: list[Retag], target: Any, result: ApplyResult, recorder: _Recorder,
+                 progress: ProgressMeter | None) -> None:
+    """Step 1b: the re-tagged copies, a few at a time, each on the best path the service allows."""
+    if not retags:
+        return
+
+    def make(retag: Retag) -> ComposeResult:
+        splice = retag.splice
+        made: ComposeResult = target.compose(splice.key, splice.composition(), splice.headers)
+        return made
+
+    failures: list[tuple[Retag, FeedtoolError]] = []
+
+    def settle(retag: Retag, future: Any) -> None:
+        try:
+            made = future.result()
+        except FeedtoolError as error:
+            failures.append((retag, error))
+            return
+        recorder.record_made(retag.splice, made)
+        result.retagged.append((retag, made))
+        if progress:  # files only: the bytes total counts what public/ uploads
+            progress.file_done()
+
+    with ThreadPoolExecutor(max_workers=RETAG_CONCURRENCY) as pool:
+        pending: deque[tuple[Retag, Any]] = deque()
+        for retag in retags:
+            if failures:
+                break  # wrong permissions, a source gone...: do not start thousands more to fail alike
+            pending.append((retag, pool.submit(make, retag)))
+            if len(pending) >= 2 * RETAG_CONCURRENCY:
+                settle(*pending.popleft())
+        while pending:
+            settle(*pending.popleft())
+    if failures:
+        first, problem = failures[0]
+        raise _retag_failed(target, first.splice.key, problem) from problem
+
+
 def _verify_references(plan: Plan, target: Any, result: ApplyResult, recorder: _Recorder,
                        on_bytes: Callable[[int], None]) -> None:
     """Step 2: every object the new feed references is there with its size (one listing).
@@ -211,17 +283,25 @@ def _verify_references(plan: Plan, target: Any, result: ApplyResult, recorder: _
     if not plan.feed_uploads:
         return
     wanted = {key: plan.local[key] for key in sorted(plan.referenced) if key in plan.local}
+    made = {s.key: s for s in [*(r.splice for r in plan.retags), *plan.splice_skips] if s.key in plan.referenced}
     listed = target.list()
     for attempt in range(2):
         wrong = [file for key, file in wanted.items()
                  if key not in listed or listed[key].size != file.size]
-        if not wrong:
+        wrong_made = [s for key, s in made.items() if key not in listed or listed[key].size != s.size]
+        if wrong_made and attempt == 0:  # deleted behind our back since the plan: made again
+            again = ApplyResult()
+            _make_retags([Retag(s, "missing") for s in wrong_made], target, again, recorder, None)
+            result.repaired.extend(s.key for s in wrong_made)
+        wrong_made_keys = [s.key for s in wrong_made]
+        if not wrong and not wrong_made:
             break
         if attempt == 1:
-            shown = ", ".join(f.key for f in wrong[:5]) + (" ..." if len(wrong) > 5 else "")
+            shown = ", ".join([*(f.key for f in wrong), *wrong_made_keys][:5]) + (
+                " ..." if len(wrong) + len(wrong_made) > 5 else "")
             raise StorageError(
-                f"{len(wrong)} object(s) the new feed references are missing or of the wrong size on "
-                f"{target.description} even after uploading them again: {shown}. The feed was not replaced",
+                f"{len(wrong) + len(wrong_made)} object(s) the new feed references are missing or of the wrong "
+                f"size on {target.description} even after uploading them again: {shown}. The feed was not replaced",
                 hint="something else is deleting or changing objects on the target; stop it and publish again",
             )
         for file in wrong:
@@ -231,7 +311,7 @@ def _verify_references(plan: Plan, target: Any, result: ApplyResult, recorder: _
             recorder.record(file, etag)
             result.repaired.append(file.key)
         listed = target.list()
-    uploaded = {u.file.key for u in result.uploaded} | set(result.repaired)
+    uploaded = {u.file.key for u in result.uploaded} | set(result.repaired) | {r.splice.key for r, _ in result.retagged}
     for key in uploaded:  # the ETag the service gave what we sent, for --check-remote next time
         if key in listed and key in recorder.objects and listed[key].size == recorder.objects[key].size:
             recorder.objects[key] = replace(recorder.objects[key], etag=listed[key].etag)
@@ -240,10 +320,12 @@ def _verify_references(plan: Plan, target: Any, result: ApplyResult, recorder: _
 
 def _check_content_types(plan: Plan, target: Any) -> None:
     """One HEAD per Content-Type among the new media and artwork (not one per object)."""
-    by_type: dict[str, LocalFile] = {}
+    by_type: dict[str, LocalFile | Splice] = {}
     for upload in plan.asset_uploads:
         if upload.file.kind in ("media", "art"):
             by_type.setdefault(upload.file.headers.content_type, upload.file)
+    for retag in plan.retags:
+        by_type.setdefault(retag.splice.headers.content_type, retag.splice)
     if not by_type:
         return
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -260,16 +342,16 @@ def _check_content_types(plan: Plan, target: Any) -> None:
 
 def _check_ranges(plan: Plan, target: Any, result: ApplyResult, check_ranges: bool) -> None:
     """One byte-range request on a media object: podcast apps (and Apple) need 206 answers."""
-    if not (check_ranges and plan.uploads):
+    if not (check_ranges and (plan.uploads or plan.retags)):
         return
-    media = [f for f in plan.local.values() if f.kind == "media"]
+    media = [f.key for f in plan.local.values() if f.kind == "media"] + [r.splice.key for r in plan.retags]
     if not media:
         return
-    status = target.range_status(media[0].key)
-    result.range_checked, result.range_status = media[0].key, status
+    status = target.range_status(media[0])
+    result.range_checked, result.range_status = media[0], status
     if status is not None and status != 206:
         raise RefusedError(
-            f"{target.description} answered a byte-range request for {media[0].key} with {status}, not 206; "
+            f"{target.description} answered a byte-range request for {media[0]} with {status}, not 206; "
             "podcast apps (and Apple) need byte ranges. The feed was not replaced",
             hint="use a storage service that supports Range requests, or pass --force to publish anyway",
         )

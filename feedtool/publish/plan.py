@@ -18,6 +18,7 @@ from typing import Any
 from feedtool.errors import InputError, RefusedError, excerpt
 from feedtool.publish.local import LocalFile
 from feedtool.publish.references import feed_references
+from feedtool.publish.splices import Splice
 from feedtool.publish.state import (
     REFERENCES_KEY,
     FeedRecord,
@@ -44,6 +45,14 @@ BLOCKING_LIVE_RULES = ("live.episode.removed", "live.guid.changed")
 class Upload:
     file: LocalFile
     reason: str  # new | missing | changed | changed on the target | headers
+
+
+@dataclass(frozen=True)
+class Retag:
+    """A tagged copy to make on the target from an earlier one (feedtool.publish.splices)."""
+
+    splice: Splice
+    reason: str  # new | missing | changed (on the target with another size)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class Plan:
     live: dict[str, LiveFeed] = field(default_factory=dict)  # feeds to replace, as read
     references: dict[str, set[str]] = field(default_factory=dict)  # new feed -> keys it references
     history: list[FeedRecord] = field(default_factory=list)
+    retags: list[Retag] = field(default_factory=list)  # splices to make, before any feed
+    splice_skips: list[Splice] = field(default_factory=list)  # splices already on the target
 
     @property
     def asset_uploads(self) -> list[Upload]:
@@ -116,7 +127,16 @@ class Plan:
 
     @property
     def skip_bytes(self) -> int:
-        return sum(f.size for f in self.skips)
+        return sum(f.size for f in self.skips) + sum(s.size for s in self.splice_skips)
+
+    @property
+    def skip_count(self) -> int:
+        return len(self.skips) + len(self.splice_skips)
+
+    @property
+    def retag_bytes(self) -> int:
+        """Bytes of the copies to make (not what is sent: most is copied inside the bucket)."""
+        return sum(r.splice.size for r in self.retags)
 
     @property
     def delete_bytes(self) -> int:
@@ -170,8 +190,10 @@ def _upload_reason(file: LocalFile, existing: RemoteObject | None, inventory: In
     return None
 
 
-def _references(local: dict[str, LocalFile], remote: dict[str, RemoteObject]) -> dict[str, set[str]]:
-    """What each feed of public/ references; refuses a reference nobody can serve."""
+def _references(local: dict[str, LocalFile], remote: dict[str, RemoteObject],
+                coming: set[str]) -> dict[str, set[str]]:
+    """What each feed of public/ references; refuses a reference nobody can serve (``coming``:
+    the copies this publish makes on the target)."""
     def side_file(key: str) -> bytes | None:
         file = local.get(key)
         return file.path.read_bytes() if file is not None else None
@@ -181,7 +203,7 @@ def _references(local: dict[str, LocalFile], remote: dict[str, RemoteObject]) ->
         if file.kind != "feed":
             continue
         keys = feed_references(file.path.read_bytes(), key, read_side_file=side_file)
-        nowhere = sorted(k for k in keys if k not in local and k not in remote)
+        nowhere = sorted(k for k in keys if k not in local and k not in remote and k not in coming)
         if nowhere:
             shown = ", ".join(excerpt(k, 80) for k in nowhere[:5]) + (" ..." if len(nowhere) > 5 else "")
             raise InputError(
@@ -237,6 +259,7 @@ def make_plan(
     dry_run: bool = False,
     grace: timedelta = DEFAULT_GRACE,
     now: datetime | None = None,
+    splices: dict[str, Splice] | None = None,
 ) -> Plan:
     """Compare public/ with the target and decide; refuses (RefusedError) before anything changes."""
     from datetime import UTC
@@ -256,9 +279,12 @@ def make_plan(
             uploads.append(Upload(file, reason))
     # Assets before feeds; big files first so the transfer manager keeps every connection busy.
     uploads.sort(key=lambda u: (u.file.kind == "feed", -u.file.size, u.file.key))
+    splices = {key: splice for key, splice in (splices or {}).items() if key not in local}  # public/ wins
+    retags, splice_skips = plan_retags(splices, remote, inventory, target.description)
     # What the feeds reference matters only when a feed goes live or something may be deleted;
     # a no-change publish does not parse a 12 MB feed.
-    references = _references(local, remote) if delete or any(u.file.kind == "feed" for u in uploads) else {}
+    references = (_references(local, remote, set(splices))
+                  if delete or any(u.file.kind == "feed" for u in uploads) else {})
 
     findings: list[Any] = []
     live: dict[str, LiveFeed] = {}
@@ -273,7 +299,7 @@ def make_plan(
 
     plan = Plan(target=target.description, uploads=uploads, skips=skips, deletes=[], live_findings=findings,
                 local=local, remote=remote, inventory=inventory, max_deletes=max_deletes, live=live,
-                references=references)
+                references=references, retags=retags, splice_skips=splice_skips)
     fetched_history = target.get(REFERENCES_KEY)
     plan.history = read_references(fetched_history.data if fetched_history else None)
     if findings and not allow_removals:
@@ -299,9 +325,44 @@ def make_plan(
     return plan
 
 
+def plan_retags(splices: dict[str, Splice], remote: dict[str, RemoteObject], inventory: Inventory,
+                where: str) -> tuple[list[Retag], list[Splice]]:
+    """Which splices to make and which are already on the target (with their size: an earlier run
+    made them). Refuses, before anything changes, a splice whose source is not on the target
+    with the size it was made from: the copy cannot be made there."""
+    retags: list[Retag] = []
+    skips: list[Splice] = []
+    unusable: list[str] = []
+    for key, splice in sorted(splices.items()):
+        existing = remote.get(key)
+        if existing is not None and existing.size == splice.size:
+            skips.append(splice)
+            continue
+        source = remote.get(splice.source_key)
+        if source is None or source.size != splice.source_size:
+            found = "is not on the target" if source is None else f"has {source.size} bytes, not {splice.source_size}"
+            unusable.append(f"{excerpt(key, 80)} (from {excerpt(splice.source_key, 80)}, which {found})")
+            continue
+        reason = "changed" if existing is not None else (
+            "missing" if key in inventory.manifest.objects else "new")
+        retags.append(Retag(splice, reason))
+    if unusable:
+        shown = "\n  ".join(unusable[:10]) + (f"\n  ... and {len(unusable) - 10} more" if len(unusable) > 10 else "")
+        raise InputError(
+            f"{len(unusable)} re-tagged copy(ies) cannot be made on {where}: the earlier copy each is made "
+            f"from is not on the target (or has another size); nothing was published:\n  {shown}",
+            hint="put the master back in the episode folder, or name it with an https:// or s3:// address in "
+                 "audio:, and build again",
+        )
+    # Big ones first, like uploads.
+    retags.sort(key=lambda r: (-r.splice.size, r.splice.key))
+    return retags, skips
+
+
 def _plan_deletions(plan: Plan, target: Any, *, grace: timedelta, now: datetime) -> None:
     """Objects no longer in public/: deleted, unless a feed live within the grace period references them."""
-    candidates = sorted(key for key in plan.remote if key not in plan.local and key not in HOST_FILES)
+    built = set(plan.local) | {r.splice.key for r in plan.retags} | {s.key for s in plan.splice_skips}
+    candidates = sorted(key for key in plan.remote if key not in built and key not in HOST_FILES)
     if not candidates:
         return
     replacing = {key for key, live in plan.live.items() if live.data is not None}

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from feedtool.notify import NotifyReport
     from feedtool.publish.apply import ApplyResult
     from feedtool.publish.plan import Plan
+    from feedtool.storage import ComposeResult
 
 
 class ProgressMeter:
@@ -92,7 +93,14 @@ class PublishReport:
                 for u in uploads
             ],
             "uploaded_bytes": result.uploaded_bytes if result else 0,
-            "skipped": len(plan.skips),
+            "retagged" if result else "would_retag": (
+                [{"key": r.splice.key, "size": made.size, "reason": r.reason, "source": r.splice.source_key,
+                  "path": made.path, "why": made.why, "bytes_sent": made.bytes_sent,
+                  "bytes_received": made.bytes_received} for r, made in result.retagged] if result else
+                [{"key": r.splice.key, "size": r.splice.size, "reason": r.reason, "source": r.splice.source_key}
+                 for r in plan.retags]),
+            "retagged_bytes_sent": result.retag_bytes_sent if result else 0,
+            "skipped": plan.skip_count,
             "skipped_bytes": plan.skip_bytes,
             "deleted" if result else "would_delete": [d.key for d in plan.deletes],
             "kept_for_grace": [{"key": k.key, "until": k.until.isoformat() if k.until else None}
@@ -109,13 +117,34 @@ class PublishReport:
         }
 
 
+def retag_lines(result: ApplyResult) -> Iterable[str]:
+    """One line per path taken: how many copies, bytes sent for how many bytes made, and why
+    (e.g. "re-tagged 1 file inside the bucket (5.2 MB sent for 98.0 MB)")."""
+    by_path: dict[str, list[ComposeResult]] = {}
+    for _, made in result.retagged:
+        by_path.setdefault(made.path, []).append(made)
+    for path, group in sorted(by_path.items()):
+        sent = sum(m.bytes_sent for m in group)
+        received = sum(m.bytes_received for m in group)
+        total = sum(m.size for m in group)
+        where = path.replace("copy ", "", 1) if path.startswith("copy inside") else f"by {path}"
+        reasons = sorted({m.why for m in group if m.why})
+        why = f": {'; '.join(reasons[:3])}" if reasons else ""
+        if path == "copy inside the folder":
+            moved = f"{human_size(total)} written"
+        else:
+            moved = f"{human_size(sent)} sent for {human_size(total)}" + (
+                f", {human_size(received)} read" if received else "")
+        yield f"re-tagged {len(group)} {'file' if len(group) == 1 else 'files'} {where} ({moved}){why}"
+
+
 def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
     """Human-readable lines: one per upload and deletion (up to ``limit``), then totals."""
     plan = report.plan
     verb = "would upload" if report.dry_run else "uploaded"
-    if not plan.uploads and not plan.deletes and not plan.kept and not plan.needs_yes:
+    if not plan.uploads and not plan.retags and not plan.deletes and not plan.kept and not plan.needs_yes:
         yield (f"Nothing to do: {plan.target} is up to date "
-               f"({len(plan.skips)} files, {human_size(plan.skip_bytes)}).")
+               f"({plan.skip_count} files, {human_size(plan.skip_bytes)}).")
         if report.notifications is not None:  # pending notifications of an earlier publish, sent again
             yield from report.notifications.lines()
         return
@@ -129,6 +158,12 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
                f"({upload.reason})")
     if len(listed) > limit:
         yield f"  ... and {len(listed) - limit} more"
+    retags = plan.retags if report.dry_run or report.result is None else [r for r, _ in report.result.retagged]
+    for retag in retags[:limit]:
+        yield (f"  ^ {retag.splice.key}  {human_size(retag.splice.size)}  re-tagged from {retag.splice.source_key} "
+               f"({retag.reason})")
+    if len(retags) > limit:
+        yield f"  ... and {len(retags) - limit} more re-tagged"
     for obj in plan.deletes[:limit]:
         yield f"  - {obj.key}  {human_size(obj.size)}  ({'would delete' if report.dry_run else 'deleted'})"
     if len(plan.deletes) > limit:
@@ -142,13 +177,17 @@ def render_plan(report: PublishReport, *, limit: int = 50) -> Iterable[str]:
         yield f"  ! {finding.rule}: {finding.message} (allowed)"
     yield (
         f"{verb} {len(listed)} files ({human_size(sum(u.file.size for u in listed))}), "
-        f"skipped {len(plan.skips)} unchanged ({human_size(plan.skip_bytes)}), "
+        + (f"{'would re-tag' if report.dry_run else 're-tagged'} {len(retags)} "
+           f"({human_size(sum(r.splice.size for r in retags))}), " if retags else "")
+        + f"skipped {plan.skip_count} unchanged ({human_size(plan.skip_bytes)}), "
         f"{'would delete' if report.dry_run else 'deleted'} {len(plan.deletes)} ({human_size(plan.delete_bytes)})"
         + (f", kept {len(plan.kept)} for the grace period" if plan.kept else "")
     )
     if plan.needs_yes:
         yield (f"The real run would delete {len(plan.deletes)} objects, more than the limit of {plan.max_deletes}: "
                "check the list above, then run it with --yes.")
+    if report.result and report.result.retagged:
+        yield from retag_lines(report.result)
     if report.result and report.result.repaired:
         yield f"re-uploaded {len(report.result.repaired)} object(s) that were missing on the target"
     if report.result and report.result.previous_feeds:

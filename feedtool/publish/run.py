@@ -25,6 +25,7 @@ from feedtool.publish.local import HashCache, LocalFile, scan_public
 from feedtool.publish.notifications import notify_apps, notify_settings
 from feedtool.publish.plan import DEFAULT_GRACE, DEFAULT_MAX_DELETES, make_plan
 from feedtool.publish.report import ProgressMeter, PublishReport
+from feedtool.publish.splices import read_splices
 
 if TYPE_CHECKING:
     from feedtool.model import NotifySettings, Show
@@ -175,6 +176,7 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
     built = ensure_built(options)
     cache = HashCache(_cache_dir(options) / "hashes.json")
     local = scan_public(options.out_dir, cache)
+    splices = read_splices(options.out_dir)
     if options.validate and not options.force:
         errors, warnings = validation_errors(options.out_dir, local, remote=settings.to.startswith("s3://"))
         for warning in warnings:
@@ -196,12 +198,12 @@ def _publish_locked(options: PublishOptions, now: Callable[[], datetime], starte
         plan = make_plan(
             local, target, delete=options.delete, max_deletes=settings.max_deletes, yes=options.yes,
             allow_removals=options.allow_removals or options.force, check_remote=options.check_remote,
-            dry_run=options.dry_run, grace=settings.grace, now=now(),
+            dry_run=options.dry_run, grace=settings.grace, now=now(), splices=splices,
         )
         if options.dry_run:
             return PublishReport(plan, None, True, built, time.monotonic() - started)
         enabled = sys.stderr.isatty() if options.progress is None else options.progress
-        meter = ProgressMeter(len(plan.uploads), plan.upload_bytes, enabled=enabled)
+        meter = ProgressMeter(len(plan.uploads) + len(plan.retags), plan.upload_bytes, enabled=enabled)
         try:
             result = apply_plan(plan, target, lease=lease, progress=meter, check_ranges=not options.force,
                                 now=now, grace=settings.grace)

@@ -4,8 +4,9 @@
 - ``keys.py``: the one gate every object name passes (nothing lands outside the prefix);
 - ``base.py``: what a target offers (listings with ETags, conditional writes) and the names of
   feedtool's own state on it (``.feedtool/``);
-- ``local.py``: a folder; ``s3.py``: a bucket, the only module that imports boto3;
-  ``s3_errors.py``: every botocore failure as one clear message.
+- ``local.py``: a folder; ``s3.py``: a bucket, the only module that makes a boto3 client;
+  ``s3_errors.py``: every botocore failure as one clear message; ``s3_compose.py``: an object made
+  of new bytes + a range of another one, copied inside the bucket (re-tagging without the master).
 
 What publish does with a target (manifest, lease, plan, order) is feedtool.publish.
 """
@@ -21,12 +22,18 @@ from feedtool.storage.base import (
     FEED_HISTORY_KEEP,
     MANIFEST_KEY,
     META_DIR,
+    PATH_COPY,
+    PATH_DOWNLOAD,
+    PATH_FOLDER,
+    ComposeResult,
+    Composition,
     ConditionsUnsupported,
     Fetched,
     ListedObject,
     PreconditionFailed,
     Progress,
     RemoteObject,
+    SourceChanged,
     Target,
 )
 from feedtool.storage.headers import CACHE_CONTROL, CONTENT_TYPES, ObjectHeaders, headers_for
@@ -67,7 +74,12 @@ __all__ = [
     "FEED_HISTORY_KEEP",
     "MANIFEST_KEY",
     "META_DIR",
+    "PATH_COPY",
+    "PATH_DOWNLOAD",
+    "PATH_FOLDER",
     "PLAIN_NAME",
+    "ComposeResult",
+    "Composition",
     "ConditionsUnsupported",
     "Fetched",
     "ListedObject",
@@ -78,6 +90,7 @@ __all__ = [
     "RemoteObject",
     "S3Location",
     "S3Target",
+    "SourceChanged",
     "Target",
     "check_relative_key",
     "headers_for",

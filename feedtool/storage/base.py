@@ -63,6 +63,60 @@ class RemoteObject:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: How ``compose`` made an object (ComposeResult.path).
+PATH_COPY = "copy inside the bucket"  # head (+ a few MB) uploaded, the rest copied by the service
+PATH_DOWNLOAD = "download and upload"  # the range fetched and sent back (refused copy, small range)
+PATH_FOLDER = "copy inside the folder"  # a local folder target
+
+
+@dataclass(frozen=True)
+class Composition:
+    """An object made of ``head + source[start:end] + tail``, the source already on the target.
+
+    What re-tagging an MP3 without its master needs (docs/design.md, "Splices"): the new tag is
+    ``head`` (and ``tail``, an ID3v1 tag or nothing), the audio is a byte range of an earlier
+    tagged copy of the same master. ``source_size`` is the size the source must have (a source
+    of another size is another object: refused before anything is written).
+    """
+
+    head: bytes
+    source_key: str
+    source_size: int
+    start: int
+    end: int
+    tail: bytes = b""
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    @property
+    def size(self) -> int:
+        return len(self.head) + self.length + len(self.tail)
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    """What ``compose`` did: the path taken (and why, when not the copy), bytes moved, the new ETag.
+
+    ``sha256`` is known only when every byte passed through this machine (download and upload, a
+    folder); a copy inside the bucket never sees the copied bytes.
+    """
+
+    key: str
+    size: int
+    path: str  # PATH_COPY | PATH_DOWNLOAD | PATH_FOLDER
+    bytes_sent: int
+    bytes_received: int
+    etag: str | None = None
+    sha256: str | None = None
+    why: str | None = None  # why not PATH_COPY (a refused copy's error code, a small range)
+
+
+class SourceChanged(StorageError):
+    """The object a composition copies from is missing, of another size, or changed meanwhile."""
+
+
 @dataclass(frozen=True)
 class Fetched:
     """An object's bytes with the facts a conditional write needs."""
@@ -98,6 +152,11 @@ class Target(Protocol):
         """Start an upload; the returned object's ``result()`` waits for it (and returns the ETag)."""
 
     def copy(self, source_key: str, dest_key: str) -> None: ...
+
+    def compose(self, key: str, composition: Composition, headers: ObjectHeaders) -> ComposeResult:
+        """Write ``key`` as ``head + source[start:end] + tail`` without the whole source passing
+        through this machine where the service allows it. SourceChanged when the source is not
+        what ``composition`` says; nothing is left half-written on any failure."""
 
     def delete(self, keys: Iterable[str]) -> None: ...
 

@@ -11,6 +11,7 @@ shared file system that honours locks) cannot both win.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat as stat_module
 from collections.abc import Iterable
@@ -20,7 +21,18 @@ from typing import Any
 
 from feedtool.errors import StorageError
 from feedtool.files import new_temp_file, sha256_file
-from feedtool.storage.base import META_DIR, Fetched, ListedObject, PreconditionFailed, Progress, RemoteObject
+from feedtool.storage.base import (
+    META_DIR,
+    PATH_FOLDER,
+    ComposeResult,
+    Composition,
+    Fetched,
+    ListedObject,
+    PreconditionFailed,
+    Progress,
+    RemoteObject,
+    SourceChanged,
+)
 from feedtool.storage.headers import ObjectHeaders, headers_for
 from feedtool.storage.keys import check_relative_key, is_hidden
 
@@ -196,6 +208,42 @@ class LocalFolderTarget:
         fetched = self.get(source_key)
         if fetched is not None:
             self.put_bytes(dest_key, fetched.data)
+
+    def compose(self, key: str, composition: Composition, headers: ObjectHeaders | None = None) -> ComposeResult:
+        """Write ``key`` from head + a range of the source file + tail (1 MiB at a time, hashed on
+        the way, renamed into place)."""
+        c = composition
+        source = self._path(c.source_key)
+        digest = hashlib.sha256()
+        try:
+            reader = open(source, "rb")  # noqa: SIM115 - closed below, after the write
+        except (FileNotFoundError, NotADirectoryError) as error:
+            raise SourceChanged(f"{c.source_key} is not in {self.root}") from error
+        except OSError as error:
+            raise StorageError(f"cannot read {source}: {error.strerror or error}", path=source) from error
+        with reader:
+            size = os.fstat(reader.fileno()).st_size
+            if size != c.source_size or not 0 <= c.start <= c.end <= size:
+                raise SourceChanged(f"{c.source_key} in {self.root} has {size} bytes, "
+                                    f"not the {c.source_size} it was made with")
+
+            def write(out: Any) -> None:
+                out.write(c.head)
+                digest.update(c.head)
+                reader.seek(c.start)
+                left = c.length
+                while left > 0:
+                    chunk = reader.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise SourceChanged(f"{c.source_key} in {self.root} became shorter while being read")
+                    out.write(chunk)
+                    digest.update(chunk)
+                    left -= len(chunk)
+                out.write(c.tail)
+                digest.update(c.tail)
+
+            etag = self._write(self._path(key, writing=True), write, None, False)
+        return ComposeResult(key, c.size, PATH_FOLDER, 0, 0, etag, digest.hexdigest())
 
     def delete(self, keys: Iterable[str]) -> None:
         for key in keys:

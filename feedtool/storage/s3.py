@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 from feedtool.errors import InputError, StorageError, excerpt
 from feedtool.storage.base import (
+    ComposeResult,
+    Composition,
     ConditionsUnsupported,
     Fetched,
     ListedObject,
@@ -338,6 +340,13 @@ class S3Target:
             )
         except (bx.ClientError, bx.BotoCoreError) as error:
             raise self._error(error, f"copying {source_key} to {dest_key} in", "write") from error
+
+    def compose(self, key: str, composition: Composition, headers: ObjectHeaders) -> ComposeResult:
+        """head + a range of an object in this bucket + tail, copied inside the bucket where the
+        service allows it (feedtool.storage.s3_compose)."""
+        from feedtool.storage.s3_compose import S3Composer
+
+        return S3Composer(self, key, composition, headers).run()
 
     def delete(self, keys: Iterable[str]) -> None:
         from botocore import exceptions as bx
