@@ -32,7 +32,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +41,12 @@ from typing import TYPE_CHECKING, Any
 
 from feedtool import __version__
 from feedtool.audio import AudioInfo
+from feedtool.build_output import OutputTree, ascii_name, has_size
+from feedtool.build_probe import Probes
 from feedtool.cache import BuildCache
 from feedtool.errors import FeedtoolError, InputError
 from feedtool.feed import EpisodeEntry, ImageRef, MediaFile, item_extras_xml
-from feedtool.files import ShowFolder, check_name_lengths, sha256_file, write_atomic
+from feedtool.files import ShowFolder, check_name_lengths, write_atomic
 from feedtool.guids import MasterFacts as LedgerMaster
 from feedtool.locking import DEFAULT_WAIT_S, hold_output
 from feedtool.master_records import (
@@ -104,33 +105,6 @@ class BuildResult:
 
 def default_cache_dir(episodes_dir: Path) -> Path:
     return episodes_dir.resolve().parent / CACHE_DIR_NAME
-
-
-#: The longest name build derives from a user's file name, before "-<sha8>.<ext>" is added.
-#: File systems take 255 bytes per name; this leaves room for the hash, an extension and the
-#: ".name.<random>" temporary names next to it, and keeps URLs readable.
-NAME_STEM_MAX = 100
-
-
-def ascii_name(name: str, limit: int = NAME_STEM_MAX) -> str:
-    """A file name safe in a URL: ASCII letters, digits, '-', '_', '.' (Apple wants ASCII),
-    at most ``limit`` characters (a longer name is cut, its extension kept)."""
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-.")
-    if len(cleaned) > limit:
-        stem, dot, extension = cleaned.rpartition(".")
-        if dot and stem and len(extension) <= 8:  # keep ".vtt", cut the stem
-            cleaned = stem[: limit - len(extension) - 1].rstrip("-.") + "." + extension
-        else:
-            cleaned = cleaned[:limit].rstrip("-.")
-    return cleaned or "file"
-
-
-def content_name(path: Path, digest: str) -> str:
-    """'Cover Art.JPG' + sha -> 'Cover-Art-1a2b3c4d.jpg': new content, new URL."""
-    return f"{ascii_name(path.stem)}-{digest[:8]}{path.suffix.lower()}"
 
 
 # ----------------------------------------------------------------------------- up-to-date check
@@ -241,6 +215,8 @@ class _Builder:
         #: episode folder -> its entry in episodes/feedtool.lock (read only): what was recorded of
         #: each master and its tagged copy, so a master that is not here need not be (issue 10)
         self.recorded = recorded or {}
+        self.output = OutputTree(staging, cache)  # placing files in the staging tree
+        self.probes = Probes(cache)  # digests and audio facts, once per content
         self.files = ShowFolder(root)  # what every file read from the show passes (load checks)
         self.show = show
         self.drafts = drafts
@@ -256,83 +232,6 @@ class _Builder:
         from urllib.parse import quote
 
         return self.show.base_url + quote(relative)
-
-    def file_digest(self, path: Path) -> str:
-        """The sha256 of a file, read once per (path, size, mtime): the cache keys on content."""
-        stat = os.stat(path)
-        key = f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}"
-        digest = self.cache.digests.get(key)
-        if digest is None:
-            digest = sha256_file(path)
-            self.cache.digests.put(key, digest)
-        return str(digest)
-
-    def probe(self, path: Path) -> tuple[AudioInfo, str]:
-        """The audio facts of a file and its sha256 (probed once per content)."""
-        from feedtool.audio import probe
-
-        try:
-            digest = self.file_digest(path)
-        except OSError:
-            probe(path)  # says clearly what is wrong with the file
-            raise
-        key = f"{digest}|{path.suffix.lower()}"  # the extension decides the expected kind
-        cached = self.cache.probes.get(key)
-        if cached is not None:
-            return AudioInfo(**cached), digest
-        info = probe(path)
-        self.cache.probes.put(key, {"kind": info.kind, "mime": info.mime,
-                                    "duration_s": info.duration_s, "size": info.size,
-                                    "bitrate": info.bitrate})
-        return info, digest
-
-    def place_file(self, source: Path, relative: str) -> None:
-        """Hard-link (or copy) a file from the build cache into the staging tree.
-
-        Only for files feedtool made and never changes in place (tagged audio, chapters.json).
-        """
-        target = self.staging / relative
-        try:
-            os.link(source, target)
-            return
-        except FileNotFoundError:  # the folder is made once per episode, before its files
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass
-        try:
-            os.link(source, target)
-        except OSError:  # another file system, or one without hard links
-            shutil.copyfile(source, target)
-
-    def place_bytes(self, data: bytes, relative: str) -> str:
-        """Put generated bytes in staging as a hard link to a content-named file in the cache.
-
-        An unchanged file is then not written again on a rebuild; on a file system that is slow
-        to hand out new inodes right after many were freed (ext4 without a journal skips
-        recently deleted ones one by one) that saves a file creation per episode.
-        """
-        name = hashlib.sha256(data).hexdigest()[:32] + Path(relative).suffix.lower()
-        stored = self.cache.files_dir / name
-        if not _has_size(stored, self.cache.files.get(name)):
-            write_atomic(stored, data)  # readable when served: the mode any new file gets
-            self.cache.files.put(name, len(data))
-        self.place_file(stored, relative)
-        return name
-
-    def place_content_named(self, source: Path, folder: str) -> str:
-        """Copy a user's file (picture, transcript) under a content-derived name; returns its path
-        relative to public/.
-
-        Never a hard link: an editor that saves the source in place would change the built
-        (and maybe published) copy behind feedtool's back.
-        """
-        data = source.read_bytes()  # read once: the name and the bytes always agree
-        relative = f"{folder}{content_name(source, hashlib.sha256(data).hexdigest())}"
-        target = self.staging / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        return relative
 
     def notes(self, episode: Episode) -> dict[str, str]:
         """The notes as HTML, as Apple's description subset and as plain text (cached)."""
@@ -390,13 +289,13 @@ class _Builder:
         into the master store (feedtool.masters), once.
         """
         if master.path is not None:
-            return self.probe_master(master.path), master.path
+            return self.probes.master(master.path), master.path
         record = recorded_master(self.recorded_entry(episode), index, master.source)
         if record is not None:
             return record.facts, self.masters().find(record.facts.sha256, size=record.facts.size)
         if master.remote:
             stored = self.fetch(episode, master, None)
-            return self.probe_master(stored), stored
+            return self.probes.master(stored), stored
         raise master_missing(episode, master, "feedtool.lock records nothing about it (it was never built)")
 
     def recorded_entry(self, episode: Episode) -> dict[str, Any] | None:
@@ -418,23 +317,6 @@ class _Builder:
             and (other.get("guid") == episode.guid if episode.guid else other.get("number") == episode.number)
         ]
         return found[0] if len(found) == 1 else None
-
-    def probe_master(self, path: Path) -> MasterFacts:
-        """probe() plus, for an MP3, where its audio frames are (what a splice copies)."""
-        from feedtool.integrity import read_mp3_span
-
-        info, digest = self.probe(path)
-        span = None
-        if info.kind == "mp3":
-            key = f"{digest}|span"
-            cached = self.cache.probes.get(key)
-            if cached is None:
-                found = read_mp3_span(path)
-                cached = [found.start, found.end, found.id3v1]
-                self.cache.probes.put(key, cached)
-            span = (int(cached[0]), int(cached[1]), bool(cached[2]))
-        return MasterFacts(sha256=digest, size=info.size, kind=info.kind, mime=info.mime,
-                           duration_s=info.duration_s, bitrate=info.bitrate, audio_span=span)
 
     def masters(self) -> MasterStore:
         from feedtool.masters import MasterStore, default_store_dir
@@ -468,13 +350,13 @@ class _Builder:
         record = recorded_master(self.recorded_entry(episode), index, master.source)
         earlier = record.tagged if record is not None and record.facts.sha256 == facts.sha256 else None
         splice, remote = None, False
-        if cached is not None and _has_size(cached_file, cached.get("size")):
+        if cached is not None and has_size(cached_file, cached.get("size")):
             self.result.reused += 1
             size = int(cached["size"])
-            self.place_file(cached_file, name)
+            self.output.place_file(cached_file, name)
         elif local is not None:
             size = self.write_copy(local, cached_file, meta, info, key)
-            self.place_file(cached_file, name)
+            self.output.place_file(cached_file, name)
         elif earlier is not None and earlier.key == key and earlier.made_from is None:
             self.result.remote += 1  # on the target already: nothing to place, the feed names it
             size, name, remote = earlier.size, earlier.name, True
@@ -484,7 +366,7 @@ class _Builder:
             size = splice.size
         elif master.remote:
             size = self.write_copy(self.fetch(episode, master, facts), cached_file, meta, info, key)
-            self.place_file(cached_file, name)
+            self.output.place_file(cached_file, name)
         else:
             raise master_missing(episode, master, why_needed(earlier, facts))
         tagged = TaggedRecord(key=key, name=name, size=size, made_from=made_from(splice))
@@ -531,7 +413,7 @@ class _Builder:
         if episode.artwork is not None:
             check_artwork(episode.artwork, what="episode artwork", source=episode.source,
                           field="artwork", result=None)
-            artwork_url = self.url(self.place_content_named(episode.artwork, folder))
+            artwork_url = self.url(self.output.place_content_named(episode.artwork, folder))
             images.append(artwork_image(episode.artwork, artwork_url))
         images.extend(self.images(episode.images, folder))
         chapters_url = None
@@ -541,20 +423,20 @@ class _Builder:
             for chapter in episode.chapters:
                 source = episode.chapter_images.get(chapter.image or "")  # checked and resolved by load
                 if chapter.image and source is not None:
-                    chapter_images[chapter.image] = self.url(self.place_content_named(source, folder))
+                    chapter_images[chapter.image] = self.url(self.output.place_content_named(source, folder))
             data = chapter_io.to_json(
                 list(episode.chapters), title=episode.title, podcast_name=self.show.title,
                 author=self.show.author, file_name=enclosure.url.rsplit("/", 1)[-1],
                 image_url=lambda name: chapter_images.get(name, name),
             )
             relative = f"{folder}chapters-{hashlib.sha256(data).hexdigest()[:8]}.json"
-            self.place_bytes(data, relative)
+            self.output.place_bytes(data, relative)
             chapters_url = self.url(relative)
             chapter_image_urls = tuple(chapter_images.get(c.image, c.image) if c.image else None
                                        for c in episode.chapters)
         transcript_urls = []
         for transcript in episode.transcripts:
-            transcript_urls.append(self.url(self.place_content_named(transcript.path, folder)))
+            transcript_urls.append(self.url(self.output.place_content_named(transcript.path, folder)))
         summary_html = episode.summary and render_html(episode.summary)
         description_html = apple_description(summary_html) if summary_html else notes["apple"]
         parts = _EntryParts(
@@ -582,7 +464,7 @@ class _Builder:
         refs = []
         for image in images:
             if image.path is not None:
-                href = self.url(self.place_content_named(image.path, folder))
+                href = self.url(self.output.place_content_named(image.path, folder))
                 width, height = _measure(image.path)
                 mime = image.type or IMAGE_TYPES.get(image.path.suffix.lower())
             else:
@@ -724,15 +606,6 @@ def check_artwork(path: Path, *, what: str, source: Path, field: str,
                              f"(rule {rule_id} in docs/validate.md)")
         if result is not None:
             result.warnings.append(f"{path}: {message} [{rule_id}]")
-
-
-def _has_size(path: Path, size: object) -> bool:
-    """Is a cached file there with the size recorded for it? public/ hard-links the cache's
-    files, so a file truncated or rewritten in public/ changes the cache's copy too."""
-    try:
-        return isinstance(size, int) and os.stat(path).st_size == size
-    except OSError:
-        return False
 
 
 def _image_mime(path: Path) -> str:
@@ -909,7 +782,7 @@ def _build_locked(
                            drafts=drafts, now=now, recorded=ledger.entries)
         check_artwork(show.artwork, what="show artwork", source=show.source, field="artwork",
                       result=result)
-        artwork_url = builder.url(builder.place_content_named(show.artwork, ""))
+        artwork_url = builder.url(builder.output.place_content_named(show.artwork, ""))
         loaded = builder.all_episodes(folders)
         all_episodes = tuple(episode for episode, _ in loaded)
         check_across_episodes(show, all_episodes)

@@ -60,7 +60,7 @@ class Media:
     @property
     def file_name(self) -> str:
         """A safe local file name for the download: the URL's last path segment, ASCII, right extension."""
-        from feedtool.build import ascii_name
+        from feedtool.build_output import ascii_name
 
         name = unquote(urlsplit(self.url).path).rstrip("/").rsplit("/", 1)[-1]
         stem = name.rsplit(".", 1)[0] if "." in name else name

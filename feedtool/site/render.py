@@ -3,7 +3,7 @@
 Each page's data (pages.py) is hashed with the theme and feedtool's version; the hash maps, in
 the build cache's ``site.json``, to the content-named file in ``.feedtool-cache/files/`` that
 holds the page. An unchanged page is therefore neither rendered nor written again: the staging
-tree gets a hard link to the file it already has (``_Builder.place_file``), as chapters.json
+tree gets a hard link to the file it already has (``OutputTree.place_file``), as chapters.json
 does. A transcript enters the hash by its sha256 and is only read when its page is rendered.
 
 A show of 100 episodes or more renders on every core (forked workers, as build's episode pass):
@@ -40,7 +40,7 @@ class SiteBuild:
     """The website of one build (see feedtool/site/__init__.py for how build.py uses it)."""
 
     def __init__(self, builder: _Builder, entries: list[EpisodeEntry], *, artwork_url: str) -> None:
-        from feedtool.build import content_name
+        from feedtool.build_output import content_name
         from feedtool.notes import render_html
 
         self.builder = builder
@@ -105,7 +105,7 @@ class SiteBuild:
         from feedtool.parallel import forked_runs, worker_count
 
         for public, data in sorted(self.files.items()):
-            self.builder.place_bytes(data, public)
+            self.builder.output.place_bytes(data, public)
         jobs = ([("index", number) for number in range(1, self.page_count + 1)]
                 + [("episode", index) for index in range(len(self.ordered))] + [("404", 0)])
         workers = worker_count(len(jobs))
@@ -166,7 +166,7 @@ class SiteBuild:
         if kind == "episode":
             data = {**data, "transcript": self._timed_lines(self.ordered[index], data)}
         html = self.theme.render(template, {"show": self.show_context, "assets": self.assets, "page": data})
-        self.memo.put(key, self.builder.place_bytes(html.encode("utf-8"), relative))
+        self.memo.put(key, self.builder.output.place_bytes(html.encode("utf-8"), relative))
         self.rendered += 1
 
     def _reuse(self, key: str, relative: str) -> bool:
@@ -177,7 +177,7 @@ class SiteBuild:
         stored = self.builder.cache.files_dir / name
         if not stored.is_file():
             return False
-        self.builder.place_file(stored, relative)
+        self.builder.output.place_file(stored, relative)
         self.reused += 1
         return True
 
@@ -192,7 +192,7 @@ class SiteBuild:
                 "mime": transcript.mime,
                 "language": transcript.language,
                 "timed": timed,
-                "sha256": self.builder.file_digest(transcript.path) if timed else None,
+                "sha256": self.builder.probes.file_digest(transcript.path) if timed else None,
             })
         return result
 
