@@ -244,20 +244,27 @@ def test_an_unreachable_or_forbidden_master_names_the_episode(show: PodcastFacto
     assert "ep1/episode.md: audio:" in result.stderr and "403" in result.stderr, result.stderr
 
 
-def test_an_s3_master_uses_publishs_settings_and_credentials(show: PodcastFactory, runner, tmp_path: Path,
-                                                             moto_endpoint: str, monkeypatch) -> None:
+def master_in_a_bucket(show: PodcastFactory, monkeypatch, tmp_path: Path, endpoint: str, bucket: str, key: str,
+                       **variables: str) -> None:
+    """Episode ep1 whose master is only at s3://<bucket>/<key> on moto, with the credentials in
+    the environment as in CI (and any FEEDTOOL_* ``variables``)."""
     import boto3
 
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
+                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), **variables}.items():
         monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=moto_endpoint)
-    client.create_bucket(Bucket="show-masters")
+    client = boto3.client("s3", endpoint_url=endpoint)
+    client.create_bucket(Bucket=bucket)
     folder = show.add("ep1", number=1)
-    client.put_object(Bucket="show-masters", Key="2024/ep one.mp3", Body=(folder / "audio.mp3").read_bytes())
+    client.put_object(Bucket=bucket, Key=key, Body=(folder / "audio.mp3").read_bytes())
     (folder / "audio.mp3").unlink()
-    edit(folder / "episode.md", "audio: audio.mp3", "audio: s3://show-masters/2024/ep one.mp3")
+    edit(folder / "episode.md", "audio: audio.mp3", f"audio: s3://{bucket}/{key}")
+
+
+def test_an_s3_master_uses_publishs_settings_and_credentials(show: PodcastFactory, runner, tmp_path: Path,
+                                                             moto_endpoint: str, monkeypatch) -> None:
+    master_in_a_bucket(show, monkeypatch, tmp_path, moto_endpoint, "show-masters", "2024/ep one.mp3")
     show.set_show(publish=f"{{to: 's3://site/show', endpoint_url: '{moto_endpoint}', addressing_style: path}}")
     result = build(show.root, runner)
     assert result.exit_code == 0, result.output
@@ -297,19 +304,8 @@ def test_a_renamed_folder_in_a_clone_without_audio_keeps_its_copy(laptop: Podcas
 def test_an_s3_master_reaches_the_endpoint_publish_is_given_in_the_environment(
         show: PodcastFactory, runner, tmp_path: Path, moto_endpoint: str, monkeypatch) -> None:
     """CI sets FEEDTOOL_ENDPOINT_URL (a repository variable) for publish, not publish: in podcast.yaml."""
-    import boto3
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-                        "FEEDTOOL_ENDPOINT_URL": moto_endpoint, "FEEDTOOL_ADDRESSING_STYLE": "path"}.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=moto_endpoint)
-    client.create_bucket(Bucket="ci-masters")
-    folder = show.add("ep1", number=1)
-    client.put_object(Bucket="ci-masters", Key="ep1.mp3", Body=(folder / "audio.mp3").read_bytes())
-    (folder / "audio.mp3").unlink()
-    edit(folder / "episode.md", "audio: audio.mp3", "audio: s3://ci-masters/ep1.mp3")
+    master_in_a_bucket(show, monkeypatch, tmp_path, moto_endpoint, "ci-masters", "ep1.mp3",
+                       FEEDTOOL_ENDPOINT_URL=moto_endpoint, FEEDTOOL_ADDRESSING_STYLE="path")
     result = build(show.root, runner)
     assert result.exit_code == 0, result.output
     assert "1 master(s) fetched" in result.output
