@@ -407,6 +407,18 @@ def _prefixes(fields: Fields) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _service(sub: Fields, name: str, settings: dict[str, Any], *, secret: bool) -> None:
+    """``name: true|false`` or ``name: {url: ...}`` (a service at another address)."""
+    value = sub.raw(name)
+    if isinstance(value, dict):
+        service = sub.sub(name, value)
+        service.check_known(("url",))
+        settings[name] = True
+        settings[f"{name}_url"] = _endpoint(service, "url", secret=secret)
+    elif value is not None:
+        settings[name] = sub.bool_(name, False)
+
+
 def _notify(fields: Fields) -> NotifySettings | None:
     value = fields.raw("notify")
     if value is None:
@@ -416,14 +428,7 @@ def _notify(fields: Fields) -> NotifySettings | None:
     sub = fields.sub("notify", value)
     sub.check_known(("podping", "websub", "podcastindex", "timeout"))
     settings: dict[str, Any] = {}
-    podping = sub.raw("podping")
-    if isinstance(podping, dict):
-        psub = sub.sub("podping", podping)
-        psub.check_known(("url",))
-        settings["podping"] = True
-        settings["podping_url"] = _endpoint(psub, "url", secret=True)
-    elif podping is not None:
-        settings["podping"] = sub.bool_("podping", False)
+    _service(sub, "podping", settings, secret=True)
     websub = sub.raw("websub")
     if isinstance(websub, dict):
         wsub = sub.sub("websub", websub)
@@ -433,14 +438,7 @@ def _notify(fields: Fields) -> NotifySettings | None:
         settings["websub_hub"] = DEFAULT_HUB if sub.bool_("websub", False) else None
     elif websub is not None:
         settings["websub_hub"] = _hub(sub, "websub")
-    index = sub.raw("podcastindex")
-    if isinstance(index, dict):
-        isub = sub.sub("podcastindex", index)
-        isub.check_known(("url",))
-        settings["podcastindex"] = True
-        settings["podcastindex_url"] = _endpoint(isub, "url", secret=False)
-    elif index is not None:
-        settings["podcastindex"] = sub.bool_("podcastindex", False)
+    _service(sub, "podcastindex", settings, secret=False)
     if sub.has("timeout"):
         timeout = sub.raw("timeout")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 120:

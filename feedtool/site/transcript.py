@@ -101,29 +101,25 @@ def _vtt(text: str, path: Path) -> list[Line]:
     if not blocks or not re.match(r"^WEBVTT(?:[ \t].*)?$", blocks[0][1][0]):
         raise InputError("a WebVTT transcript must start with a 'WEBVTT' line", path=path, line=1,
                          hint="add WEBVTT as the first line, or name the file .srt if it is SubRip")
-    cues = []
-    for first, lines in blocks[1:]:
-        if lines[0].startswith(("NOTE", "STYLE", "REGION")):
-            continue
-        timing_at = _timing_line(lines)
-        timing = _VTT_TIMING.match(lines[timing_at])
-        if timing is None:
-            raise InputError("this cue has no valid timing line (like 00:01:02.500 --> 00:01:05.000)",
-                             path=path, line=first + timing_at)
-        speaker, said = _cue_text(lines[timing_at + 1:])
-        if said:
-            cues.append(Line(start_s=_seconds(timing.groups()[:4]), speaker=speaker, text=said))
-    return cues
+    cues = [(first, lines) for first, lines in blocks[1:] if not lines[0].startswith(("NOTE", "STYLE", "REGION"))]
+    return _timed_lines(cues, _VTT_TIMING, path,
+                        "this cue has no valid timing line (like 00:01:02.500 --> 00:01:05.000)")
 
 
 def _srt(text: str, path: Path) -> list[Line]:
+    return _timed_lines(_blocks(text.lstrip("\ufeff")), _SRT_TIMING, path,
+                        "this subtitle has no valid timing line (like 00:01:02,500 --> 00:01:05,000)")
+
+
+def _timed_lines(blocks: list[tuple[int, list[str]]], timing_re: re.Pattern[str], path: Path,
+                 no_timing: str) -> list[Line]:
+    """The lines of WebVTT cues or SubRip subtitles (each block: its first line number, its lines)."""
     cues = []
-    for first, lines in _blocks(text.lstrip("\ufeff")):
+    for first, lines in blocks:
         timing_at = _timing_line(lines)
-        timing = _SRT_TIMING.match(lines[timing_at])
+        timing = timing_re.match(lines[timing_at])
         if timing is None:
-            raise InputError("this subtitle has no valid timing line (like 00:01:02,500 --> 00:01:05,000)",
-                             path=path, line=first + timing_at)
+            raise InputError(no_timing, path=path, line=first + timing_at)
         speaker, said = _cue_text(lines[timing_at + 1:])
         if said:
             cues.append(Line(start_s=_seconds(timing.groups()[:4]), speaker=speaker, text=said))
