@@ -64,8 +64,6 @@ from make_catalogue import make_catalogue
 GOALS = {"cold": 3.0, "nochange": 1.0, "help": 0.2, "rss_mb": 250.0}
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Build"
-START_MARK = "<!-- bench_build.py: start of generated figures -->"
-END_MARK = "<!-- bench_build.py: end of generated figures -->"
 
 
 @dataclass
@@ -400,19 +398,20 @@ def report(results: list[SizeResult], help_s: float, help_mb: float, offenders: 
     ])
 
 
-def write_doc(text: str) -> None:
-    """Put the generated figures into the '## Build' section of docs/benchmarks.md."""
-    block = f"{START_MARK}\n{text}\n{END_MARK}"
+def write_doc(text: str, section: str = SECTION, script: str = "bench_build.py") -> None:
+    """Put generated figures into ``section`` of docs/benchmarks.md, between the start and end
+    marks that ``script`` owns (replaced on every run; the section is made when missing)."""
+    start, end = (f"<!-- {script}: {edge} of generated figures -->" for edge in ("start", "end"))
+    block = f"{start}\n{text}\n{end}"
     doc = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in doc and END_MARK in doc:
-        before, rest = doc.split(START_MARK, 1)
-        after = rest.split(END_MARK, 1)[1]
-        doc = before + block + after
-    elif SECTION + "\n" in doc:
-        head, tail = doc.split(SECTION + "\n", 1)
-        doc = f"{head}{SECTION}\n\n{block}\n{tail}"
+    if start in doc and end in doc:
+        before, rest = doc.split(start, 1)
+        doc = before + block + rest.split(end, 1)[1]
+    elif section + "\n" in doc:
+        head, tail = doc.split(section + "\n", 1)
+        doc = f"{head}{section}\n\n{block}\n{tail}"
     else:
-        doc = doc.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
+        doc = doc.rstrip("\n") + f"\n\n{section}\n\n{block}\n"
     DOC.write_text(doc, encoding="utf-8")
     print(f"updated {DOC}")
 

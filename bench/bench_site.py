@@ -32,7 +32,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_build import (
-    DOC,
     Run,
     build_command,
     empty_trash,
@@ -43,13 +42,12 @@ from bench_build import (
     touch_all,
     trash_dir,
     wait_for_file_system,
+    write_doc,
 )
 from make_catalogue import make_catalogue
 
 GOAL_RATIO = 1.3
 SECTION = "## Website"
-START_MARK = "<!-- bench_site.py: start of generated figures -->"
-END_MARK = "<!-- bench_site.py: end of generated figures -->"
 
 
 def set_site(episodes: Path, on: bool) -> None:
@@ -147,23 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report)
     if args.write:
-        write_doc(report)
+        write_doc(report, SECTION, "bench_site.py")
     return 0
 
-
-def write_doc(text: str) -> None:
-    block = f"{START_MARK}\n{text}\n{END_MARK}"
-    doc = DOC.read_text(encoding="utf-8")
-    if START_MARK in doc and END_MARK in doc:
-        before, rest = doc.split(START_MARK, 1)
-        doc = before + block + rest.split(END_MARK, 1)[1]
-    elif SECTION + "\n" in doc:
-        head, tail = doc.split(SECTION + "\n", 1)
-        doc = f"{head}{SECTION}\n\n{block}\n{tail}"
-    else:
-        doc = doc.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    DOC.write_text(doc, encoding="utf-8")
-    print(f"updated {DOC}")
 
 
 if __name__ == "__main__":

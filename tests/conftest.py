@@ -154,12 +154,12 @@ def run_cli(runner: CliRunner, *args: str | Path) -> object:
     return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture(scope="session")
-def partytime() -> Callable[[Path], dict]:
-    """Parse a feed with podcast-partytime (node), installed into tests/js by .ci/run."""
-    script = REPO / "tests" / "js" / "parse_partytime.js"
-    if shutil.which("node") is None or not (REPO / "tests/js/node_modules/podcast-partytime").is_dir():
-        pytest.fail("podcast-partytime is not installed: run `bash .ci/run` (it runs npm install in tests/js)")
+def node_parser(script_name: str, package: str) -> Callable[[Path], dict]:
+    """A feed parser run by node: tests/js/<script_name> prints JSON after a @@JSON@@ line.
+    Fails (never skips) when node or the npm package is missing."""
+    script = REPO / "tests" / "js" / script_name
+    if shutil.which("node") is None or not (REPO / "tests/js/node_modules" / package).is_dir():
+        pytest.fail(f"{package} is not installed: run `bash .ci/run` (it runs npm install in tests/js)")
 
     def parse(feed: Path) -> dict:
         out = subprocess.run(["node", str(script), str(feed)], capture_output=True, text=True,
@@ -167,6 +167,12 @@ def partytime() -> Callable[[Path], dict]:
         return json.loads(out.split("@@JSON@@", 1)[1])
 
     return parse
+
+
+@pytest.fixture(scope="session")
+def partytime() -> Callable[[Path], dict]:
+    """Parse a feed with podcast-partytime (node), installed into tests/js by .ci/run."""
+    return node_parser("parse_partytime.js", "podcast-partytime")
 
 
 def built_file(folder: Path, pattern: str) -> Path:
@@ -181,16 +187,7 @@ def built_file(folder: Path, pattern: str) -> Path:
 def feedsmith() -> Callable[[Path], dict]:
     """Parse a feed with feedsmith (node), a second witness: it reads psc:chapters, spotify:,
     podcast:image and podcast:podping, which podcast-partytime does not. Installed by .ci/run."""
-    script = REPO / "tests" / "js" / "parse_feedsmith.js"
-    if shutil.which("node") is None or not (REPO / "tests/js/node_modules/feedsmith").is_dir():
-        pytest.fail("feedsmith is not installed: run `bash .ci/run` (it runs npm install in tests/js)")
-
-    def parse(feed: Path) -> dict:
-        out = subprocess.run(["node", str(script), str(feed)], capture_output=True, text=True,
-                             check=True, cwd=script.parent).stdout
-        return json.loads(out.split("@@JSON@@", 1)[1])
-
-    return parse
+    return node_parser("parse_feedsmith.js", "feedsmith")
 
 
 @contextlib.contextmanager
