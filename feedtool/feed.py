@@ -139,7 +139,7 @@ def _yes_no(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _seconds(value: float) -> str:
+def seconds_attr(value: float) -> str:
     """Decimal seconds as the namespace wants them: '84', '12.5'."""
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
@@ -327,8 +327,8 @@ def _value(parent: Any, value: Value) -> None:
         _recipient(block, recipient)
     for split in value.time_splits:
         element = _tag(block, "valueTimeSplit", {
-            "startTime": _seconds(split.start_s), "duration": _seconds(split.duration_s),
-            "remoteStartTime": None if split.remote_start_s is None else _seconds(split.remote_start_s),
+            "startTime": seconds_attr(split.start_s), "duration": seconds_attr(split.duration_s),
+            "remoteStartTime": None if split.remote_start_s is None else seconds_attr(split.remote_start_s),
             "remotePercentage": None if split.remote_percentage is None else str(split.remote_percentage)})
         if split.remote_item is not None:
             _remote_item(element, split.remote_item)
@@ -388,8 +388,8 @@ class PodcastIndexEntryExtension(_Extension):
         for person in episode.people:
             _person(item, person)
         for soundbite in episode.soundbites:
-            _podcast(item, "soundbite", soundbite.title, startTime=_seconds(soundbite.start_s),
-                     duration=_seconds(soundbite.duration_s))
+            _podcast(item, "soundbite", soundbite.title, startTime=seconds_attr(soundbite.start_s),
+                     duration=seconds_attr(soundbite.duration_s))
         for funding in episode.funding:
             _podcast(item, "funding", funding.text, url=funding.url)
         if episode.license:

@@ -33,12 +33,12 @@ from feedtool.model import (
     ValueTimeSplit,
 )
 from feedtool.validation import rules_p20 as rules
+from feedtool.validation.rules_podcast import UUID_FORM
 
 SHOW_KEYS = ("value", "podroll", "publisher", "social_interact", "chat", "images", "spotify", "feed",
              "enclosure_prefix", "notify")
 EPISODE_KEYS = ("value", "social_interact", "chat", "images", "content_links")
 DEFAULT_HUB = "https://pubsubhubbub.appspot.com/"
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -254,7 +254,7 @@ def _remote_item(fields: Fields, key: str, item: Any, index: int | None) -> Remo
     if feed_guid is None:
         raise sub.error("feed_guid", "is required: apps find the remote feed by its podcast:guid",
                         "look the show up on podcastindex.org; its page shows the GUID")
-    if not _UUID.match(feed_guid):
+    if not UUID_FORM.match(feed_guid):
         raise sub.error("feed_guid", f"{feed_guid!r} is not a podcast:guid (a UUID)")
     medium = sub.text_("medium")
     from feedtool.validation.rules_podcast import MEDIUMS_ALL

@@ -479,3 +479,15 @@ def test_the_feeds_stylesheets_are_references_publish_keeps(podcast: PodcastFact
     keys = feed_references(feed, "feed.xml")
     sheets = {p.name for p in out.glob("feed-*.xsl")} | {p.name for p in out.glob("feed-*.css")}
     assert len(sheets) == 2 and sheets <= keys
+
+
+@pytest.mark.parametrize("expression", ["{{ 'a' + 1 }}", "{{ 1 // 0 }}", "{{ '{}'.format() }}"])
+def test_a_python_error_in_a_theme_template_is_a_clear_error(podcast: PodcastFactory, runner,
+                                                             expression: str) -> None:
+    """Jinja passes Python's own errors (TypeError, ZeroDivisionError ...) through: not a traceback."""
+    theme = podcast.episodes / "theme"
+    theme.mkdir()
+    (theme / "404.html").write_text(expression + "\n")
+    result = run_cli(runner, "build", "--episodes", podcast.episodes, "--out", podcast.public)
+    assert result.exit_code == 2 and "template error in 404.html" in result.output
+    assert "Traceback" not in result.output

@@ -321,3 +321,12 @@ def test_a_build_without_an_owner_email_is_told_where_to_add_it(podcast, monkeyp
     monkeypatch.chdir(podcast.root)
     (finding,) = [f for f in validate_feed(podcast.public / "feed.xml").findings if f.rule == "directory.owner-email"]
     assert (finding.source_path, finding.source_field) == ("episodes/podcast.yaml", "owner")
+
+
+def test_a_broken_feed_that_links_an_archive_page_still_gets_its_report(tmp_path: Path) -> None:
+    """The archive chain is read only from a feed that parses; a broken one is reported as such."""
+    broken = (b'<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+              b'<atom:link rel="prev-archive" href="archive/feed-1.xml"/><title>T</title><item><title>x</channel>')
+    path = tmp_path / "feed.xml"
+    path.write_bytes(broken)
+    assert "xml.well-formed" in {f.rule for f in validate_feed(path).findings}

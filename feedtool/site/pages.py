@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from feedtool.feed import EpisodeEntry
+from feedtool.feed import EpisodeEntry, seconds_attr
 from feedtool.model import Show
 from feedtool.site.subscribe import subscribe_links
 
@@ -56,10 +56,6 @@ def shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:-–—")
     return cut + "…"
-
-
-def seconds_attr(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 class Urls:

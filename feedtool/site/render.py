@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from feedtool import __version__
 from feedtool.cache import JsonTable
 from feedtool.errors import InputError
-from feedtool.feed import EpisodeEntry, sort_entries
+from feedtool.feed import EpisodeEntry, seconds_attr, sort_entries
 from feedtool.site import pages
 from feedtool.site.theme import Theme
 from feedtool.site.transcript import is_timed, read_transcript
@@ -204,7 +204,7 @@ class SiteBuild:
                 previous: str | None = None
                 lines = []
                 for line in read_transcript(transcript.path, transcript.mime):
-                    start = pages.seconds_attr(line.start_s)
+                    start = seconds_attr(line.start_s)
                     lines.append({"start": start, "clock": pages.clock(line.start_s),
                                   "href": f"{audio}#t={start}", "text": line.text,
                                   "speaker": line.speaker if line.speaker != previous else None})

@@ -123,7 +123,8 @@ class Theme:
         except jinja2.TemplateSyntaxError as error:
             where = Path(THEME_DIR) / (error.name or name)
             raise InputError(f"template error: {error.message}", path=where, line=error.lineno) from None
-        except jinja2.TemplateError as error:
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as error:
+            # Jinja's own errors, and Python's from an expression in a template ({{ title + 1 }})
             theme = name in self.overridden or any(n.startswith("_") for n in self.overridden)
             raise InputError(f"template error in {name}: {error}",
                              hint="check the theme files in episodes/theme/" if theme else None) from None

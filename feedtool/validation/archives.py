@@ -191,8 +191,12 @@ def chain_of(data: bytes, name: str, path: Path | None, *, base_url: str | None,
     head = data.find(b"<item")
     if b"prev-archive" not in (data if head == -1 else data[:head]):
         return None
-    read, feed_url = reader_for(path, data, name, base_url=base_url, max_bytes=max_bytes, deadline_s=timeout_s)
-    return follow(data, name, read, feed_url=feed_url)
+    try:
+        read, feed_url = reader_for(path, data, name, base_url=base_url, max_bytes=max_bytes,
+                                    deadline_s=timeout_s)
+        return follow(data, name, read, feed_url=feed_url)
+    except FeedReadError:
+        return None  # a feed that does not parse: its document findings (xml.well-formed) say why
 
 
 def target_reader(get_bytes: Callable[[str], bytes | None], data: bytes, name: str) -> Reader:

@@ -30,7 +30,6 @@ class Episode:
     title: str
     guid: str  # "" when the item has none
     url: str  # enclosure URL, "" when none
-    length: int  # enclosure length in bytes, 0 when unknown
     line: int | None
 
     @property
@@ -51,13 +50,11 @@ def episodes(data: bytes, name: str) -> list[Episode]:
     found = []
     for index, item in enumerate(channel.iterfind("item")):
         enclosure = item.find("enclosure")
-        length = (enclosure.get("length") or "").strip() if enclosure is not None else ""
         found.append(Episode(
             index=index,
             title=(item.findtext("title") or "").strip(),
             guid=(item.findtext("guid") or "").strip(),
             url=((enclosure.get("url") or "").strip() if enclosure is not None else ""),
-            length=int(length) if length.isdigit() else 0,
             line=item.sourceline,
         ))
     return found

@@ -22,7 +22,6 @@ from feedtool.validation.document import ATOM, ITUNES, PODCAST, Context, Node
 
 PSC = "http://podlove.org/simple-chapters"
 SPOTIFY = "http://www.spotify.com/ns/rss"
-FEED_HISTORY = "http://purl.org/syndication/history/1.0"
 _P = "{" + PODCAST + "}"
 
 #: PN serviceslugs.txt (HEAD c0ff5ca): the ids podcast:block may name.
@@ -52,7 +51,6 @@ LIGHTNING_ADDRESS = re.compile(r"^[a-z0-9._+-]+@(?=.{4,253}$)([a-z0-9](?:[a-z0-9
 ASPECT_RATIO = re.compile(r"^\s*\d+(\.\d+)?\s*/\s*\d+(\.\d+)?\s*$")
 #: Normal Play Time as Podlove Simple Chapters writes it: [[HH:]MM:]SS[.mmm], or seconds.
 _NPT = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):)?([0-5]?\d|\d+)(?:\.(\d{1,3}))?$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 #: Feed sizes where apps and aggregators start to struggle (shared/reference/distribution.md).
 FEED_SIZE_NOTE = 1_000_000  # FeedBurner cut feeds at 1 MB
@@ -145,11 +143,9 @@ def npt(seconds: float) -> str:
 
     Cached: a big catalogue repeats the same start times (00:00:00.000 in every episode).
     """
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+    from feedtool.chapters import format_timestamp
+
+    return format_timestamp(seconds, millis=True)
 
 
 def parse_npt(text: str) -> float | None:
