@@ -288,3 +288,18 @@ def test_dry_run_above_the_deletion_limit_shows_the_plan(project: Path) -> None:
     code, output = run(project, "--delete")
     assert code == 1 and "--yes" in output
     assert (project / "site" / "gone-00.mp3").exists()
+
+
+def test_a_file_gone_from_public_before_its_upload_is_a_storage_error(moto_endpoint: str, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Removed between the scan and the upload: a message (exit 2), not a FileNotFoundError traceback."""
+    from feedtool.errors import StorageError
+    from feedtool.storage import S3Location, S3Target, headers_for
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    target = S3Target(S3Location(bucket="gone", prefix=""), endpoint_url=moto_endpoint, region=None,
+                      addressing_style="path")
+    with pytest.raises(StorageError, match="uploading ep1/audio.mp3 failed"):
+        target.submit_file(tmp_path / "audio.mp3", "ep1/audio.mp3", headers_for("ep1/audio.mp3"), "0" * 64)

@@ -134,11 +134,6 @@ class Plan:
         return len(self.skips) + len(self.splice_skips)
 
     @property
-    def retag_bytes(self) -> int:
-        """Bytes of the copies to make (not what is sent: most is copied inside the bucket)."""
-        return sum(r.splice.size for r in self.retags)
-
-    @property
     def delete_bytes(self) -> int:
         return sum(d.size for d in self.deletes)
 

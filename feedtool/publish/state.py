@@ -141,11 +141,6 @@ class Inventory:
     manifest: Manifest
     objects: dict[str, RemoteObject]  # the published objects (no hidden names)
 
-    @property
-    def missing_from_listing(self) -> list[str]:
-        """Objects the manifest remembers that are not there any more (deleted by hand?)."""
-        return sorted(key for key in self.manifest.objects if key not in self.listed)
-
 
 def take_inventory(target: Any, *, check_content: bool = False) -> Inventory:
     """Read the manifest, list the target once, and reconcile the two."""

@@ -151,8 +151,6 @@ class Target(Protocol):
                     progress: Progress | None = None) -> Any:
         """Start an upload; the returned object's ``result()`` waits for it (and returns the ETag)."""
 
-    def copy(self, source_key: str, dest_key: str) -> None: ...
-
     def compose(self, key: str, composition: Composition, headers: ObjectHeaders) -> ComposeResult:
         """Write ``key`` as ``head + source[start:end] + tail`` without the whole source passing
         through this machine where the service allows it. SourceChanged when the source is not

@@ -204,11 +204,6 @@ class LocalFolderTarget:
             self._pool = ThreadPoolExecutor(max_workers=4)
         return self._pool.submit(self.put_file, path, key, headers, sha256, progress)
 
-    def copy(self, source_key: str, dest_key: str) -> None:
-        fetched = self.get(source_key)
-        if fetched is not None:
-            self.put_bytes(dest_key, fetched.data)
-
     def compose(self, key: str, composition: Composition, headers: ObjectHeaders | None = None) -> ComposeResult:
         """Write ``key`` from head + a range of the source file + tail (1 MiB at a time, hashed on
         the way, renamed into place)."""

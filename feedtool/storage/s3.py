@@ -144,7 +144,9 @@ class S3Target:
         config = Config(
             signature_version="s3v4",
             s3={"addressing_style": addressing_style or "auto"},
-            retries={"max_attempts": int(_setting("AWS_MAX_ATTEMPTS", S3_RETRIES, minimum=1)), "mode": "standard"},
+            # total_max_attempts counts the first request (max_attempts would add one to it)
+            retries={"total_max_attempts": int(_setting("AWS_MAX_ATTEMPTS", S3_RETRIES, minimum=1)),
+                     "mode": "standard"},
             max_pool_connections=S3_CONCURRENCY + 4,
             connect_timeout=CONNECT_TIMEOUT_S,
             read_timeout=_setting("FEEDTOOL_S3_READ_TIMEOUT", READ_TIMEOUT_S, minimum=0.1),
@@ -305,13 +307,19 @@ class S3Target:
         of small chapters and transcripts of a big catalogue. Bigger files go through boto3's
         transfer manager (parallel parts).
         """
-        if path.stat().st_size < MULTIPART_THRESHOLD:
+        try:
+            size = path.stat().st_size
+        except OSError as error:  # gone from public/ since the scan: a message, not a traceback
+            raise StorageError(f"uploading {key} failed: {error.strerror or error}", path=path) from None
+        if size < MULTIPART_THRESHOLD:
             if self._pool is None:
                 from concurrent.futures import ThreadPoolExecutor
 
                 self._pool = ThreadPoolExecutor(max_workers=S3_CONCURRENCY)
             return _WrappedFuture(self._pool.submit(self._put_small, path, key, headers, sha256, progress), self, key)
-        subscribers = [_ProgressSubscriber(progress)] if progress else None
+        from boto3.s3.transfer import ProgressCallbackInvoker
+
+        subscribers = [ProgressCallbackInvoker(progress)] if progress else None
         future = self._transfer_manager().upload(
             str(path), self.location.bucket, self._key(key), self._extra_args(headers, sha256), subscribers
         )
@@ -326,20 +334,6 @@ class S3Target:
         if progress:
             progress(len(body))
         return _etag_of(response)
-
-    def copy(self, source_key: str, dest_key: str) -> None:
-        from botocore import exceptions as bx
-
-        try:
-            self._client.copy_object(
-                Bucket=self.location.bucket,
-                Key=self._key(dest_key),
-                CopySource={"Bucket": self.location.bucket, "Key": self._key(source_key)},
-                MetadataDirective="COPY",
-                **({"ACL": self.acl} if self.acl else {}),
-            )
-        except (bx.ClientError, bx.BotoCoreError) as error:
-            raise self._error(error, f"copying {source_key} to {dest_key} in", "write") from error
 
     def compose(self, key: str, composition: Composition, headers: ObjectHeaders) -> ComposeResult:
         """head + a range of an object in this bucket + tail, copied inside the bucket where the
@@ -422,22 +416,6 @@ class S3Target:
         )
         stopper.start()
         stopper.join(timeout=5)
-
-
-class _ProgressSubscriber:
-    """s3transfer subscriber that forwards transferred bytes to a progress callback."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-
-    def on_queued(self, future: Any, **kwargs: Any) -> None:
-        pass
-
-    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-        self._progress(bytes_transferred)
-
-    def on_done(self, future: Any, **kwargs: Any) -> None:
-        pass
 
 
 class _WrappedFuture:
