@@ -301,5 +301,5 @@ def test_a_file_gone_from_public_before_its_upload_is_a_storage_error(moto_endpo
         monkeypatch.setenv(name, value)
     target = S3Target(S3Location(bucket="gone", prefix=""), endpoint_url=moto_endpoint, region=None,
                       addressing_style="path")
-    with pytest.raises(StorageError, match="uploading ep1/audio.mp3 failed"):
+    with pytest.raises(StorageError, match=r"uploading ep1/audio\.mp3 failed"):
         target.submit_file(tmp_path / "audio.mp3", "ep1/audio.mp3", headers_for("ep1/audio.mp3"), "0" * 64)
