@@ -62,11 +62,11 @@ def item_text(tag: str) -> Callable[[Any, str], None]:
 
 
 def soundbite_start(channel: Any, value: str) -> None:
-    from feedtool.feed import _seconds
+    from feedtool.feed import seconds_attr
 
     element = _child(channel.find("item"), pc("soundbite"))
     element.text = "Bite"
-    element.set("startTime", _seconds(float(value)))
+    element.set("startTime", seconds_attr(float(value)))
     element.set("duration", "5")
 
 
